@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// Ranker: multitask ranking models trained on the CPU with hand-written backward
+// passes; every matrix product on CBLAS (OpenBLAS), every small solve on LAPACKE.
+import PackageDescription
+
+let package = Package(
+    name: "Ranker",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Ranker", targets: ["Ranker"]),
+        .executable(name: "ranker", targets: ["ranker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System library: cblas.h + lapacke.h, linking openblas and lapacke.
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Modules/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+        ),
+        .target(
+            name: "Ranker",
+            dependencies: ["CBLAS"],
+            path: "Sources/Ranker"
+        ),
+        .executableTarget(
+            name: "ranker",
+            dependencies: [
+                "Ranker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/ranker"
+        ),
+        .testTarget(
+            name: "RankerTests",
+            dependencies: ["Ranker"],
+            path: "Tests/RankerTests"
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

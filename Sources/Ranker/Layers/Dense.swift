@@ -1,0 +1,116 @@
+import Foundation
+
+/// A fully connected layer `y = x W + b` (spec 3.2).
+///
+/// Storage: `W` is `inputSize × outputSize` row-major (the spec's `in × out`
+/// layout, so column `j` of `W` holds the weights of output unit `j`), `b` is
+/// `1 × outputSize`. Both are `Parameter`s named `<name>.W` and `<name>.b`.
+///
+/// Shapes: `x` is `B × in`, `y` is `B × out`. In backward, `dY` may hold `S`
+/// stacked copies of the upstream gradient (`S·B × out`, copy `t` in rows
+/// `t·B ..< (t+1)·B`): this is the multi-gradient pass, where `S` is the number
+/// of tasks. Then `dX = dY Wᵀ` is still one GEMM over all `S·B` rows, a shared
+/// parameter receives `S` per-task gradients in `taskGrads`, and a parameter
+/// specific to task `k` receives block `k`'s gradient in `grad`.
+public final class Dense {
+    public let inputSize: Int
+    public let outputSize: Int
+    /// `inputSize × outputSize`.
+    public let weight: Parameter
+    /// `1 × outputSize`, or `nil` for a bias-free layer.
+    public let bias: Parameter?
+
+    /// The input of the last forward pass (a view into the caller's buffer,
+    /// which must stay untouched until `backward`).
+    private var input: MatrixView?
+
+    public init(name: String, inputSize: Int, outputSize: Int, group: ParameterGroup, hasBias: Bool = true) {
+        precondition(inputSize > 0 && outputSize > 0, "Dense \(name): sizes must be positive")
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        weight = Parameter(name: name + ".W", rows: inputSize, cols: outputSize, group: group)
+        bias = hasBias ? Parameter(name: name + ".b", rows: 1, cols: outputSize, group: group) : nil
+    }
+
+    /// The layer's parameters: `[W, b]` (or `[W]`).
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    /// Glorot-uniform weights, `U(-a, a)` with `a = sqrt(6 / (in + out))`; zero bias.
+    public func initialize(using rng: inout RandomGenerator) {
+        let a = (6.0 / Double(inputSize + outputSize)).squareRoot()
+        let w = weight.value.data
+        for i in 0..<weight.count { w[i] = Float(rng.uniform(-a, a)) }
+        bias?.value.fill(0)
+    }
+
+    /// `y = x W + b`. `x`: `B × in`, `y`: `B × out` (overwritten).
+    public func forward(_ x: MatrixView, into y: MatrixView) {
+        precondition(x.cols == inputSize && y.cols == outputSize && y.rows == x.rows,
+                     "Dense forward: x \(x.rows)×\(x.cols), y \(y.rows)×\(y.cols), layer \(inputSize)→\(outputSize)")
+        input = x
+        if let b = bias {
+            let bp = b.value.data
+            for r in 0..<y.rows { y.row(r).update(from: bp, count: outputSize) }
+            BLAS.gemm(x, weight.value.view, into: y, beta: 1)
+        } else {
+            BLAS.gemm(x, weight.value.view, into: y)
+        }
+    }
+
+    /// Backward from `dY` (`S·B × out`, `S ≥ 1` stacked copies).
+    ///
+    /// Writes the parameter gradients (see the type's documentation) and, when
+    /// `dX` is given (`S·B × in`), the input gradient `dX = dY Wᵀ`; with
+    /// `accumulateInput` it is added to what `dX` holds.
+    public func backward(_ dY: MatrixView, inputGradient dX: MatrixView?, accumulateInput: Bool = false) {
+        guard let x = input else { preconditionFailure("Dense backward called before forward") }
+        let batch = x.rows
+        precondition(dY.cols == outputSize && batch > 0 && dY.rows % batch == 0,
+                     "Dense backward: dY \(dY.rows)×\(dY.cols) does not stack batches of \(batch) × \(outputSize)")
+        let stack = dY.rows / batch
+        writeGradients(of: weight, stack: stack) { t, destination in
+            // dW = xᵀ dY_t   (in × B)(B × out)
+            BLAS.gemm(x, dY.rows(t * batch ..< (t + 1) * batch), into: destination, transposeA: true)
+        }
+        if let b = bias {
+            writeGradients(of: b, stack: stack) { t, destination in
+                columnSums(of: dY.rows(t * batch ..< (t + 1) * batch), into: destination.data)
+            }
+        }
+        if let dX = dX {
+            precondition(dX.rows == dY.rows && dX.cols == inputSize, "Dense backward: dX must be \(dY.rows) × \(inputSize)")
+            // dX = dY Wᵀ over all stacked rows in one GEMM.
+            BLAS.gemm(dY, weight.value.view, into: dX, transposeB: true, beta: accumulateInput ? 1 : 0)
+        }
+    }
+
+    /// Routes the gradient of `p` for a stack of `stack` copies: one gradient
+    /// (stack 1), per-task gradients (shared), or block `k` only (task `k`).
+    private func writeGradients(of p: Parameter, stack: Int, compute: (Int, MatrixView) -> Void) {
+        let shape = (rows: p.rows, cols: p.cols)
+        if stack == 1 {
+            compute(0, p.grad.view)
+            return
+        }
+        switch p.group {
+        case .shared:
+            p.prepareTaskGradients(tasks: stack)
+            for t in 0..<stack {
+                compute(t, MatrixView(data: p.taskGradient(t), rows: shape.rows, cols: shape.cols, ld: shape.cols))
+            }
+        case .task(let k):
+            precondition(k < stack, "\(p.name) belongs to task \(k) but only \(stack) tasks are stacked")
+            compute(k, p.grad.view)
+        }
+    }
+}
+
+/// `sums[c] = Σ_r v[r, c]` (overwrites `sums`, `v.cols` entries).
+@inlinable
+public func columnSums(of v: MatrixView, into sums: UnsafeMutablePointer<Float>) {
+    sums.update(repeating: 0, count: v.cols)
+    for r in 0..<v.rows {
+        let row = v.row(r)
+        for c in 0..<v.cols { sums[c] += row[c] }
+    }
+}
