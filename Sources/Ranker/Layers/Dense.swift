@@ -35,9 +35,12 @@ public final class Dense {
     /// The layer's parameters: `[W, b]` (or `[W]`).
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
-    /// Glorot-uniform weights, `U(-a, a)` with `a = sqrt(6 / (in + out))`; zero bias.
-    public func initialize(using rng: inout RandomGenerator) {
-        let a = (6.0 / Double(inputSize + outputSize)).squareRoot()
+    /// Glorot-uniform weights, `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))`
+    /// (by default the layer's own sizes); zero bias. A layer that holds several
+    /// concatenated layers side by side (MMoE's first expert layer) passes the
+    /// fan of one of them.
+    public func initialize(using rng: inout RandomGenerator, fanIn: Int? = nil, fanOut: Int? = nil) {
+        let a = (6.0 / Double((fanIn ?? inputSize) + (fanOut ?? outputSize))).squareRoot()
         let w = weight.value.data
         for i in 0..<weight.count { w[i] = Float(rng.uniform(-a, a)) }
         bias?.value.fill(0)

@@ -18,7 +18,7 @@ final class GoldenRunnerTests: XCTestCase {
         "adagrad": nil,
         "clippy_tfrs_public": nil,
         "clippy": nil,
-        "models": nil,
+        "models": checkModelsGolden,
         "dwa": nil,
         "gradnorm": nil,
         "gradcraft": nil,

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Entire Space Multi-task Model (spec 3.6).
+///
+///     x      = [embeddings, dense]            (both towers read the same x)
+///     a      = CTR_Tower(x),  b = CVR_Tower(x)          (logits, B × 1 each)
+///     pCTR   = σ(a), pCVR = σ(b), pCTCVR = pCTR · pCVR
+///     L_ctr   = mean_b BCE(click_b, a_b)
+///     L_ctcvr = mean_b CE(click_b · conversion_b, pCTCVR_b)     (log space, spec 1.2)
+///
+/// Tasks (as the weighting layer sees them): `ctr` and `ctcvr`. Logit columns:
+/// `a` and `b`. Label columns: click and conversion (conversion counts only
+/// on clicked impressions: the CTCVR label is `click · conversion`).
+/// There is no loss on pCVR; the CVR tower learns only through `L_ctcvr`.
+///
+/// Both losses reach the CTR tower, so it is shared (with the embeddings);
+/// the CVR tower is specific to `ctcvr` (spec 3.7).
+/// Parameters: `embedding.<field>`, `tower.ctr.<i>.{W,b}` (shared),
+/// `tower.cvr.<i>.{W,b}` (task 1).
+public final class ESMM: MultiTaskModel {
+    public let configuration: ModelConfiguration
+    public let input: EmbeddingInput
+    public let ctrTower: MLP
+    public let cvrTower: MLP
+    private let logits = Matrix(rows: 0, cols: 0)
+    /// `∂L/∂x`, stacked: `S·B × D`.
+    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
+
+    public init(_ configuration: ModelConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        ctrTower = MLP(name: "tower.ctr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
+                       outputSize: 1, group: .shared)
+        cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
+                       outputSize: 1, group: .task(1))
+    }
+
+    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+
+    public var taskCount: Int { 2 }
+    public var outputNames: [String] { ["ctr", "cvr", "ctcvr"] }
+
+    public var parameters: [Parameter] { input.parameters + ctrTower.parameters + cvrTower.parameters }
+
+    /// The CTR tower's last hidden Linear weight (its output layer when it has no hidden layer).
+    public var lastSharedLayerParameters: [Parameter] {
+        let layers = ctrTower.layers
+        return [layers.count >= 2 ? layers[layers.count - 2].weight : layers[0].weight]
+    }
+
+    public func initialize(using rng: inout RandomGenerator) {
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        ctrTower.initialize(using: &rng)
+        cvrTower.initialize(using: &rng)
+    }
+
+    public func forward(_ batch: Batch) -> MatrixView {
+        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        logits.resize(rows: batch.size, cols: 2)
+        copyColumn(ctrTower.forward(x), into: logits.view, column: 0)
+        copyColumn(cvrTower.forward(x), into: logits.view, column: 1)
+        return logits.view
+    }
+
+    /// `L_ctr` (block 0: only column `a`) and `L_ctcvr` (block 1: columns `a` and `b`).
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+        let batch = logits.rows
+        precondition(logits.cols == 2 && labels.rows == batch && labels.cols >= 2,
+                     "ESMM loss: logits \(logits.rows)×\(logits.cols), labels \(labels.rows)×\(labels.cols)")
+        taskGradients.resize(rows: 2 * batch, cols: 2)
+        taskGradients.fill(0)
+        let g = taskGradients.view
+        let ctr = BinaryCrossEntropy.meanLoss(logits: logits.cols(0..<1), labels: labels.cols(0..<1),
+                                              gradient: g.rows(0..<batch).cols(0..<1))
+        var ctcvr = 0.0
+        let scale = 1 / Double(batch)
+        for b in 0..<batch {
+            let y = Double(labels[b, 0]) * Double(labels[b, 1])
+            let term = CTCVRCrossEntropy.evaluate(ctrLogit: Double(logits[b, 0]), cvrLogit: Double(logits[b, 1]), label: y)
+            ctcvr += term.loss
+            g[batch + b, 0] = Float(term.dCTRLogit * scale)
+            g[batch + b, 1] = Float(term.dCVRLogit * scale)
+        }
+        return [ctr, ctcvr * scale]
+    }
+
+    /// pCTR, pCVR, pCTCVR.
+    public func predict(logits: MatrixView, into output: MatrixView) {
+        precondition(output.rows == logits.rows && output.cols == 3)
+        for b in 0..<logits.rows {
+            let p = sigmoid(logits[b, 0])
+            let q = sigmoid(logits[b, 1])
+            output[b, 0] = p
+            output[b, 1] = q
+            output[b, 2] = p * q
+        }
+    }
+
+    public func backward(logitGradient: MatrixView) {
+        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
+    }
+
+    public func backwardPerTask(taskLogitGradients: MatrixView) {
+        runBackward(LogitGradients(matrix: taskLogitGradients, stack: 2, batch: taskLogitGradients.rows / 2))
+    }
+
+    private func runBackward(_ upstream: LogitGradients) {
+        let batch = upstream.batch
+        let all = 0..<(upstream.stack * batch)
+        inputGradientBuffer.resize(rows: all.count, cols: input.outputSize)
+        // CTR tower: ∂L/∂a from both losses (shared); CVR tower: ∂L/∂b from L_ctcvr only.
+        ctrTower.backward(upstream.column(0, rows: all), inputGradient: inputGradientBuffer.view)
+        let cvrRows = stackedRows(for: .task(1), stack: upstream.stack, batch: batch)
+        cvrTower.backward(upstream.column(1, rows: cvrRows), inputGradient: inputGradientBuffer.view.rows(cvrRows),
+                          accumulateInput: true)
+        input.backward(inputGradientBuffer.view)
+    }
+}

@@ -1,0 +1,109 @@
+/// A softmax gate and the mixture it produces (spec 3.4):
+///
+///     a = u Wg (+ bg)            (B × n gate logits; u is the gate's input)
+///     p = softmax_rows(a)
+///     f = Σ_e p[:, e] · E_e      (B × H)
+///
+/// Backward, for an upstream `df` over some stacked rows:
+///
+///     dp[r, e] = <df[r, :], E_e[r mod B, :]>
+///     dE_e    += p[r mod B, e] · df[r, :]
+///     da       = p ∘ (dp − rowsum(p ∘ dp))          (softmax backward, spec 1.3)
+///     dWg = uᵀ da;  dbg = colsum(da);  du (+)= da Wgᵀ
+final class Gate {
+    let expertCount: Int
+    let group: ParameterGroup
+    /// `Wg` (`in × n`), `bg` optional.
+    let linear: Dense
+    /// Softmax output of the last forward pass: `B × n`.
+    private let probabilities = Matrix(rows: 0, cols: 0)
+    /// `dp`, then `da`, for the stacked rows of the last backward: `S·B × n`.
+    private let logitGradient = Matrix(rows: 0, cols: 0)
+    /// Mixture output `f`: `B × H`.
+    private let mixture = Matrix(rows: 0, cols: 0)
+
+    init(name: String, inputSize: Int, expertCount: Int, hasBias: Bool, group: ParameterGroup) {
+        self.expertCount = expertCount
+        self.group = group
+        linear = Dense(name: name, inputSize: inputSize, outputSize: expertCount, group: group, hasBias: hasBias)
+    }
+
+    var parameters: [Parameter] { linear.parameters }
+
+    func initialize(using rng: inout RandomGenerator) { linear.initialize(using: &rng) }
+
+    /// The probabilities of the last forward pass (`B × n`).
+    var lastProbabilities: MatrixView { probabilities.view }
+
+    /// The mixture of the last forward pass (`B × H`).
+    var output: MatrixView { mixture.view }
+
+    /// Gate probabilities from `u` and the mixture of `expert(0..<n)` outputs.
+    ///
+    /// - Parameters:
+    ///   - u: gate input, `B × in`.
+    ///   - expert: expert `e`'s output (`B × H`), for `e` in `0..<expertCount`.
+    @discardableResult
+    func forward(_ u: MatrixView, experts expert: (Int) -> MatrixView) -> MatrixView {
+        let batch = u.rows
+        probabilities.resize(rows: batch, cols: expertCount)
+        let p = probabilities.view
+        linear.forward(u, into: p)
+        RowSoftmax.forward(p)
+        let width = expert(0).cols
+        mixture.resize(rows: batch, cols: width)
+        let f = mixture.view
+        f.fill(0)
+        for e in 0..<expertCount {
+            let ex = expert(e)
+            precondition(ex.rows == batch && ex.cols == width, "Gate: expert \(e) output is \(ex.rows)×\(ex.cols)")
+            for b in 0..<batch {
+                let pe = p[b, e]
+                let fr = f.row(b)
+                let er = ex.row(b)
+                for c in 0..<width { fr[c] += pe * er[c] }
+            }
+        }
+        return f
+    }
+
+    /// Backward for the upstream mixture gradient `df` over stacked rows.
+    ///
+    /// - Parameters:
+    ///   - df: `R × H`, where `R` is `B` or a multiple of it (stacked copies).
+    ///   - expert: expert `e`'s forward output (`B × H`).
+    ///   - expertGradient: where to add `∂L/∂E_e` for the same `R` rows.
+    ///   - inputGradient: where the gate writes `du` (`R × in`), added when
+    ///     `accumulateInput`.
+    func backward(_ df: MatrixView,
+                  experts expert: (Int) -> MatrixView,
+                  expertGradients expertGradient: (Int) -> MatrixView,
+                  inputGradient du: MatrixView, accumulateInput: Bool) {
+        let p = probabilities.view
+        let batch = p.rows
+        let rowCount = df.rows
+        precondition(batch > 0 && rowCount % batch == 0, "Gate backward: \(rowCount) rows do not stack batches of \(batch)")
+        logitGradient.resize(rows: rowCount, cols: expertCount)
+        let dp = logitGradient.view
+        let width = df.cols
+        for e in 0..<expertCount {
+            let ex = expert(e)
+            let dEx = expertGradient(e)
+            for r in 0..<rowCount {
+                let b = r % batch
+                let g = df.row(r)
+                let er = ex.row(b)
+                let dr = dEx.row(r)
+                let pe = p[b, e]
+                var dot: Float = 0
+                for c in 0..<width {
+                    dot += g[c] * er[c]
+                    dr[c] += pe * g[c]
+                }
+                dp[r, e] = dot
+            }
+        }
+        RowSoftmax.backward(gradient: dp, probabilities: p)
+        linear.backward(dp, inputGradient: du, accumulateInput: accumulateInput)
+    }
+}

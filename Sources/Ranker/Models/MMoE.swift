@@ -1,0 +1,120 @@
+/// Multi-gate Mixture-of-Experts (spec 3.4).
+///
+///     E_e = Expert_e(x)                  e = 1..n_E   (B × H, ReLU on every layer)
+///     p_k = softmax_rows(x Wg_k (+ bg_k))             (B × n_E, task k's gate)
+///     f_k = Σ_e p_k[:, e] · E_e                       (B × H)
+///     z_k = Tower_k(f_k)                              (B × 1 logit)
+///
+/// The gates read the model input `x`. The first layers of all experts are one
+/// GEMM against the concatenated weights (`experts.0.W`, `D × n_E·h_1`).
+///
+/// Parameters: `embedding.<field>`, `experts.0.{W,b}` and `experts.<e>.<i>.{W,b}`
+/// (shared); `gate.<task>.W` (+ `.b` with `gate_bias`), `tower.<task>.<i>.{W,b}`
+/// (task-specific).
+public final class MMoE: MultiTaskModel {
+    public let configuration: ModelConfiguration
+    public let input: EmbeddingInput
+    let experts: ExpertGroup
+    let gates: [Gate]
+    public let towers: [MLP]
+    private let logits = Matrix(rows: 0, cols: 0)
+    /// `∂L/∂f_k` of each task's tower, `B × H` each (task `k` in block `k`):
+    /// `T·B × H`.
+    private let mixtureGradient = Matrix(rows: 0, cols: 0)
+    /// `∂L/∂x`, stacked: `S·B × D`.
+    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
+    private let lossHead: TaskLossHead
+
+    public init(_ configuration: ModelConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        let d = input.outputSize
+        experts = ExpertGroup(name: "experts", count: configuration.experts, inputSize: d,
+                              hiddenSizes: configuration.expertHidden, group: .shared)
+        gates = configuration.tasks.enumerated().map { k, task in
+            Gate(name: "gate.\(task.name)", inputSize: d, expertCount: configuration.experts,
+                 hasBias: configuration.gateBias, group: .task(k))
+        }
+        towers = configuration.tasks.enumerated().map { k, task in
+            MLP(name: "tower.\(task.name)", inputSize: configuration.expertHidden.last!,
+                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
+        }
+        lossHead = TaskLossHead(tasks: configuration.tasks)
+    }
+
+    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+
+    public var taskCount: Int { towers.count }
+    public var outputNames: [String] { configuration.tasks.map(\.name) }
+
+    public var parameters: [Parameter] {
+        input.parameters + experts.parameters + gates.flatMap { $0.parameters } + towers.flatMap { $0.parameters }
+    }
+
+    public var lastSharedLayerParameters: [Parameter] { experts.lastLayerWeights }
+
+    /// Task `k`'s gate probabilities of the last forward pass (`B × n_E`).
+    public func gateProbabilities(task k: Int) -> MatrixView { gates[k].lastProbabilities }
+
+    public func initialize(using rng: inout RandomGenerator) {
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        experts.initialize(using: &rng)
+        for g in gates { g.initialize(using: &rng) }
+        for t in towers { t.initialize(using: &rng) }
+    }
+
+    public func forward(_ batch: Batch) -> MatrixView {
+        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        experts.forward(x)
+        logits.resize(rows: batch.size, cols: taskCount)
+        for k in 0..<taskCount {
+            let f = gates[k].forward(x, experts: experts.output)
+            copyColumn(towers[k].forward(f), into: logits.view, column: k)
+        }
+        return logits.view
+    }
+
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients)
+    }
+
+    public func predict(logits: MatrixView, into output: MatrixView) {
+        lossHead.predict(logits: logits, into: output)
+    }
+
+    public func backward(logitGradient: MatrixView) {
+        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
+    }
+
+    public func backwardPerTask(taskLogitGradients: MatrixView) {
+        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
+        runBackward(LogitGradients(matrix: taskLogitGradients, stack: taskCount,
+                                   batch: taskLogitGradients.rows / taskCount))
+    }
+
+    private func runBackward(_ upstream: LogitGradients) {
+        let batch = upstream.batch
+        let stack = upstream.stack
+        let all = 0..<(stack * batch)
+        let x = input.lastOutput
+        experts.beginBackward(rows: all.count)
+        inputGradientBuffer.resize(rows: all.count, cols: x.cols)
+        mixtureGradient.resize(rows: taskCount * batch, cols: experts.outputSize)
+        for k in 0..<taskCount {
+            // Tower k (task-specific): ∂L/∂f_k.
+            let rows = stackedRows(for: .task(k), stack: stack, batch: batch)
+            let df = mixtureGradient.view.rows((k * batch)..<((k + 1) * batch))
+            towers[k].backward(upstream.column(k, rows: rows), inputGradient: df)
+            // Gate k: adds p_k[:, e]·df into the experts' gradient rows, writes ∂L/∂x.
+            // Weighted pass: every gate works on rows 0..<B and the input
+            // gradients add up; stacked: gate k writes block k.
+            gates[k].backward(df, experts: experts.output,
+                              expertGradients: { experts.outputGradient($0, rows: rows) },
+                              inputGradient: inputGradientBuffer.view.rows(rows),
+                              accumulateInput: stack == 1 && k > 0)
+        }
+        experts.backward(rows: all, inputGradient: inputGradientBuffer.view, accumulateInput: true)
+        input.backward(inputGradientBuffer.view)
+    }
+}

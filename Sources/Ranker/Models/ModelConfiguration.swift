@@ -1,0 +1,177 @@
+/// The four architectures.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    case sharedBottom = "shared_bottom"
+    case mmoe
+    case ple
+    case esmm
+}
+
+/// What a task predicts and which loss trains it.
+public enum TaskKind: String, Codable, Sendable {
+    /// Binary label, BCE-with-logits, output `σ(logit)`.
+    case binary
+    /// Real-valued label, squared error, output the raw logit.
+    case regression
+}
+
+/// One task of a model.
+public struct TaskSpec: Codable, Equatable, Sendable {
+    public var name: String
+    public var kind: TaskKind
+
+    public init(name: String, kind: TaskKind = .binary) {
+        self.name = name
+        self.kind = kind
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .binary
+    }
+}
+
+/// Error in a model configuration, with the offending key.
+public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let message: String
+    public var description: String { "model configuration: \(key): \(message)" }
+}
+
+/// Every size of a model, as JSON (snake_case keys):
+///
+/// ```json
+/// {
+///   "model": "mmoe",
+///   "tasks": [{"name": "income"}, {"name": "marital"}],
+///   "sparse_fields": [{"name": "education", "vocabulary": 18, "dimension": 8}],
+///   "dense_features": 7,
+///   "experts": 8, "expert_hidden": [64, 32], "gate_bias": false,
+///   "tower_hidden": [16],
+///   "embedding_init_std": 0.01
+/// }
+/// ```
+///
+/// Keys by architecture: `bottom_hidden` (Shared-Bottom); `experts`,
+/// `expert_hidden`, `gate_bias` (MMoE); `levels`, `specific_experts`,
+/// `shared_experts`, `expert_hidden`, `gate_bias` (PLE); ESMM uses
+/// `tower_hidden` for both its CTR and CVR towers and must have exactly the
+/// tasks `ctr` and `ctcvr` (its labels are click and conversion). The input
+/// (`sparse_fields`, `dense_features`) usually comes from the dataset's schema.
+public struct ModelConfiguration: Codable, Equatable, Sendable {
+    public var model: ModelKind
+    public var tasks: [TaskSpec]
+    public var sparseFields: [SparseField]
+    public var denseFeatures: Int
+    public var bottomHidden: [Int]
+    public var experts: Int
+    public var expertHidden: [Int]
+    public var gateBias: Bool
+    public var levels: Int
+    public var specificExperts: Int
+    public var sharedExperts: Int
+    public var towerHidden: [Int]
+    /// Standard deviation of the `N(0, σ²)` embedding initialisation (project default 0.01).
+    public var embeddingInitStd: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, tasks, experts, levels
+        case sparseFields = "sparse_fields"
+        case denseFeatures = "dense_features"
+        case bottomHidden = "bottom_hidden"
+        case expertHidden = "expert_hidden"
+        case gateBias = "gate_bias"
+        case specificExperts = "specific_experts"
+        case sharedExperts = "shared_experts"
+        case towerHidden = "tower_hidden"
+        case embeddingInitStd = "embedding_init_std"
+    }
+
+    public init(model: ModelKind, tasks: [TaskSpec], sparseFields: [SparseField] = [], denseFeatures: Int = 0,
+                bottomHidden: [Int] = [256, 128], experts: Int = 8, expertHidden: [Int] = [256, 128],
+                gateBias: Bool = false, levels: Int = 1, specificExperts: Int = 1, sharedExperts: Int = 1,
+                towerHidden: [Int] = [64], embeddingInitStd: Double = 0.01) {
+        self.model = model
+        self.tasks = tasks
+        self.sparseFields = sparseFields
+        self.denseFeatures = denseFeatures
+        self.bottomHidden = bottomHidden
+        self.experts = experts
+        self.expertHidden = expertHidden
+        self.gateBias = gateBias
+        self.levels = levels
+        self.specificExperts = specificExperts
+        self.sharedExperts = sharedExperts
+        self.towerHidden = towerHidden
+        self.embeddingInitStd = embeddingInitStd
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ModelConfiguration(model: .mmoe, tasks: [])
+        model = try c.decode(ModelKind.self, forKey: .model)
+        tasks = try c.decodeIfPresent([TaskSpec].self, forKey: .tasks)
+            ?? (model == .esmm ? [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")] : [])
+        sparseFields = try c.decodeIfPresent([SparseField].self, forKey: .sparseFields) ?? []
+        denseFeatures = try c.decodeIfPresent(Int.self, forKey: .denseFeatures) ?? 0
+        bottomHidden = try c.decodeIfPresent([Int].self, forKey: .bottomHidden) ?? defaults.bottomHidden
+        experts = try c.decodeIfPresent(Int.self, forKey: .experts) ?? defaults.experts
+        expertHidden = try c.decodeIfPresent([Int].self, forKey: .expertHidden) ?? defaults.expertHidden
+        gateBias = try c.decodeIfPresent(Bool.self, forKey: .gateBias) ?? defaults.gateBias
+        levels = try c.decodeIfPresent(Int.self, forKey: .levels) ?? defaults.levels
+        specificExperts = try c.decodeIfPresent(Int.self, forKey: .specificExperts) ?? defaults.specificExperts
+        sharedExperts = try c.decodeIfPresent(Int.self, forKey: .sharedExperts) ?? defaults.sharedExperts
+        towerHidden = try c.decodeIfPresent([Int].self, forKey: .towerHidden) ?? defaults.towerHidden
+        embeddingInitStd = try c.decodeIfPresent(Double.self, forKey: .embeddingInitStd) ?? defaults.embeddingInitStd
+    }
+
+    /// Width of the model input `x`: `Σ dimension_f + dense_features`.
+    public var inputSize: Int { sparseFields.reduce(0) { $0 + $1.dimension } + denseFeatures }
+
+    /// Checks every size; throws the first problem found.
+    public func validate() throws {
+        func fail(_ key: String, _ message: String) -> ModelConfigurationError {
+            ModelConfigurationError(key: key, message: message)
+        }
+        if tasks.isEmpty { throw fail("tasks", "at least one task is needed") }
+        if Set(tasks.map(\.name)).count != tasks.count { throw fail("tasks", "task names must be unique") }
+        if denseFeatures < 0 { throw fail("dense_features", "must be >= 0, got \(denseFeatures)") }
+        for f in sparseFields where f.vocabulary < 1 || f.dimension < 1 {
+            throw fail("sparse_fields", "field \(f.name) needs vocabulary >= 1 and dimension >= 1")
+        }
+        if Set(sparseFields.map(\.name)).count != sparseFields.count {
+            throw fail("sparse_fields", "field names must be unique")
+        }
+        if inputSize == 0 { throw fail("sparse_fields", "the model has no input features") }
+        if towerHidden.contains(where: { $0 < 1 }) { throw fail("tower_hidden", "sizes must be >= 1") }
+        if !(embeddingInitStd >= 0 && embeddingInitStd.isFinite) {
+            throw fail("embedding_init_std", "must be a finite non-negative number")
+        }
+        switch model {
+        case .sharedBottom:
+            if bottomHidden.isEmpty || bottomHidden.contains(where: { $0 < 1 }) {
+                throw fail("bottom_hidden", "needs at least one layer, sizes >= 1")
+            }
+        case .mmoe:
+            if experts < 1 { throw fail("experts", "must be >= 1, got \(experts)") }
+            if expertHidden.isEmpty || expertHidden.contains(where: { $0 < 1 }) {
+                throw fail("expert_hidden", "needs at least one layer, sizes >= 1")
+            }
+        case .ple:
+            if levels < 1 { throw fail("levels", "must be >= 1, got \(levels)") }
+            if specificExperts < 0 || sharedExperts < 0 || specificExperts + sharedExperts < 1 {
+                throw fail("specific_experts", "needs specific_experts >= 0, shared_experts >= 0, and at least one expert per gate")
+            }
+            if levels > 1 && sharedExperts + specificExperts * tasks.count < 1 {
+                throw fail("shared_experts", "the shared gate needs at least one expert")
+            }
+            if expertHidden.isEmpty || expertHidden.contains(where: { $0 < 1 }) {
+                throw fail("expert_hidden", "needs at least one layer, sizes >= 1")
+            }
+        case .esmm:
+            if tasks.map(\.name) != ["ctr", "ctcvr"] || tasks.contains(where: { $0.kind != .binary }) {
+                throw fail("tasks", "ESMM has exactly the binary tasks [ctr, ctcvr]")
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/// A multitask ranking model with hand-written forward and backward passes.
+///
+/// One training step (spec 7):
+/// 1. `forward(batch)` → logits `B × T`;
+/// 2. `computeLosses(logits:labels:taskGradients:)` → the `T` unweighted mean
+///    task losses and, stacked, each task's gradient w.r.t. all logits
+///    (`T·B × T`, block `t` = `∂L_t/∂logits`);
+/// 3. either `backward(logitGradient:)` with `Σ_t w_t ∂L_t/∂logits` (`B × T`):
+///    every parameter gets the gradient of the weighted loss; or
+///    `backwardPerTask(taskLogitGradients:)` with the stacked blocks: every
+///    shared parameter gets `T` per-task gradients in `taskGrads` and every
+///    task-specific parameter its own task's gradient (see `Parameter`). The
+///    shared part runs once over `T·B` stacked rows (one GEMM per Dense).
+public protocol MultiTaskModel: AnyObject {
+    var configuration: ModelConfiguration { get }
+    /// Number of task losses `T`.
+    var taskCount: Int { get }
+    /// Every parameter, in a stable order (checkpoints and optimizers use it).
+    var parameters: [Parameter] { get }
+    /// GradNorm's default `W` (spec 5.3): the weights of the last shared layer.
+    var lastSharedLayerParameters: [Parameter] { get }
+    /// Names of the prediction columns (`T` of them; ESMM: pCTR, pCVR, pCTCVR).
+    var outputNames: [String] { get }
+
+    /// Seeded initialisation: Glorot-uniform weights, zero biases, embeddings `N(0, σ²)`.
+    func initialize(using rng: inout RandomGenerator)
+
+    /// Logits `B × T` for `batch` (valid until the next forward).
+    func forward(_ batch: Batch) -> MatrixView
+
+    /// Per-task mean losses (unweighted) and their logit gradients.
+    ///
+    /// - Parameters:
+    ///   - logits: `B × T` from `forward`.
+    ///   - labels: `B × L` label columns of the batch.
+    ///   - taskGradients: resized to `T·B × T`; block `t` receives `∂L_t/∂logits`.
+    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double]
+
+    /// One backward pass of the weighted loss from `∂L/∂logits` (`B × T`).
+    func backward(logitGradient: MatrixView)
+
+    /// The multi-gradient pass from the stacked per-task logit gradients
+    /// (`T·B × T`, unit weights). Needs `T ≥ 2`.
+    func backwardPerTask(taskLogitGradients: MatrixView)
+
+    /// `∂L/∂x` of the last backward pass (`B × D`, or `T·B × D` stacked after
+    /// `backwardPerTask`), where `x` is the model input of spec 3.1.
+    var lastInputGradient: MatrixView { get }
+
+    /// Predictions from logits into `output` (`B × outputNames.count`):
+    /// probabilities for binary tasks, raw values for regression tasks.
+    func predict(logits: MatrixView, into output: MatrixView)
+}
+
+extension MultiTaskModel {
+    /// The parameter with the given name, if any.
+    public func parameter(named name: String) -> Parameter? {
+        parameters.first { $0.name == name }
+    }
+
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}
+
+/// Builds the model a configuration describes (validating it first).
+public func makeModel(_ configuration: ModelConfiguration) throws -> MultiTaskModel {
+    switch configuration.model {
+    case .sharedBottom: return try SharedBottom(configuration)
+    case .mmoe: return try MMoE(configuration)
+    case .ple: return try PLE(configuration)
+    case .esmm: return try ESMM(configuration)
+    }
+}
+
+/// The rows of a stacked gradient buffer a component reads and writes.
+///
+/// In the weighted pass (`stack == 1`) every component works on rows
+/// `0..<B`. In the multi-gradient pass (`stack == T`) a shared component works
+/// on all `T·B` rows, and a component specific to task `k` only on block `k`
+/// (only task `k`'s loss reaches it, so the other blocks are zero).
+@inlinable
+func stackedRows(for group: ParameterGroup, stack: Int, batch: Int) -> Range<Int> {
+    if stack == 1 { return 0..<batch }
+    switch group {
+    case .shared: return 0..<(stack * batch)
+    case .task(let k): return (k * batch)..<((k + 1) * batch)
+    }
+}
+
+/// The upstream gradient of one logit column, for either pass.
+struct LogitGradients {
+    /// `B × T` (weighted pass) or `T·B × T` (multi-gradient pass).
+    let matrix: MatrixView
+    /// 1 or `T`.
+    let stack: Int
+    let batch: Int
+
+    /// Gradient of logit column `column` coming from the losses that the rows
+    /// `rows` stand for (`B` or `T·B` rows, see `stackedRows`).
+    func column(_ column: Int, rows: Range<Int>) -> MatrixView {
+        matrix.rows(rows).cols(column..<(column + 1))
+    }
+}
+
+/// Writes the `B × 1` output of task `k`'s tower into logit column `k`.
+@inlinable
+func copyColumn(_ source: MatrixView, into logits: MatrixView, column: Int) {
+    for b in 0..<source.rows { logits[b, column] = source[b, 0] }
+}

@@ -1,0 +1,97 @@
+/// Shared-Bottom (spec 3.3): one bottom MLP shared by all tasks, one tower per task.
+///
+///     x   = [embeddings, dense]                 (B × D)
+///     s   = Bottom(x)                           (B × H, ReLU on every layer)
+///     z_k = Tower_k(s)                          (B × 1 logit)
+///
+/// Backward: `ds = Σ_k ∂Tower_k/∂s` (weighted pass) or the `T` per-task `ds_k`
+/// stacked (multi-gradient pass), then through the bottom and the embeddings.
+///
+/// Parameters: `embedding.<field>`, `bottom.<i>.{W,b}` (shared),
+/// `tower.<task>.<i>.{W,b}` (task-specific).
+public final class SharedBottom: MultiTaskModel {
+    public let configuration: ModelConfiguration
+    public let input: EmbeddingInput
+    public let bottom: MLP
+    public let towers: [MLP]
+    private let logits = Matrix(rows: 0, cols: 0)
+    /// `∂L/∂s`, stacked: `S·B × H`.
+    private let bottomGradient = Matrix(rows: 0, cols: 0)
+    /// `∂L/∂x`, stacked: `S·B × D`.
+    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
+    private let lossHead: TaskLossHead
+
+    public init(_ configuration: ModelConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared)
+        towers = configuration.tasks.enumerated().map { k, task in
+            MLP(name: "tower.\(task.name)", inputSize: configuration.bottomHidden.last!,
+                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
+        }
+        lossHead = TaskLossHead(tasks: configuration.tasks)
+    }
+
+    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+
+    public var taskCount: Int { towers.count }
+    public var outputNames: [String] { configuration.tasks.map(\.name) }
+
+    public var parameters: [Parameter] {
+        input.parameters + bottom.parameters + towers.flatMap { $0.parameters }
+    }
+
+    public var lastSharedLayerParameters: [Parameter] { [bottom.layers.last!.weight] }
+
+    public func initialize(using rng: inout RandomGenerator) {
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        bottom.initialize(using: &rng)
+        for t in towers { t.initialize(using: &rng) }
+    }
+
+    public func forward(_ batch: Batch) -> MatrixView {
+        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        let s = bottom.forward(x)
+        logits.resize(rows: batch.size, cols: taskCount)
+        for (k, tower) in towers.enumerated() {
+            copyColumn(tower.forward(s), into: logits.view, column: k)
+        }
+        return logits.view
+    }
+
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients)
+    }
+
+    public func predict(logits: MatrixView, into output: MatrixView) {
+        lossHead.predict(logits: logits, into: output)
+    }
+
+    public func backward(logitGradient: MatrixView) {
+        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
+    }
+
+    public func backwardPerTask(taskLogitGradients: MatrixView) {
+        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
+        runBackward(LogitGradients(matrix: taskLogitGradients, stack: taskCount,
+                                   batch: taskLogitGradients.rows / taskCount))
+    }
+
+    private func runBackward(_ upstream: LogitGradients) {
+        let batch = upstream.batch
+        let stack = upstream.stack
+        let all = 0..<(stack * batch)
+        bottomGradient.resize(rows: all.count, cols: bottom.outputSize)
+        for (k, tower) in towers.enumerated() {
+            let rows = stackedRows(for: .task(k), stack: stack, batch: batch)
+            // Weighted pass: the towers add into one ds; stacked: each its own block.
+            tower.backward(upstream.column(k, rows: rows),
+                           inputGradient: bottomGradient.view.rows(rows),
+                           accumulateInput: stack == 1 && k > 0)
+        }
+        inputGradientBuffer.resize(rows: all.count, cols: input.outputSize)
+        bottom.backward(bottomGradient.view, inputGradient: inputGradientBuffer.view)
+        input.backward(inputGradientBuffer.view)
+    }
+}
