@@ -38,6 +38,18 @@ final class AdagradTests: XCTestCase {
         assertClose(OptimizerFixtures.accumulator(optimizer, "w"), [0.04, 0.16])
     }
 
+    /// With a large epsilon the two forms differ visibly: acc = 0.25 + 0.5^2 = 0.5,
+    /// Keras 1 - 0.5/sqrt(0.5 + 0.75), PyTorch 1 - 0.5/(sqrt(0.5) + 0.75).
+    func testFormsPlaceEpsilonDifferently() throws {
+        for (form, expected) in [(AdagradForm.keras, 0.5527864045000421), (.pytorch, 0.6568542494923801)] {
+            let optimizer = try Adagrad(form: form, initialAccumulatorValue: 0.25, epsilon: 0.75)
+            let w = OptimizerFixtures.dense("w", values: [1])
+            OptimizerFixtures.setGradient(w, [0.5])
+            optimizer.step(parameters: [w], learningRate: 1)
+            assertClose(w.value.toArray(), [expected], "\(form)")
+        }
+    }
+
     func testSparseRowsSummedAndUntouchedRowsUnchanged() throws {
         let optimizer = try Adagrad()
         let table = OptimizerFixtures.table("t", rows: [[1, 2], [3, 4], [5, 6]])
