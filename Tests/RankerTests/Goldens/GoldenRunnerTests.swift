@@ -15,9 +15,9 @@ final class GoldenRunnerTests: XCTestCase {
     static let checkers: [String: ((GoldenValue, GoldenChecker) throws -> Void)?] = [
         "losses": nil,
         "metrics": nil,
-        "adagrad": nil,
-        "clippy_tfrs_public": nil,
-        "clippy": nil,
+        "adagrad": checkAdagradGoldens,
+        "clippy_tfrs_public": checkClippyTFRSPublicGoldens,
+        "clippy": checkClippyGoldens,
         "models": checkModelsGolden,
         "dwa": nil,
         "gradnorm": nil,
