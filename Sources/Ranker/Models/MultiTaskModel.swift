@@ -107,3 +107,27 @@ struct LogitGradients {
 func copyColumn(_ source: MatrixView, into logits: MatrixView, column: Int) {
     for b in 0..<source.rows { logits[b, column] = source[b, 0] }
 }
+
+/// The weighted logit gradient `Σ_t w_t ∂L_t/∂logits` (`B × T`) from the
+/// stacked task gradients of `computeLosses` (`T·B × T`): the input of
+/// `MultiTaskModel.backward(logitGradient:)` for loss weights `w`.
+///
+/// `output` is resized to `B × T` (no allocation once it has the capacity).
+public func weightedLogitGradient(taskGradients: MatrixView, weights: [Double], into output: Matrix) {
+    let taskCount = taskGradients.cols
+    precondition(weights.count == taskCount && taskGradients.rows % max(taskCount, 1) == 0,
+                 "weightedLogitGradient: \(weights.count) weights for \(taskCount) tasks")
+    let batch = taskGradients.rows / taskCount
+    output.resize(rows: batch, cols: taskCount)
+    output.fill(0)
+    let out = output.view
+    for t in 0..<taskCount {
+        let w = Float(weights[t])
+        if w == 0 { continue }
+        for b in 0..<batch {
+            let src = taskGradients.row(t * batch + b)
+            let dst = out.row(b)
+            for j in 0..<taskCount { dst[j] += w * src[j] }
+        }
+    }
+}
