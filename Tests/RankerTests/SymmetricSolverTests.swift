@@ -69,6 +69,20 @@ final class SymmetricSolverTests: XCTestCase {
         XCTAssertFalse(empty.usedPseudoInverse)
     }
 
+    /// Non-finite entries in the part that is read are a typed error, not a
+    /// trap inside LAPACKE's NaN check and not a silent `x = 0`.
+    func testNonFiniteMatrixThrows() {
+        let cases: [([Double], Int, Int)] = [([.nan, 0, 0, 1], 0, 0), ([1, .infinity, .infinity, 1], 0, 1),
+                                             ([1, 0, 0, -.infinity], 1, 1)]
+        for (matrix, row, column) in cases {
+            XCTAssertThrowsError(try SymmetricSolver().solve(matrix: matrix, n: 2, b: [1, 1])) { error in
+                guard let e = error as? NonFiniteMatrixError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.row, row)
+                XCTAssertEqual(e.column, column)
+            }
+        }
+    }
+
     /// A random SPD system larger than the initial workspace, then a small one
     /// with the same solver: the residual `Ax - b` vanishes.
     func testWorkspaceGrowsAndIsReused() throws {
