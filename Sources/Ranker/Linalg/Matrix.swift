@@ -80,8 +80,9 @@ public final class Matrix {
         cols = newCols
     }
 
-    /// The whole matrix as a view (leading dimension `cols`).
-    @inlinable public var view: MatrixView { MatrixView(data: data, rows: rows, cols: cols, ld: cols) }
+    /// The whole matrix as a view (leading dimension `cols`; 1 for a matrix
+    /// without columns, as BLAS requires `ld ≥ 1`).
+    @inlinable public var view: MatrixView { MatrixView(data: data, rows: rows, cols: cols, ld: max(cols, 1)) }
 
     /// Rows `range` as a view.
     @inlinable public func rows(_ range: Range<Int>) -> MatrixView { view.rows(range) }

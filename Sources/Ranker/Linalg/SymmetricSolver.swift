@@ -12,6 +12,18 @@ public struct LAPACKError: Error, CustomStringConvertible {
     public var description: String { "\(call) failed with info = \(info): \(hint)" }
 }
 
+/// The matrix handed to `SymmetricSolver` holds NaN or infinity (in the upper
+/// triangle, the part it reads): usually non-finite gradients upstream.
+public struct NonFiniteMatrixError: Error, Equatable, CustomStringConvertible {
+    public let row: Int
+    public let column: Int
+    public let value: Double
+
+    public var description: String {
+        "symmetric solve: matrix entry (\(row), \(column)) is \(value); the Gram matrix of non-finite gradients?"
+    }
+}
+
 /// Solves small symmetric positive (semi)definite systems `A x = b` in double
 /// precision (spec 6.1.3), reusing its workspace across calls.
 ///
@@ -56,10 +68,19 @@ public final class SymmetricSolver {
     ///   - n: order of the system.
     ///   - b: right-hand side on entry, solution on exit (`n` values).
     /// - Returns: `true` when the pseudo-inverse fallback was used.
+    /// - Throws: `NonFiniteMatrixError` when the upper triangle holds NaN or
+    ///   infinity (LAPACKE would reject NaN as an illegal argument, and an
+    ///   infinity would end in NaN eigenvalues and a silent `x = 0`);
+    ///   `LAPACKError` when the eigenvalue iteration fails.
     @discardableResult
     public func solve(matrix: UnsafePointer<Double>, n: Int, b: UnsafeMutablePointer<Double>) throws -> Bool {
         precondition(n >= 0)
         if n == 0 { return false }
+        for r in 0..<n {
+            for c in r..<n where !matrix[r * n + c].isFinite {
+                throw NonFiniteMatrixError(row: r, column: c, value: matrix[r * n + c])
+            }
+        }
         reserve(n)
         // 1. Eigenvalues only, to decide between Cholesky and the pseudo-inverse.
         a.withUnsafeMutableBufferPointer { ap in

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Entire Space Multi-task Model (spec 3.6).
 ///
 ///     x      = [embeddings, dense]            (both towers read the same x)
@@ -25,6 +23,8 @@ public final class ESMM: MultiTaskModel {
     private let logits = Matrix(rows: 0, cols: 0)
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
+    /// `click · conversion`: `B × 1`.
+    private let ctcvrLabels = Matrix(rows: 0, cols: 0)
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -64,25 +64,23 @@ public final class ESMM: MultiTaskModel {
     }
 
     /// `L_ctr` (block 0: only column `a`) and `L_ctcvr` (block 1: columns `a` and `b`).
-    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
+                              into losses: inout [Double]) {
         let batch = logits.rows
-        precondition(logits.cols == 2 && labels.rows == batch && labels.cols >= 2,
+        precondition(logits.cols == 2 && labels.rows == batch && labels.cols >= 2 && losses.count == 2,
                      "ESMM loss: logits \(logits.rows)×\(logits.cols), labels \(labels.rows)×\(labels.cols)")
         taskGradients.resize(rows: 2 * batch, cols: 2)
         taskGradients.fill(0)
         let g = taskGradients.view
-        let ctr = BinaryCrossEntropy.meanLoss(logits: logits.cols(0..<1), labels: labels.cols(0..<1),
-                                              gradient: g.rows(0..<batch).cols(0..<1))
-        var ctcvr = 0.0
-        let scale = 1 / Double(batch)
-        for b in 0..<batch {
-            let y = Double(labels[b, 0]) * Double(labels[b, 1])
-            let term = CTCVRCrossEntropy.evaluate(ctrLogit: Double(logits[b, 0]), cvrLogit: Double(logits[b, 1]), label: y)
-            ctcvr += term.loss
-            g[batch + b, 0] = Float(term.dCTRLogit * scale)
-            g[batch + b, 1] = Float(term.dCVRLogit * scale)
-        }
-        return [ctr, ctcvr * scale]
+        // CTCVR label: click AND conversion (a conversion without a click does not count).
+        ctcvrLabels.resize(rows: batch, cols: 1)
+        for b in 0..<batch { ctcvrLabels[b, 0] = labels[b, 0] * labels[b, 1] }
+        losses[0] = BinaryCrossEntropy.meanLoss(logits: logits.cols(0..<1), labels: labels.cols(0..<1),
+                                                gradient: g.rows(0..<batch).cols(0..<1))
+        let block = g.rows(batch..<(2 * batch))
+        losses[1] = CTCVRCrossEntropy.meanLoss(ctrLogits: logits.cols(0..<1), cvrLogits: logits.cols(1..<2),
+                                               labels: ctcvrLabels.view,
+                                               ctrGradient: block.cols(0..<1), cvrGradient: block.cols(1..<2))
     }
 
     /// pCTR, pCVR, pCTCVR.

@@ -75,8 +75,9 @@ public final class MMoE: MultiTaskModel {
         return logits.view
     }
 
-    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
-        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients)
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
+                              into losses: inout [Double]) {
+        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
     }
 
     public func predict(logits: MatrixView, into output: MatrixView) {

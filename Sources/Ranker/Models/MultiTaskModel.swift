@@ -34,7 +34,8 @@ public protocol MultiTaskModel: AnyObject {
     ///   - logits: `B × T` from `forward`.
     ///   - labels: `B × L` label columns of the batch.
     ///   - taskGradients: resized to `T·B × T`; block `t` receives `∂L_t/∂logits`.
-    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double]
+    ///   - losses: receives the `T` losses (`losses.count == T`; no allocation).
+    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix, into losses: inout [Double])
 
     /// One backward pass of the weighted loss from `∂L/∂logits` (`B × T`).
     func backward(logitGradient: MatrixView)
@@ -56,6 +57,13 @@ extension MultiTaskModel {
     /// The parameter with the given name, if any.
     public func parameter(named name: String) -> Parameter? {
         parameters.first { $0.name == name }
+    }
+
+    /// Per-task mean losses (allocating convenience over `computeLosses(…, into:)`).
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+        var losses = [Double](repeating: 0, count: taskCount)
+        computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
+        return losses
     }
 
     /// Number of trainable scalars.

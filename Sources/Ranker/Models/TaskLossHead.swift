@@ -8,15 +8,14 @@
 struct TaskLossHead {
     let tasks: [TaskSpec]
 
-    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix) -> [Double] {
+    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix, into losses: inout [Double]) {
         let batch = logits.rows
         let taskCount = tasks.count
-        precondition(logits.cols == taskCount && labels.rows == batch && labels.cols >= taskCount,
+        precondition(logits.cols == taskCount && labels.rows == batch && labels.cols >= taskCount && losses.count == taskCount,
                      "loss head: logits \(logits.rows)×\(logits.cols), labels \(labels.rows)×\(labels.cols), \(taskCount) tasks")
         taskGradients.resize(rows: taskCount * batch, cols: taskCount)
         taskGradients.fill(0)
         let g = taskGradients.view
-        var losses = [Double](repeating: 0, count: taskCount)
         for (t, task) in tasks.enumerated() {
             let z = logits.cols(t..<(t + 1))
             let y = labels.cols(t..<(t + 1))
@@ -28,7 +27,6 @@ struct TaskLossHead {
                 losses[t] = SquaredError.meanLoss(predictions: z, targets: y, gradient: dz)
             }
         }
-        return losses
     }
 
     func predict(logits: MatrixView, into output: MatrixView) {
