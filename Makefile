@@ -46,7 +46,7 @@ goldens: deps
 
 ## run: the main job on the embedded default data.
 run: deps
-	$(SWIFT) run -c release ranker --help
+	$(SWIFT) run -c release mlp-demo
 
 clean:
 	rm -rf .build

@@ -34,6 +34,11 @@ let package = Package(
             ],
             path: "Sources/ranker"
         ),
+        .executableTarget(
+            name: "mlp-demo",
+            dependencies: ["Ranker"],
+            path: "examples/mlp-demo"
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],
