@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Counts heap allocations for `ranker bench` (linked into the executable only).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
     ],
     targets: [
         // System library: cblas.h + lapacke.h, linking openblas and lapacke.
@@ -31,6 +33,7 @@ let package = Package(
             dependencies: [
                 "Ranker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Sources/ranker"
         ),

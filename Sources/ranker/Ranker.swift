@@ -6,6 +6,7 @@ struct RankerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ranker",
         abstract: "Train multitask ranking models (Shared-Bottom, MMoE, PLE, ESMM) on the CPU.",
-        version: RankerVersion.string
+        version: RankerVersion.string,
+        subcommands: [BenchCommand.self]
     )
 }

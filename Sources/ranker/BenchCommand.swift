@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import MallocInterposerSwift
+import Ranker
+
+/// `ranker bench`: the machine's SGEMM peak and training throughput of the
+/// fixed workloads W1–W3, measured in one run.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure SGEMM peak and training throughput (W1, W2, W3) in one run.",
+        discussion: """
+            Measures, in this order: the SGEMM peak of the linked BLAS (square sizes 512, 1024, 2048, \
+            best of 5 repeats) with 1 thread and with --threads; then each workload's training \
+            throughput (forward + backward + Adagrad update on in-memory batches, after warm-up) \
+            with 1 thread and with --threads. Each workload runs in a child process of this \
+            command, so its peak resident memory and its heap allocations per step (counted by \
+            an interposed malloc) are its own. Training GFLOP/s are counted from the layer \
+            shapes (6·B·Σ in·out per step) and reported as a fraction of the SGEMM peak measured \
+            at the same thread count.
+            """
+    )
+
+    @Option(help: "OpenBLAS threads for the multi-threaded measurements (1 measures single-threaded only).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Comma-separated workloads to run (W1, W2, W3).")
+    var workloads: String = "W1,W2,W3"
+
+    @Flag(help: "Print one JSON object with every result as the last line.")
+    var json = false
+
+    @Flag(help: "Shorter measurements (for a smoke test; numbers are noisier).")
+    var quick = false
+
+    @Option(help: .hidden)
+    var worker: String?
+
+    func validate() throws {
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        for name in selectedNames where !BenchmarkWorkload.standard.contains(where: { $0.name == name }) {
+            throw ValidationError("unknown workload '\(name)'; known: W1, W2, W3")
+        }
+    }
+
+    var selectedNames: [String] {
+        workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+    }
+
+    func workload(_ name: String) -> BenchmarkWorkload {
+        var w = BenchmarkWorkload.standard.first { $0.name == name }!
+        if quick {
+            w.minimumSteps = max(3, w.minimumSteps / 10)
+            w.minimumSeconds = 0.3
+            w.warmupSteps = min(w.warmupSteps, 2)
+        }
+        return w
+    }
+
+    func run() throws {
+        if let name = worker {
+            // Child: one workload, one JSON line on stdout.
+            let result = try ThroughputBenchmark.run(workload(name), threads: threads,
+                                                     allocationCounter: InterposedAllocationCounter())
+            let data = try JSONEncoder().encode(result)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let threadCounts = threads == 1 ? [1] : [1, threads]
+        print("Ranker \(RankerVersion.string) bench — OpenBLAS \(BLAS.coreName) kernels, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("BLAS: \(BLAS.configuration)")
+        var peaks: [Int: Double] = [:]
+        var measurements: [GEMMMeasurement] = []
+        for t in threadCounts {
+            let m = GEMMPeak.measure(threads: t, repeats: quick ? 2 : 5, secondsPerRepeat: quick ? 0.1 : 0.25)
+            measurements += m
+            peaks[t] = m.map(\.gflops).max()!
+            print("SGEMM \(t) thread\(t == 1 ? " " : "s"): " + m.map { "n=\($0.size) \(format($0.gflops, 1)) GFLOP/s" }.joined(separator: ", ")
+                  + "  → peak \(format(peaks[t]!, 1))")
+        }
+        var results: [WorkloadResult] = []
+        for name in selectedNames {
+            for t in threadCounts {
+                results.append(try runChild(name, threads: t))
+            }
+        }
+        print("")
+        print(row(["workload", "threads", "samples/s", "ms/step", "GFLOP/s", "of peak", "max RSS MiB", "allocs/step"]))
+        for r in results {
+            print(row([r.name, "\(r.threads)", format(r.samplesPerSecond, 0), format(r.msPerStep, 2),
+                       format(r.trainGFLOPS, 1), format(r.trainGFLOPS / peaks[r.threads]!, 3),
+                       format(r.maxRSSMiB, 0), r.allocationsPerStep.map { format($0, 1) } ?? "n/a"]))
+        }
+        print("")
+        print("Step breakdown (ms): " + results.map { r in
+            "\(r.name)/\(r.threads)t " + ["forward", "loss", "backward", "optimizer"]
+                .map { "\($0) \(format(r.phaseMilliseconds[$0] ?? 0, 2))" }.joined(separator: " ")
+        }.joined(separator: "; "))
+        if json {
+            let configured = results.filter { $0.threads == threads }
+            let single = results.filter { $0.threads == 1 }
+            func entry(_ r: WorkloadResult) -> [String: Any] {
+                [
+                    "name": r.name, "threads": r.threads, "batch": r.batchSize,
+                    "samples_per_s": round1(r.samplesPerSecond), "ms_per_step": round3(r.msPerStep),
+                    "train_gflops": round1(r.trainGFLOPS), "fraction_of_peak": round3(r.trainGFLOPS / peaks[r.threads]!),
+                    "max_rss_mb": round1(r.maxRSSMiB),
+                    "allocs_per_step": r.allocationsPerStep.map { round3($0) as Any } ?? NSNull(),
+                    "phase_ms": r.phaseMilliseconds.mapValues(round3),
+                ]
+            }
+            let object: [String: Any] = [
+                "sgemm_peak_gflops": round1(peaks[threads]!),
+                "sgemm_peak_gflops_single_thread": round1(peaks[1]!),
+                "threads": threads,
+                "sgemm": measurements.map { ["size": $0.size, "threads": $0.threads, "gflops": round1($0.gflops)] },
+                "workloads": configured.map(entry),
+                "workloads_single_thread": single.map(entry),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Runs one workload in a child process of this executable.
+    func runChild(_ name: String, threads: Int) throws -> WorkloadResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["bench", "--worker", name, "--threads", "\(threads)"] + (quick ? ["--quick"] : [])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else {
+            throw ValidationError("bench worker for \(name) failed (status \(process.terminationStatus))")
+        }
+        return try JSONDecoder().decode(WorkloadResult.self, from: Data(line.utf8))
+    }
+}
+
+/// Counts allocations with ordo-one's malloc interposer (linked into this executable).
+struct InterposedAllocationCounter: AllocationCounter {
+    init() { MallocInterposerSwift.initialize() }
+
+    func start() {
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+    }
+
+    func stop() -> Int {
+        MallocInterposerSwift.unhook()
+        return Int(MallocInterposerSwift.getStatistics().mallocCount)
+    }
+}
+
+private func format(_ v: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", v) }
+private func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+private func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+private func row(_ cells: [String]) -> String {
+    cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: 9, withPad: " ", startingAt: 0)
+        : String(repeating: " ", count: max(0, 12 - c.count)) + c }.joined()
+}
