@@ -208,8 +208,25 @@ public final class GradNorm: TaskBalancer {
         try validateLosses(losses)
         if options.scope == .lastSharedLayer { try checkLayerParameters(parameters) }
         try gram.compute(parameters: parameters, include: isInLayer)
+        prepareWeightStep(squaredGradientNorms: (0..<taskCount).map { gram[$0, $0] }, losses: losses)
 
-        // Reference losses and EMAs for this step (committed in finishStep).
+        // The model's gradient of Σ_k w_k L_k.
+        TaskGradientMixing.writeCombination(coefficients: current.weights, parameters: parameters, scratch: &scratch,
+                                            include: { $0.group == .shared })
+        TaskGradientMixing.scaleTaskSpecificGradients(factors: current.weights, parameters: parameters)
+
+        telemetry.weights = current.weights
+        telemetry.setGradientStatistics(from: gram)
+    }
+
+    /// The weight-side half of `combine`: from the squared norms `||g_i||²` of the
+    /// unweighted task gradients over `W` and this step's losses, computes the
+    /// reference losses, EMAs and `dL_grad/dw` with the current weights, for
+    /// `finishStep` to apply. Returns the evaluation. (`combine` calls it; tests
+    /// and reproductions that have the norms already can call it directly.)
+    @discardableResult
+    public func prepareWeightStep(squaredGradientNorms: [Double], losses: [Double]) -> GradNormRule {
+        precondition(squaredGradientNorms.count == taskCount && losses.count == taskCount)
         var next = Pending(weightGradient: [], initialLosses: current.initialLosses,
                            initialLossEMA: current.initialLossEMA, initialLossEMACount: current.initialLossEMACount,
                            lossEMA: current.lossEMA)
@@ -237,20 +254,12 @@ public final class GradNorm: TaskBalancer {
             numerator = next.lossEMA!
         }
         let reference = next.initialLosses ?? next.initialLossEMA!
-        let squaredNorms = (0..<taskCount).map { gram[$0, $0] }
-        let rule = GradNormRule(weights: current.weights, squaredGradientNorms: squaredNorms, losses: numerator,
+        let rule = GradNormRule(weights: current.weights, squaredGradientNorms: squaredGradientNorms, losses: numerator,
                                 initialLosses: reference, alpha: options.alpha, variant: options.variant)
         next.weightGradient = rule.weightGradient
         pending = next
         lastRule = rule
-
-        // The model's gradient of Σ_k w_k L_k.
-        TaskGradientMixing.writeCombination(coefficients: current.weights, parameters: parameters, scratch: &scratch,
-                                            include: { $0.group == .shared })
-        TaskGradientMixing.scaleTaskSpecificGradients(factors: current.weights, parameters: parameters)
-
-        telemetry.weights = current.weights
-        telemetry.setGradientStatistics(from: gram)
+        return rule
     }
 
     /// Every configured layer name must name a shared parameter of the list.
@@ -283,10 +292,14 @@ public final class GradNorm: TaskBalancer {
         switch options.optimizer {
         case .adam:
             current.optimizerSteps += 1
-            GradNormRule.adamStep(weights: &current.weights, gradient: step.weightGradient,
-                                  firstMoment: &current.firstMoment, secondMoment: &current.secondMoment,
+            var weights = current.weights, firstMoment = current.firstMoment, secondMoment = current.secondMoment
+            GradNormRule.adamStep(weights: &weights, gradient: step.weightGradient,
+                                  firstMoment: &firstMoment, secondMoment: &secondMoment,
                                   step: current.optimizerSteps, learningRate: options.learningRate,
                                   beta1: options.beta1, beta2: options.beta2, epsilon: options.adamEpsilon)
+            current.weights = weights
+            current.firstMoment = firstMoment
+            current.secondMoment = secondMoment
         case .sgd:
             current.optimizerSteps += 1
             for k in 0..<taskCount { current.weights[k] -= options.learningRate * step.weightGradient[k] }

@@ -83,10 +83,16 @@ public final class PCGrad: TaskBalancer {
     public func objective(losses: [Double]) -> Double { losses.reduce(0, +) }
 
     public func combine(parameters: [Parameter], losses: [Double]) throws {
+        try combine(parameters: parameters, losses: losses, orders: nil)
+    }
+
+    /// `combine` with explicit visiting orders (`T` permutations of `0..<T`)
+    /// instead of drawn ones; `nil` draws them. For tests and reproductions.
+    public func combine(parameters: [Parameter], losses: [Double], orders explicitOrders: [[Int]]?) throws {
         try validateLosses(losses)
         let scope = options.scope
         try gram.compute(parameters: parameters, include: scope.includes)
-        let orders = (0..<taskCount).map { _ in generator.permutation(taskCount) }
+        let orders = explicitOrders ?? (0..<taskCount).map { _ in generator.permutation(taskCount) }
         let projection = PCGradProjection(gram: gram, orders: orders, reduction: options.reduction)
         TaskGradientMixing.writeCombination(coefficients: projection.coefficients, parameters: parameters,
                                             scratch: &scratch, include: scope.includes)

@@ -36,7 +36,10 @@ public struct PCGradProjection: Equatable, Sendable {
     ///   - gram: `P`, finite.
     ///   - orders: `T` permutations of `0..<T`; `orders[i]` is task `i`'s visiting order.
     ///   - reduction: `sum` (LibMTL, project default) or `mean`.
-    public init(gram: TaskGradientGram, orders: [[Int]], reduction: PCGrad.Reduction) {
+    ///   - denominatorEpsilon: the guard added to `P_jj` (LibMTL's 1e-8; 0 gives
+    ///     the exact projection, as in GradCraft's two-task identity).
+    public init(gram: TaskGradientGram, orders: [[Int]], reduction: PCGrad.Reduction,
+                denominatorEpsilon: Double = PCGradProjection.denominatorEpsilon) {
         let t = gram.taskCount
         precondition(orders.count == t && orders.allSatisfy { $0.sorted() == Array(0..<t) },
                      "PCGrad needs one permutation of 0..<\(t) per task")
@@ -49,7 +52,7 @@ public struct PCGradProjection: Equatable, Sendable {
                 var d = 0.0
                 for k in 0..<t { d += a[i * t + k] * gram[k, j] }
                 if d < 0 {
-                    a[i * t + j] -= d / (gram[j, j] + PCGradProjection.denominatorEpsilon)
+                    a[i * t + j] -= d / (gram[j, j] + denominatorEpsilon)
                     projections += 1
                 }
             }
