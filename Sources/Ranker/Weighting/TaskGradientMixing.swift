@@ -23,10 +23,10 @@ public enum TaskGradientMixing {
         for parameter in parameters where include(parameter) {
             precondition(parameter.group == .shared, "parameter '\(parameter.name)' is not shared")
             let n = parameter.gradientCount
+            if n == 0 { continue }   // e.g. an embedding table no example touched
             precondition(parameter.taskGrads.rows == t && parameter.taskGrads.cols == n,
                          "parameter '\(parameter.name)': taskGrads is \(parameter.taskGrads.rows) × \(parameter.taskGrads.cols), "
                          + "expected \(t) × \(n)")
-            if n == 0 { continue }
             let out = parameter.gradientPointer
             let first = parameter.taskGradient(0)
             let c0 = scratch[0]
