@@ -96,6 +96,7 @@ public final class DynamicWeightAverage: TaskBalancer {
     /// The weights of the current period (the `losses` are only validated).
     public func lossWeights(losses: [Double]) throws -> [Double] {
         try validateLosses(losses)
+        telemetry.weights = current.weights
         return current.weights
     }
 
@@ -141,7 +142,6 @@ public final class DynamicWeightAverage: TaskBalancer {
         for k in 0..<taskCount { current.lossSums[k] = 0 }
         current.exampleCount = 0
         current.periodSteps = 0
-        telemetry.weights = current.weights
     }
 
     public var state: TaskBalancerState { .dynamicWeightAverage(state: current) }

@@ -191,6 +191,7 @@ public final class GradNorm: TaskBalancer {
 
     public func lossWeights(losses: [Double]) throws -> [Double] {
         try validateLosses(losses)
+        telemetry.weights = current.weights
         return current.weights
     }
 

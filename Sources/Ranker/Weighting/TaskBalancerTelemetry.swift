@@ -6,9 +6,9 @@
 public struct TaskBalancerTelemetry: Codable, Equatable, Sendable {
     /// Steps finished so far (`finishStep` calls, restored from checkpoints).
     public var step: Int
-    /// Loss weights `w_k` of the step (loss weighting, GradNorm), or the
-    /// coefficients `c_k` of the raw task gradients in the combined shared
-    /// gradient (GradCraft, PCGrad). `T` values.
+    /// Loss weights `w_k` used by the step (set by `lossWeights`; loss weighting
+    /// and GradNorm), or the coefficients `c_k` of the raw task gradients in the
+    /// combined shared gradient (set by `combine`; GradCraft, PCGrad). `T` values.
     public var weights: [Double]
     /// `||g_k||` of each task's unweighted gradient (empty when not computed).
     public var gradientNorms: [Double]
