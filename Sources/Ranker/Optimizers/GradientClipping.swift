@@ -110,9 +110,11 @@ extension GradientClipping: Codable {
             throw DecodingError.dataCorruptedError(forKey: .method, in: c,
                 debugDescription: "clipping method must be none, gradient_norm or adaptive, got \(method)")
         }
-        try ConfigurationKeys.rejectUnknown(in: decoder, allowed: allowed,
-                                            known: ["method", "threshold", "global", "lambda", "epsilon"],
-                                            context: "clipping method \(method)")
+        if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: allowed).first {
+            let known: Set<String> = ["method", "threshold", "global", "lambda", "epsilon"]
+            throw known.contains(key) ? OptimizerConfigurationError.optionNotApplicable(key: key, kind: "clipping method \(method)")
+                                      : OptimizerConfigurationError.unknownKey(key)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -162,7 +162,9 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
     /// Values are checked by `validate()` / `makeOptimizer()`.
     public init(from decoder: Decoder) throws {
         let known = Set(CodingKeys.allCases.map(\.stringValue))
-        try ConfigurationKeys.rejectUnknown(in: decoder, allowed: known, known: known, context: "optimizer")
+        if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: known).first {
+            throw OptimizerConfigurationError.unknownKey(key)
+        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             kind: try c.decode(OptimizerKind.self, forKey: .kind),
@@ -177,28 +179,5 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
             absoluteThreshold: try c.decodeIfPresent(Float.self, forKey: .absoluteThreshold),
             useStandardAccumulatorUpdate: try c.decodeIfPresent(Bool.self, forKey: .useStandardAccumulatorUpdate),
             clipAccumulatorUpdate: try c.decodeIfPresent(Bool.self, forKey: .clipAccumulatorUpdate))
-    }
-}
-
-/// Strict key checking for the optimizer's JSON objects.
-enum ConfigurationKeys {
-    struct AnyKey: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { return nil }
-    }
-
-    /// Throws for the first key of the decoder's object outside `allowed`:
-    /// `optionNotApplicable` when it is in `known`, else `unknownKey`.
-    static func rejectUnknown(in decoder: Decoder, allowed: Set<String>, known: Set<String>, context: String) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
-        where !allowed.contains(key.stringValue) {
-            if known.contains(key.stringValue) {
-                throw OptimizerConfigurationError.optionNotApplicable(key: key.stringValue, kind: context)
-            }
-            throw OptimizerConfigurationError.unknownKey(key.stringValue)
-        }
     }
 }

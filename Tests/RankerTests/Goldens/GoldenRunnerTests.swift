@@ -19,11 +19,11 @@ final class GoldenRunnerTests: XCTestCase {
         "clippy_tfrs_public": checkClippyTFRSPublicGoldens,
         "clippy": checkClippyGoldens,
         "models": checkModelsGolden,
-        "dwa": nil,
-        "gradnorm": nil,
-        "gradcraft": nil,
-        "pcgrad": nil,
-        "uw": nil,
+        "dwa": GoldenDWA.check,
+        "gradnorm": GoldenGradNorm.check,
+        "gradcraft": GoldenGradCraft.check,
+        "pcgrad": GoldenPCGrad.check,
+        "uw": GoldenUW.check,
     ]
 
     static var goldenDirectory: URL {

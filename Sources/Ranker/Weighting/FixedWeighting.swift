@@ -1,0 +1,81 @@
+/// Fixed task weights (spec 5.1): `total = Σ_k w_k L_k`, `dtotal/dz_bk = w_k dL_k/dz_bk`.
+///
+/// Weights come from the configuration (default all 1; the GradCraft baseline
+/// "average" is `1/T`, LibMTL's "EW" is 1) and must be finite and non-negative.
+public final class FixedWeighting: TaskBalancer {
+    /// Hyperparameters (JSON key `weights`).
+    public struct Options: Codable, Equatable, Sendable {
+        /// `T` weights, or `nil` for all 1.
+        public var weights: [Double]?
+
+        public init(weights: [Double]? = nil) {
+            self.weights = weights
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case weights }
+
+        /// Checks the weights against the task count; returns a message for the first problem.
+        public func problem(taskCount: Int) -> String? {
+            guard let weights else { return nil }
+            if weights.count != taskCount {
+                return "fixed: \(weights.count) weights given for \(taskCount) tasks"
+            }
+            if let k = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+                return "fixed: weight \(k) is \(weights[k]); weights must be finite and >= 0"
+            }
+            return nil
+        }
+    }
+
+    /// Checkpointed state (only the step counter).
+    public struct State: Codable, Equatable, Sendable {
+        public var taskCount: Int
+        public var steps: Int
+    }
+
+    public let taskCount: Int
+    /// `w`.
+    public let weights: [Double]
+    public var methodName: String { "fixed" }
+    public var requiresPerTaskGradients: Bool { false }
+    public private(set) var telemetry: TaskBalancerTelemetry
+
+    public init(taskCount: Int, options: Options = Options()) {
+        precondition(taskCount >= 1, "fixed weighting needs at least one task")
+        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        self.taskCount = taskCount
+        weights = options.weights ?? [Double](repeating: 1, count: taskCount)
+        telemetry = TaskBalancerTelemetry(weights: weights)
+    }
+
+    public func lossWeights(losses: [Double]) throws -> [Double] {
+        try validateLosses(losses)
+        return weights
+    }
+
+    public func objective(losses: [Double]) -> Double {
+        var total = 0.0
+        for k in 0..<taskCount { total += weights[k] * losses[k] }
+        return total
+    }
+
+    public func combine(parameters: [Parameter], losses: [Double]) throws {
+        preconditionFailure("fixed weighting uses one weighted backward pass, not combine")
+    }
+
+    public func finishStep(losses: [Double], batchSize: Int) {
+        telemetry.step += 1
+    }
+
+    public var state: TaskBalancerState { .fixed(state: State(taskCount: taskCount, steps: telemetry.step)) }
+
+    public func restore(_ state: TaskBalancerState) throws {
+        guard case .fixed(let saved) = state else {
+            throw TaskBalancingError.stateMismatch("expected a fixed state, got \(state.methodName)")
+        }
+        guard saved.taskCount == taskCount else {
+            throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
+        }
+        telemetry.step = saved.steps
+    }
+}

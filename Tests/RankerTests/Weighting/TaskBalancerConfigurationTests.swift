@@ -1,0 +1,167 @@
+import Foundation
+import XCTest
+@testable import Ranker
+
+/// The JSON configuration (validation, the both-configured rejection, strict
+/// keys, the factory) and checkpoint state round trips.
+final class TaskBalancerConfigurationTests: XCTestCase {
+    func decode(_ json: String) throws -> TaskBalancerConfiguration {
+        try JSONDecoder().decode(TaskBalancerConfiguration.self, from: Data(json.utf8))
+    }
+
+    func decodingMessage(_ json: String) -> String {
+        do {
+            _ = try decode(json)
+            return "decoded"
+        } catch DecodingError.dataCorrupted(let context) {
+            return context.debugDescription
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testBothConfiguredIsRejected() throws {
+        let configuration = try decode("""
+            {"weighting": {"method": "dwa"}, "combination": {"method": "gradcraft", "tau": 0.5}}
+            """)
+        XCTAssertThrowsError(try configuration.validate(taskCount: 2)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("dwa") && message.contains("gradcraft") && message.contains("alternatives"), message)
+        }
+        XCTAssertThrowsError(try configuration.makeBalancer(taskCount: 2))
+        let gradNormAndPCGrad = TaskBalancerConfiguration(weighting: .gradNorm(.init()), combination: .pcGrad(.init()))
+        XCTAssertThrowsError(try gradNormAndPCGrad.validate(taskCount: 3))
+    }
+
+    func testFactoryBuildsEveryMethodWithItsOptions() throws {
+        let cases: [(String, String, Bool)] = [
+            ("{}", "fixed", false),
+            (#"{"weighting": {"method": "fixed", "weights": [0.5, 0.5, 2]}}"#, "fixed", false),
+            (#"{"weighting": {"method": "dwa", "temperature": 0.5, "windowSteps": 100}}"#, "dwa", false),
+            (#"{"weighting": {"method": "gradnorm", "alpha": 0.5, "scope": "all-shared", "variant": "nextrec-clamp"}}"#, "gradnorm", true),
+            (#"{"weighting": {"method": "uw", "initialLogVariance": 0}}"#, "uw", false),
+            (#"{"combination": {"method": "gradcraft", "tau": 0.1, "epsilon": 1e-10, "scope": "dense-shared"}}"#, "gradcraft", true),
+            (#"{"combination": {"method": "pcgrad", "reduction": "mean"}}"#, "pcgrad", true),
+        ]
+        for (json, method, perTask) in cases {
+            let balancer = try decode(json).makeBalancer(taskCount: 3, lastSharedLayer: ["bottom.1.weight"], seed: 9)
+            XCTAssertEqual(balancer.methodName, method, json)
+            XCTAssertEqual(balancer.requiresPerTaskGradients, perTask, json)
+            XCTAssertEqual(balancer.taskCount, 3)
+        }
+        let fixed = try decode(#"{"weighting": {"method": "fixed", "weights": [0.5, 0.5, 2]}}"#).makeBalancer(taskCount: 3)
+        XCTAssertEqual(try fixed.lossWeights(losses: [1, 1, 1]), [0.5, 0.5, 2])
+        let gradCraft = try decode(#"{"combination": {"method": "gradcraft", "tau": 0.1}}"#).makeBalancer(taskCount: 2) as? GradCraft
+        XCTAssertEqual(gradCraft?.options, GradCraft.Options(tau: 0.1, epsilon: 0, scope: .allShared))
+        let gradNorm = try decode(#"{"weighting": {"method": "gradnorm"}}"#)
+            .makeBalancer(taskCount: 2, lastSharedLayer: ["a", "b"]) as? GradNorm
+        XCTAssertEqual(gradNorm?.options, GradNorm.Options())
+        XCTAssertEqual(gradNorm?.layerParameterNames, ["a", "b"])
+        let uw = try decode(#"{"weighting": {"method": "uw", "initialLogVariance": 0}}"#).makeBalancer(taskCount: 2)
+        XCTAssertEqual(try uw.lossWeights(losses: [1, 1]), [0.5, 0.5])
+    }
+
+    func testInvalidOptionsAreRejected() throws {
+        let invalid = [
+            #"{"weighting": {"method": "fixed", "weights": [1, -0.5]}}"#,
+            #"{"weighting": {"method": "fixed", "weights": [1, 1, 1]}}"#,
+            #"{"weighting": {"method": "dwa", "temperature": 0}}"#,
+            #"{"weighting": {"method": "dwa", "windowSteps": 0}}"#,
+            #"{"weighting": {"method": "gradnorm", "learningRate": -1, "scope": "all-shared"}}"#,
+            #"{"weighting": {"method": "gradnorm", "lossEMADecay": 1, "scope": "all-shared"}}"#,
+            #"{"combination": {"method": "gradcraft", "tau": 1.5}}"#,
+            #"{"combination": {"method": "gradcraft", "epsilon": -0.1}}"#,
+        ]
+        for json in invalid {
+            XCTAssertThrowsError(try decode(json).makeBalancer(taskCount: 2), json) { error in
+                XCTAssertTrue(error is TaskBalancerConfigurationError, "\(json): \(error)")
+            }
+        }
+        // Non-finite weights cannot be written in JSON; build them directly.
+        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: .fixed(.init(weights: [1, .nan]))).validate(taskCount: 2))
+        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: .fixed(.init(weights: [.infinity, 1]))).validate(taskCount: 2))
+        // GradNorm on the last shared layer needs the model's layer names.
+        XCTAssertThrowsError(try decode(#"{"weighting": {"method": "gradnorm"}}"#).makeBalancer(taskCount: 2)) { error in
+            XCTAssertTrue("\(error)".contains("all-shared"), "\(error)")
+        }
+    }
+
+    func testStrictDecoding() {
+        XCTAssertTrue(decodingMessage(#"{"combination": {"method": "gradcraft", "tua": 1}}"#).contains("unknown key \"tua\""))
+        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "dwa", "tau": 1}}"#).contains("unknown key \"tau\""))
+        XCTAssertTrue(decodingMessage(#"{"weigthing": {"method": "dwa"}}"#).contains("unknown key"))
+        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "gradcraft"}}"#).contains("under \"combination\""))
+        XCTAssertTrue(decodingMessage(#"{"combination": {"method": "uw"}}"#).contains("under \"weighting\""))
+        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "mgda"}}"#).contains("unknown loss weighting method"))
+        XCTAssertEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense-shared"}}"#), "decoded")
+        XCTAssertNotEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense"}}"#), "decoded")
+    }
+
+    func testConfigurationRoundTrip() throws {
+        let configurations = [
+            TaskBalancerConfiguration(weighting: .gradNorm(.init(alpha: 0.8, optimizer: .sgd, scope: .allShared,
+                                                                 variant: .nextrec, lossEMADecay: 0.9, initialLossEMASteps: 3))),
+            TaskBalancerConfiguration(weighting: .dwa(.init(temperature: 1, windowSteps: 7))),
+            TaskBalancerConfiguration(weighting: .fixed(.init(weights: [0.25, 4]))),
+            TaskBalancerConfiguration(weighting: .uncertainty(.init(initialLogVariance: 0.1))),
+            TaskBalancerConfiguration(combination: .gradCraft(.init(tau: 0.3, epsilon: 1e-9, scope: .denseShared))),
+            TaskBalancerConfiguration(combination: .pcGrad(.init(reduction: .mean))),
+            TaskBalancerConfiguration(),
+        ]
+        for configuration in configurations {
+            let data = try JSONEncoder().encode(configuration)
+            XCTAssertEqual(try JSONDecoder().decode(TaskBalancerConfiguration.self, from: data), configuration,
+                           String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    // MARK: checkpoint state
+
+    func roundTrip(_ state: TaskBalancerState) throws -> TaskBalancerState {
+        try JSONDecoder().decode(TaskBalancerState.self, from: JSONEncoder().encode(state))
+    }
+
+    /// A balancer restored from the JSON of a checkpoint continues exactly like
+    /// the one that kept running.
+    func testRestoredBalancersContinueIdentically() throws {
+        var rng = RandomGenerator(seed: 12)
+        let rows = (0..<3).map { _ in (0..<10).map { _ in rng.normal() } }
+        let fixture = TaskGradientFixture(rows: rows)
+        let factories: [() -> TaskBalancer] = [
+            { GradNorm(taskCount: 3, options: .init(scope: .allShared, lossEMADecay: 0.8, initialLossEMASteps: 2)) },
+            { DynamicWeightAverage(taskCount: 3, options: .init(windowSteps: 2)) },
+            { PCGrad(taskCount: 3, seed: 5) },
+            { GradCraft(taskCount: 3) },
+            { UncertaintyWeighting(taskCount: 3) },
+            { FixedWeighting(taskCount: 3) },
+        ]
+        for make in factories {
+            let running = make()
+            func step(_ balancer: TaskBalancer, _ s: Int) throws -> [Double] {
+                let losses = [0.5 + 0.1 * Double(s % 3), 0.7 - 0.05 * Double(s), 0.4 + 0.02 * Double(s * s % 5)]
+                var out = try balancer.lossWeights(losses: losses)
+                if balancer.requiresPerTaskGradients {
+                    try balancer.combine(parameters: fixture.parameters, losses: losses)
+                    out += fixture.combinedSharedGradient()
+                } else if let uw = balancer as? UncertaintyWeighting {
+                    // Stand-in for the optimizer step on the log-variances.
+                    for k in 0..<3 { uw.logVariance.value.data[k] -= 0.1 * uw.logVariance.grad.data[k] }
+                }
+                balancer.finishStep(losses: losses, batchSize: 16)
+                return out + balancer.telemetry.weights
+            }
+            for s in 0..<5 { _ = try step(running, s) }
+            let saved = try roundTrip(running.state)
+            XCTAssertEqual(saved, running.state, running.methodName)
+            let resumed = make()
+            try resumed.restore(saved)
+            XCTAssertEqual(resumed.state, running.state, running.methodName)
+            XCTAssertEqual(resumed.telemetry.step, 5, running.methodName)
+            for s in 5..<9 {
+                XCTAssertEqual(try step(resumed, s), try step(running, s), "\(running.methodName) step \(s)")
+            }
+            XCTAssertThrowsError(try FixedWeighting(taskCount: 2).restore(saved), "\(running.methodName): wrong method or size")
+        }
+        XCTAssertThrowsError(try GradCraft(taskCount: 2).restore(GradCraft(taskCount: 3).state))
+    }
+}
