@@ -8,9 +8,10 @@ public enum ReLU {
     /// `v ← max(v, 0)` elementwise.
     @inlinable
     public static func forward(_ v: MatrixView) {
-        for r in 0..<v.rows {
-            let p = v.row(r)
-            for c in 0..<v.cols { p[c] = max(p[c], 0) }
+        if v.isContiguous {
+            VectorKernels.relu(v.data, count: v.count)
+        } else {
+            for r in 0..<v.rows { VectorKernels.relu(v.row(r), count: v.cols) }
         }
     }
 
@@ -21,10 +22,15 @@ public enum ReLU {
         precondition(gradient.cols == output.cols && output.rows > 0 && gradient.rows % output.rows == 0,
                      "ReLU backward: gradient \(gradient.rows)×\(gradient.cols) vs output \(output.rows)×\(output.cols)")
         let batch = output.rows
+        if gradient.isContiguous && output.isContiguous {
+            // One run per stacked copy.
+            for t in 0..<(gradient.rows / batch) {
+                VectorKernels.reluMask(gradient.row(t * batch), output: output.data, count: output.count)
+            }
+            return
+        }
         for r in 0..<gradient.rows {
-            let g = gradient.row(r)
-            let h = output.row(r % batch)
-            for c in 0..<gradient.cols where !(h[c] > 0) { g[c] = 0 }
+            VectorKernels.reluMask(gradient.row(r), output: output.row(r % batch), count: gradient.cols)
         }
     }
 }

@@ -112,8 +112,5 @@ public final class Dense {
 @inlinable
 public func columnSums(of v: MatrixView, into sums: UnsafeMutablePointer<Float>) {
     sums.update(repeating: 0, count: v.cols)
-    for r in 0..<v.rows {
-        let row = v.row(r)
-        for c in 0..<v.cols { sums[c] += row[c] }
-    }
+    for r in 0..<v.rows { VectorKernels.add(v.row(r), into: sums, count: v.cols) }
 }

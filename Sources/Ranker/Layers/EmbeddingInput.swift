@@ -122,9 +122,7 @@ public final class EmbeddingInput {
                     sparse.values.fill(0)
                     let values = sparse.values.data
                     for b in 0..<batch {
-                        let dst = values + Int(fieldSlots[b]) * dim
-                        let src = dx.row(b) + offset
-                        for c in 0..<dim { dst[c] += src[c] }
+                        VectorKernels.add(dx.row(b) + offset, into: values + Int(fieldSlots[b]) * dim, count: dim)
                     }
                 } else {
                     table.prepareTaskGradients(tasks: stack)
@@ -132,9 +130,8 @@ public final class EmbeddingInput {
                     for t in 0..<stack {
                         let values = table.taskGradient(t)
                         for b in 0..<batch {
-                            let dst = values + Int(fieldSlots[b]) * dim
-                            let src = dx.row(t * batch + b) + offset
-                            for c in 0..<dim { dst[c] += src[c] }
+                            VectorKernels.add(dx.row(t * batch + b) + offset, into: values + Int(fieldSlots[b]) * dim,
+                                              count: dim)
                         }
                     }
                 }

@@ -58,10 +58,7 @@ final class Gate {
             let ex = expert(e)
             precondition(ex.rows == batch && ex.cols == width, "Gate: expert \(e) output is \(ex.rows)×\(ex.cols)")
             for b in 0..<batch {
-                let pe = p[b, e]
-                let fr = f.row(b)
-                let er = ex.row(b)
-                for c in 0..<width { fr[c] += pe * er[c] }
+                VectorKernels.addScaled(ex.row(b), by: p[b, e], into: f.row(b), count: width)
             }
         }
         return f
@@ -92,15 +89,8 @@ final class Gate {
             for r in 0..<rowCount {
                 let b = r % batch
                 let g = df.row(r)
-                let er = ex.row(b)
-                let dr = dEx.row(r)
-                let pe = p[b, e]
-                var dot: Float = 0
-                for c in 0..<width {
-                    dot += g[c] * er[c]
-                    dr[c] += pe * g[c]
-                }
-                dp[r, e] = dot
+                dp[r, e] = VectorKernels.dot(g, ex.row(b), count: width)
+                VectorKernels.addScaled(g, by: p[b, e], into: dEx.row(r), count: width)
             }
         }
         RowSoftmax.backward(gradient: dp, probabilities: p)

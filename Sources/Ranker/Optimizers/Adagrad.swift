@@ -1,3 +1,4 @@
+import CBLAS
 /// Which Adagrad update formula to use (spec 4.1).
 public enum AdagradForm: String, Codable, CaseIterable, Sendable {
     /// Keras/TF: `w <- w - lr * g / sqrt(acc + eps)` (project default).
@@ -166,6 +167,9 @@ public final class Adagrad: Optimizer {
                                                       threshold: threshold)
                 }
                 for s in 0..<k {
+                    if s + prefetchDistance < k {
+                        prefetchRow(Int(ids[s + prefetchDistance]) * d, count: d, w, acc)
+                    }
                     let row = Int(ids[s]) * d
                     apply(weight: w + row, accumulator: acc + row, gradient: g + s * d, count: d,
                           gradientScale: factor, learningRate: lr)
@@ -185,6 +189,21 @@ public final class Adagrad: Optimizer {
                 }
                 return smallest
             }
+        }
+    }
+
+    /// Rows ahead whose cache lines are requested before they are updated: the
+    /// rows of a batch are scattered over the table, so without it every row
+    /// waits for two cache misses (weight and accumulator) in turn.
+    private let prefetchDistance = 8
+
+    @inline(__always)
+    private func prefetchRow(_ offset: Int, count: Int, _ w: UnsafeMutablePointer<Float>, _ acc: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i < count {
+            ranker_prefetch_for_write(w + offset + i)
+            ranker_prefetch_for_write(acc + offset + i)
+            i += 16
         }
     }
 
