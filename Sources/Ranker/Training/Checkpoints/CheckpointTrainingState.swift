@@ -1,0 +1,102 @@
+import Foundation
+
+/// Building a checkpoint from the training state, and restoring it.
+extension Checkpoint {
+    /// The checkpoint of a model's parameters, its optimizer's state and the
+    /// loss-weighting layer's extra tensors. The tensors share the live
+    /// storage (see the type's documentation); the metadata gets `format`,
+    /// `ranker_version` and `optimizer` (scalar state). The caller adds
+    /// `config`, `step`, `epoch`, `rng`, `weighting` and `trainer` with
+    /// `encode(_:forKey:)`.
+    ///
+    /// - Parameters:
+    ///   - parameters: the model's parameters (`MultiTaskModel.parameters`), unique names.
+    ///   - optimizer: bound to `parameters` (it is bound by `prepare(for:)` if
+    ///     it has not stepped yet), or `nil` for a weights-and-metadata checkpoint.
+    ///   - weightingTensors: named matrices, stored as `weighting/<name>`.
+    /// - Throws: `CheckpointError.invalidMetadata` if the optimizer's counters
+    ///   cannot be encoded.
+    public init(parameters: [Parameter], optimizer: Optimizer?,
+                weightingTensors: [(name: String, value: Matrix)] = []) throws {
+        var tensors: [String: Matrix] = [:]
+        for p in parameters {
+            precondition(tensors.updateValue(p.value, forKey: Prefix.model + p.name) == nil,
+                         "parameter name \(p.name) appears twice")
+        }
+        for w in weightingTensors {
+            precondition(tensors.updateValue(w.value, forKey: Prefix.weighting + w.name) == nil,
+                         "weighting tensor name \(w.name) appears twice")
+        }
+        self.init(tensors: tensors)
+        if let optimizer {
+            optimizer.prepare(for: parameters)
+            for s in optimizer.stateTensors() {
+                precondition(self.tensors.updateValue(s.value, forKey: Prefix.optimizer + s.name) == nil,
+                             "optimizer state name \(s.name) appears twice")
+            }
+            try encode(optimizer.scalarState, forKey: Key.optimizer)
+        }
+    }
+
+    /// Copies the checkpoint into `parameters` and, when given, `optimizer`.
+    ///
+    /// Everything is validated before anything changes: every parameter has
+    /// its `model/<name>` tensor of the parameter's shape and every `model/`
+    /// tensor is a parameter; with an optimizer, the same holds for
+    /// `optimizer/<name>` (state tensors have their parameter's shape) and
+    /// the `optimizer` metadata decodes. Tensors outside the `model/`,
+    /// `optimizer/` and `weighting/` groups are unexpected. Without an
+    /// optimizer, `optimizer/` tensors are ignored (loading weights only).
+    /// `weighting/` tensors and the remaining metadata are for the caller
+    /// (`weightingTensors()`, `decode(_:forKey:)`).
+    ///
+    /// Values are copied bit for bit, so training continues exactly as the
+    /// run that wrote the checkpoint.
+    ///
+    /// - Throws: `CheckpointError` naming the tensor or key; on error neither
+    ///   the parameters nor the optimizer have changed.
+    public func restore(into parameters: [Parameter], optimizer: Optimizer?) throws {
+        try validate(group: Prefix.model, against: parameters)
+        for name in tensors.keys.sorted()
+        where ![Prefix.model, Prefix.optimizer, Prefix.weighting].contains(where: { name.hasPrefix($0) }) {
+            throw CheckpointError.unexpectedTensor(name: name)
+        }
+        if let optimizer {
+            try validate(group: Prefix.optimizer, against: parameters)
+            let scalars = try optimizerScalarState()
+            let state = parameters.map { (name: $0.name, value: tensors[Prefix.optimizer + $0.name]!) }
+            do {
+                try optimizer.restoreState(tensors: state, scalars: scalars, parameters: parameters)
+            } catch let error as OptimizerStateError {
+                throw CheckpointError.invalidOptimizerState(error)
+            }
+        }
+        for p in parameters {
+            p.value.copy(from: tensors[Prefix.model + p.name]!)
+        }
+    }
+
+    /// The `weighting/` tensors with the prefix removed, sorted by name.
+    public func weightingTensors() -> [(name: String, value: Matrix)] {
+        tensors.keys.filter { $0.hasPrefix(Prefix.weighting) }.sorted().map {
+            (name: String($0.dropFirst(Prefix.weighting.count)), value: tensors[$0]!)
+        }
+    }
+
+    /// Checks that the tensors of `group` are exactly one per parameter, each
+    /// of its parameter's shape.
+    private func validate(group prefix: String, against parameters: [Parameter]) throws {
+        var expected = Set<String>()
+        for p in parameters {
+            let name = prefix + p.name
+            precondition(expected.insert(name).inserted, "parameter name \(p.name) appears twice")
+            guard let m = tensors[name] else { throw CheckpointError.missingTensor(name: name) }
+            guard m.rows == p.rows, m.cols == p.cols else {
+                throw CheckpointError.shapeMismatch(name: name, expected: [p.rows, p.cols], found: [m.rows, m.cols])
+            }
+        }
+        for name in tensors.keys.sorted() where name.hasPrefix(prefix) && !expected.contains(name) {
+            throw CheckpointError.unexpectedTensor(name: name)
+        }
+    }
+}

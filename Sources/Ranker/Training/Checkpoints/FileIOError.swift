@@ -1,0 +1,24 @@
+import Foundation
+
+/// A failed system call on a file, with the file, the call and the system's
+/// message (for example `write … failed: No space left on device`).
+public struct FileIOError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    /// The call that failed (`open`, `write`, `fsync`, `rename`, …).
+    public let operation: String
+    /// The system's error text (`strerror(errno)`) or another explanation.
+    public let message: String
+
+    public init(path: String, operation: String, message: String) {
+        self.path = path
+        self.operation = operation
+        self.message = message
+    }
+
+    /// The error of the last failed system call (reads `errno`).
+    static func lastSystemError(path: String, operation: String) -> FileIOError {
+        FileIOError(path: path, operation: operation, message: String(cString: strerror(errno)))
+    }
+
+    public var description: String { "\(path): \(operation) failed: \(message)" }
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Predictions of a Ranker model export, with plain numpy.
+
+Usage:
+    python3 tools/export_predict.py MODEL.safetensors INPUT.json [--output OUT.json]
+
+MODEL.safetensors is written by `ModelExport.write` (Swift) or `ranker export`.
+The file is parsed here directly (8-byte little-endian header length, JSON
+header, raw little-endian F32 tensors), so only numpy is needed; when the
+`safetensors` package is importable, its loader is used as a cross-check.
+
+INPUT.json:
+    {"rows": [{"ids": [3, 0, 2], "dense": [0.5, -1.25]}, ...]}
+`ids` has one id per sparse field, in the order of model_config.sparse_fields
+(or an object {"field name": id}); `dense` has model_config.dense_features values.
+
+Output (stdout or --output):
+    {"outputs": ["click", "like"], "predictions": [[p_click, p_like], ...]}
+Predictions are probabilities for binary tasks and raw values for regression
+tasks; for ESMM the outputs are ctr, cvr, ctcvr.
+
+The forward equations (docs/EXPORT.md, spec section 3) are written out here
+from the parameter names; nothing is imported from Ranker.
+"""
+
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# safetensors
+
+
+def read_safetensors(path):
+    """Returns (tensors: name -> float64 array, metadata: dict)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ValueError(f"{path}: too short for a safetensors file")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise ValueError(f"{path}: header length {n} runs past the end of the file")
+    header = json.loads(data[8 : 8 + n].decode("utf-8"))
+    metadata = header.pop("__metadata__", {})
+    buffer = memoryview(data)[8 + n :]
+    tensors = {}
+    for name, entry in header.items():
+        if entry["dtype"] != "F32":
+            raise ValueError(f"{path}: tensor {name} is {entry['dtype']}, expected F32")
+        begin, end = entry["data_offsets"]
+        shape = entry["shape"]
+        if end - begin != 4 * int(np.prod(shape, dtype=np.int64)) or end > len(buffer):
+            raise ValueError(f"{path}: tensor {name}: offsets {begin, end} do not fit shape {shape}")
+        array = np.frombuffer(buffer[begin:end], dtype="<f4").reshape(shape)
+        tensors[name] = array.astype(np.float64)
+    cross_check_with_safetensors_package(path, tensors, metadata)
+    return tensors, metadata
+
+
+def cross_check_with_safetensors_package(path, tensors, metadata):
+    """When the reference `safetensors` package is installed, it must read the same."""
+    try:
+        from safetensors import safe_open
+    except ImportError:
+        return
+    with safe_open(path, framework="numpy") as f:
+        if (f.metadata() or {}) != metadata:
+            raise ValueError(f"{path}: safetensors package reads different metadata")
+        if set(f.keys()) != set(tensors):
+            raise ValueError(f"{path}: safetensors package reads different tensor names")
+        for name in f.keys():
+            if not np.array_equal(f.get_tensor(name).astype(np.float64), tensors[name], equal_nan=True):
+                raise ValueError(f"{path}: safetensors package reads different values for {name}")
+
+
+# --------------------------------------------------------------------------
+# building blocks (spec 3.1, 3.2, 3.4)
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def sigmoid(z):
+    return np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
+
+
+def dense(T, name, x):
+    """y = x W + b, W: in x out, b: 1 x out (absent for bias-free gates)."""
+    y = x @ T[name + ".W"]
+    if name + ".b" in T:
+        y = y + T[name + ".b"]
+    return y
+
+
+def mlp(T, name, x, layer_count, last_linear):
+    """Layers name.0 .. name.{layer_count-1}; ReLU after each, except a tower's last."""
+    for i in range(layer_count):
+        x = dense(T, f"{name}.{i}", x)
+        if not (last_linear and i == layer_count - 1):
+            x = relu(x)
+    return x
+
+
+def tower(T, name, x, tower_hidden):
+    return mlp(T, name, x, len(tower_hidden) + 1, last_linear=True)[:, 0]
+
+
+def expert_group(T, name, u, count, hidden):
+    """`count` experts reading u: name.0 is the concatenated first layer
+    (in x count*h1, expert e owns columns e*h1:(e+1)*h1), name.<e>.<i> the later layers."""
+    h = relu(dense(T, name + ".0", u))
+    h1 = hidden[0]
+    outputs = []
+    for e in range(count):
+        he = h[:, e * h1 : (e + 1) * h1]
+        if len(hidden) > 1:
+            he = mlp(T, f"{name}.{e}", he, len(hidden) - 1, last_linear=False)
+        outputs.append(he)
+    return outputs
+
+
+def gate(T, name, u, experts):
+    """p = softmax_rows(u Wg (+ bg)); f = sum_e p[:, e] * E_e."""
+    a = dense(T, name, u)
+    a = a - a.max(axis=1, keepdims=True)
+    p = np.exp(a)
+    p = p / p.sum(axis=1, keepdims=True)
+    return sum(p[:, e : e + 1] * experts[e] for e in range(len(experts)))
+
+
+# --------------------------------------------------------------------------
+# models (spec 3.3 - 3.6)
+
+
+def model_input(T, config, rows):
+    """x = [E_1[id_1], ..., E_F[id_F], dense] (B x D)."""
+    fields = config.get("sparse_fields", [])
+    n_dense = config.get("dense_features", 0)
+    parts = []
+    for f_index, field in enumerate(fields):
+        table = T["embedding." + field["name"]]
+        ids = []
+        for r, row in enumerate(rows):
+            row_ids = row["ids"]
+            i = row_ids[field["name"]] if isinstance(row_ids, dict) else row_ids[f_index]
+            if not (0 <= int(i) < table.shape[0]):
+                raise ValueError(f"row {r}: id {i} outside field {field['name']} (vocabulary {table.shape[0]})")
+            ids.append(int(i))
+        parts.append(table[np.array(ids, dtype=np.int64)])
+    if n_dense > 0:
+        dense_rows = [row.get("dense", []) for row in rows]
+        for r, values in enumerate(dense_rows):
+            if len(values) != n_dense:
+                raise ValueError(f"row {r}: {len(values)} dense values, the model has {n_dense}")
+        parts.append(np.array(dense_rows, dtype=np.float64).reshape(len(rows), n_dense))
+    return np.concatenate(parts, axis=1)
+
+
+def task_logits(T, config, x):
+    """Logits (B x T) of Shared-Bottom, MMoE and PLE."""
+    tasks = [t["name"] for t in config["tasks"]]
+    kind = config["model"]
+    tower_hidden = config["tower_hidden"]
+    if kind == "shared_bottom":
+        s = mlp(T, "bottom", x, len(config["bottom_hidden"]), last_linear=False)
+        columns = [tower(T, f"tower.{t}", s, tower_hidden) for t in tasks]
+    elif kind == "mmoe":
+        experts = expert_group(T, "experts", x, config["experts"], config["expert_hidden"])
+        columns = [tower(T, f"tower.{t}", gate(T, f"gate.{t}", x, experts), tower_hidden) for t in tasks]
+    elif kind == "ple":
+        levels = config["levels"]
+        ms, msh = config["specific_experts"], config["shared_experts"]
+        hidden = config["expert_hidden"]
+        u_task = [x for _ in tasks]
+        u_shared = x
+        for level in range(1, levels + 1):
+            prefix = f"level{level}"
+            specific = [
+                expert_group(T, f"{prefix}.specific.{t}", u_task[k], ms, hidden) if ms > 0 else []
+                for k, t in enumerate(tasks)
+            ]
+            shared = expert_group(T, f"{prefix}.shared", u_shared, msh, hidden) if msh > 0 else []
+            new_task = [gate(T, f"{prefix}.gate.{t}", u_task[k], specific[k] + shared) for k, t in enumerate(tasks)]
+            if level < levels:
+                all_specific = [e for k in range(len(tasks)) for e in specific[k]]
+                u_shared = gate(T, f"{prefix}.shared_gate", u_shared, all_specific + shared)
+            u_task = new_task
+        columns = [tower(T, f"tower.{t}", u_task[k], tower_hidden) for k, t in enumerate(tasks)]
+    else:
+        raise ValueError(f"unknown model kind {kind}")
+    return np.stack(columns, axis=1)
+
+
+def predict(T, metadata, rows):
+    config = json.loads(metadata["model_config"])
+    x = model_input(T, config, rows)
+    if config["model"] == "esmm":
+        tower_hidden = config["tower_hidden"]
+        p_ctr = sigmoid(tower(T, "tower.ctr", x, tower_hidden))
+        p_cvr = sigmoid(tower(T, "tower.cvr", x, tower_hidden))
+        return ["ctr", "cvr", "ctcvr"], np.stack([p_ctr, p_cvr, p_ctr * p_cvr], axis=1)
+    z = task_logits(T, config, x)
+    kinds = [t.get("kind", "binary") for t in config["tasks"]]
+    out = np.stack([sigmoid(z[:, k]) if kinds[k] == "binary" else z[:, k] for k in range(len(kinds))], axis=1)
+    return [t["name"] for t in config["tasks"]], out
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description="Predictions of a Ranker model export (numpy only).")
+    parser.add_argument("model", help="the .safetensors export")
+    parser.add_argument("input", help="JSON with rows of ids and dense features")
+    parser.add_argument("--output", help="write the predictions here instead of stdout")
+    args = parser.parse_args(argv)
+    try:
+        tensors, metadata = read_safetensors(args.model)
+        if metadata.get("format") != "ranker-export/1":
+            raise ValueError(f"{args.model}: not a Ranker export (format {metadata.get('format')})")
+        with open(args.input) as f:
+            rows = json.load(f)["rows"]
+        names, predictions = predict(tensors, metadata, rows)
+    except (ValueError, KeyError, OSError) as error:
+        print(f"export_predict: {error}", file=sys.stderr)
+        return 2
+    text = json.dumps({"outputs": names, "predictions": predictions.tolist()})
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
