@@ -1,0 +1,119 @@
+/// Why a step computed no usable gradient.
+public enum StepFailure: Error, Equatable, CustomStringConvertible {
+    /// Task `task`'s mean loss is NaN or infinite.
+    case nonFiniteLoss(task: Int, value: Double)
+    /// A gradient holds NaN or infinity (named parameter; task when known).
+    case nonFiniteGradient(parameter: String, task: Int?)
+    /// The balancing layer refused the step for another reason.
+    case balancer(String)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(task, value): return "task \(task) loss is \(value)"
+        case let .nonFiniteGradient(parameter, task):
+            return "non-finite gradient in \(parameter)" + (task.map { " (task \($0))" } ?? "")
+        case let .balancer(message): return message
+        }
+    }
+}
+
+/// One optimisation step as spec section 7 composes it, split in two so that
+/// the stability monitor can look at the losses and gradients before anything
+/// changes:
+///
+/// 1. `computeGradients(_:)`: forward, per-task losses, the balancer's weights,
+///    then one weighted backward pass (loss weighting) or the multi-gradient
+///    pass and the balancer's combination (GradNorm, GradCraft, PCGrad);
+/// 2. `applyUpdate(learningRate:batchSize:)`: the optimizer step over the model's
+///    and the balancer's parameters, then the balancer's per-step state update.
+///
+/// Buffers are allocated once; a steady-state step allocates nothing in the
+/// model, the loss head or the optimizer.
+public final class TrainingStep {
+    public let model: MultiTaskModel
+    public let optimizer: Optimizer
+    public let balancer: TaskBalancer
+    /// The model's parameters, cached (stable order).
+    public let modelParameters: [Parameter]
+    /// What the optimizer updates: the model's parameters, then the balancer's.
+    public let parameters: [Parameter]
+    /// Unweighted per-task mean losses of the last `computeGradients`.
+    public private(set) var losses: [Double]
+    /// The loss weights of the last step (ones for GradCraft/PCGrad).
+    public private(set) var weights: [Double]
+    private let taskGradients = Matrix(rows: 0, cols: 0)
+    private let logitGradient = Matrix(rows: 0, cols: 0)
+
+    public init(model: MultiTaskModel, optimizer: Optimizer, balancer: TaskBalancer) {
+        precondition(balancer.taskCount == model.taskCount,
+                     "balancer for \(balancer.taskCount) tasks, model with \(model.taskCount)")
+        self.model = model
+        self.optimizer = optimizer
+        self.balancer = balancer
+        modelParameters = model.parameters
+        parameters = modelParameters + balancer.trainableParameters
+        losses = [Double](repeating: 0, count: model.taskCount)
+        weights = [Double](repeating: 1, count: model.taskCount)
+        optimizer.prepare(for: parameters)
+    }
+
+    /// Forward, losses and backward for `batch`; every parameter holds its final
+    /// gradient afterwards. Nothing is updated.
+    ///
+    /// - Returns: the failure when a loss or a gradient is not finite (the
+    ///   caller must not apply the update), otherwise `nil`.
+    @discardableResult
+    public func computeGradients(_ batch: Batch) -> StepFailure? {
+        let logits = model.forward(batch)
+        model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
+        for (k, value) in losses.enumerated() where !value.isFinite {
+            return .nonFiniteLoss(task: k, value: value)
+        }
+        do {
+            weights = try balancer.lossWeights(losses: losses)
+            if balancer.requiresPerTaskGradients {
+                model.backwardPerTask(taskLogitGradients: taskGradients.view)
+                try balancer.combine(parameters: modelParameters, losses: losses)
+            } else {
+                weightedLogitGradient(taskGradients: taskGradients.view, weights: weights, into: logitGradient)
+                model.backward(logitGradient: logitGradient.view)
+            }
+        } catch let error as TaskBalancingError {
+            switch error {
+            case let .nonFiniteLoss(task, value): return .nonFiniteLoss(task: task, value: value)
+            case let .nonFiniteTaskGradient(parameter, task): return .nonFiniteGradient(parameter: parameter, task: task)
+            default: return .balancer(error.description)
+            }
+        } catch {
+            return .balancer("\(error)")
+        }
+        return nil
+    }
+
+    /// The optimizer step (which refuses non-finite gradients and names them),
+    /// then — when it was applied — the balancer's per-step update.
+    @discardableResult
+    public func applyUpdate(learningRate: Float, batchSize: Int) -> OptimizerStepReport {
+        let report = optimizer.step(parameters: parameters, learningRate: learningRate)
+        if report.applied { balancer.finishStep(losses: losses, batchSize: batchSize) }
+        return report
+    }
+
+    /// The weighted objective of the last step (`Σ w_k L_k`, or uncertainty
+    /// weighting's total).
+    public var objective: Double { balancer.objective(losses: losses) }
+
+    /// The parameter whose current gradient has the largest Euclidean norm,
+    /// and that norm (O(parameters); for stability events, not every step).
+    public func largestGradient() -> (name: String, norm: Double) {
+        var best = (name: "", norm: -1.0)
+        for p in parameters {
+            let n = p.gradientCount
+            let g = p.gradientPointer
+            let norm = BLAS.dotDouble(count: n, x: g, y: g).squareRoot()
+            if norm > best.norm || norm.isNaN { best = (p.name, norm) }
+            if norm.isNaN { break }
+        }
+        return best
+    }
+}
