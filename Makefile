@@ -2,7 +2,7 @@
 # on a fresh Debian machine with Swift installed.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
 # Release build with testing enabled: numeric tests run at full speed and
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
