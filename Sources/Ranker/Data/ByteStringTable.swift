@@ -18,8 +18,8 @@ final class ByteStringTable {
     private var arena: UnsafeMutablePointer<UInt8>
     private var arenaCapacity: Int
     private var arenaUsed = 0
-    private var offsets: [Int] = []
-    private var lengths: [Int] = []
+    private let offsets = ColumnBuffer<Int>(capacity: 64)
+    private let lengths = ColumnBuffer<Int>(capacity: 64)
     /// Number of distinct keys.
     private(set) var count = 0
 

@@ -21,12 +21,12 @@ public struct CSVSource: Sendable {
 /// that depends on the training split is finished after the last file:
 ///
 /// * vocabulary fields: every value is interned as it is read; a value gets
-///   its id (1, 2, …) the first time it appears in a *train* row, in file
+///   its id (1, 2, …) by its first appearance among *train* rows, in file
 ///   order (files in the order given); after the pass every stored value is
 ///   mapped to its train id, or 0 if no train row had it;
-/// * standardized dense features: mean and population variance of the train
-///   rows are accumulated in double precision (Welford) during the pass, and
-///   every row is standardized with them at the end.
+/// * standardized dense features: values are kept in double precision during
+///   the pass; at the end the train mean, then the population variance around
+///   it, are computed and every row is standardized with them.
 public enum CSVDatasetLoader {
     /// Loads one file; rows are divided by the schema's `split` rule.
     public static func load(schema: DataSchema, path: String, name: String? = nil) throws -> Dataset {
@@ -155,58 +155,60 @@ public enum CSVDatasetLoader {
     }
 }
 
-/// Accumulates the columns of a dataset while files are read.
+/// Accumulates the rows of a dataset while files are read.
+///
+/// Rows are appended row-major to manually managed buffers (`ColumnBuffer`)
+/// so that a row costs a parse per field and one copy, without
+/// copy-on-write checks; `finish()` turns them into columns and does the
+/// work that needs the whole training split: vocabulary ids in order of
+/// first appearance among train rows, and the dense statistics (train mean,
+/// then the population variance around it, in double precision).
 final class DatasetBuilder {
     /// The binding of the first file: output names and order.
     let binding: SchemaBinding
     /// The binding of the file being read (same entries, this file's positions).
     var active: SchemaBinding
-    let schema: DataSchema
     var report = LoadReport()
 
-    // Per-row scratch, filled by `parseRow`, stored by `commitRow`.
-    private var scratchLabels: [Float]
-    private var scratchDense: [Double]
-    private var scratchIDs: [Int32]
+    // One scratch row, filled by `parseRow`, stored by `commitRow`.
+    private let scratchLabels: UnsafeMutablePointer<Float>
+    private let scratchDense: UnsafeMutablePointer<Double>
+    private let scratchIDs: UnsafeMutablePointer<Int32>
     private var scratchUser: Int64 = 0
     private(set) var scratchDay: Int32 = 0
 
-    private var labels: [[Float]]
-    private var dense: [[Float]]
-    private var ids: [[Int32]]
-    private var users: [Int64] = []
-    private var days: [Int32] = []
-    private var train: [Int] = []
-    private var valid: [Int] = []
-    private var test: [Int] = []
-    private var count = 0
-
-    /// Vocabulary fields: all values seen, each value's train id (0: not in
-    /// train yet), and the values in train-id order.
-    private var tables: [ByteStringTable?]
-    private var trainIDs: [[Int32]]
-    private var trainOrder: [[Int32]]
-    /// Welford accumulators over train rows of each dense column.
-    private var denseCount: [Int]
-    private var denseMean: [Double]
-    private var denseM2: [Double]
+    private let labelCount: Int
+    private let denseCount: Int
+    private let fieldCount: Int
+    /// `count × labelCount`, `count × denseCount` (before standardization),
+    /// `count × fieldCount` (interned value indices for vocabulary fields,
+    /// final ids for hashed ones).
+    private let labelRows = ColumnBuffer<Float>(capacity: 1 << 16)
+    private let denseRows = ColumnBuffer<Double>(capacity: 1 << 16)
+    private let idRows = ColumnBuffer<Int32>(capacity: 1 << 16)
+    private let userColumn = ColumnBuffer<Int64>()
+    private let dayColumn = ColumnBuffer<Int32>()
+    /// The part of each row (`DatasetPart.allCases` index).
+    private let parts = ColumnBuffer<UInt8>(capacity: 1 << 14)
+    /// Vocabulary fields: every value seen, in order of first appearance anywhere.
+    private let tables: [ByteStringTable?]
 
     init(binding: SchemaBinding, schema: DataSchema) {
         self.binding = binding
         active = binding
-        self.schema = schema
-        scratchLabels = [Float](repeating: 0, count: binding.labels.count)
-        scratchDense = [Double](repeating: 0, count: binding.dense.count)
-        scratchIDs = [Int32](repeating: 0, count: binding.sparse.count)
-        labels = [[Float]](repeating: [], count: binding.labels.count)
-        dense = [[Float]](repeating: [], count: binding.dense.count)
-        ids = [[Int32]](repeating: [], count: binding.sparse.count)
+        labelCount = binding.labels.count
+        denseCount = binding.dense.count
+        fieldCount = binding.sparse.count
+        scratchLabels = .allocate(capacity: max(labelCount, 1))
+        scratchDense = .allocate(capacity: max(denseCount, 1))
+        scratchIDs = .allocate(capacity: max(fieldCount, 1))
         tables = binding.sparse.map { $0.encoding == .vocabulary ? ByteStringTable() : nil }
-        trainIDs = [[Int32]](repeating: [], count: binding.sparse.count)
-        trainOrder = [[Int32]](repeating: [], count: binding.sparse.count)
-        denseCount = [Int](repeating: 0, count: binding.dense.count)
-        denseMean = [Double](repeating: 0, count: binding.dense.count)
-        denseM2 = [Double](repeating: 0, count: binding.dense.count)
+    }
+
+    deinit {
+        scratchLabels.deallocate()
+        scratchDense.deallocate()
+        scratchIDs.deallocate()
     }
 
     // MARK: reading one row
@@ -229,97 +231,82 @@ final class DatasetBuilder {
         String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
 
-    /// The field's bytes after the missing-value policy: the field itself,
-    /// the default text, or nil for "skip this row".
-    @inline(__always)
-    private func value(_ reader: CSVReader, column: Int, missing: SchemaBinding.Missing,
-                       body: (UnsafePointer<UInt8>, Int) throws -> Void) throws -> Bool {
-        let p = reader.fieldStart(column)
-        let n = reader.fieldLength(column)
-        if !DatasetBuilder.isMissing(p, n, missing) {
-            try body(p, n)
-            return true
-        }
-        switch missing.policy {
-        case .error:
-            throw DataError(file: reader.path, line: reader.line, column: column + 1,
-                            problem: .missingValue(found: DatasetBuilder.text(p, n)))
-        case .default:
-            try missing.defaultBytes.withUnsafeBufferPointer { d in
-                try body(d.baseAddress ?? p, d.count)
-            }
-            return true
-        case .skipRow:
-            report.recordSkip(column: active.displayName(column), file: reader.path, line: reader.line)
-            return false
-        }
-    }
-
     private func failure(_ reader: CSVReader, _ column: Int, _ problem: DataError.Problem) -> DataError {
         DataError(file: reader.path, line: reader.line, column: column + 1, problem: problem)
+    }
+
+    /// The bytes to read for `column` after the missing-value policy: the
+    /// field, the default text, or nil when the row is to be skipped (counted).
+    @inline(__always)
+    private func fieldBytes(_ reader: CSVReader, _ column: Int,
+                            _ missing: SchemaBinding.Missing) throws -> (UnsafePointer<UInt8>, Int)? {
+        let p = reader.fieldStart(column)
+        let n = reader.fieldLength(column)
+        if !DatasetBuilder.isMissing(p, n, missing) { return (p, n) }
+        switch missing.policy {
+        case .error:
+            throw failure(reader, column, .missingValue(found: DatasetBuilder.text(p, n)))
+        case .default:
+            return (UnsafePointer(missing.defaultText.pointer), missing.defaultText.count)
+        case .skipRow:
+            report.recordSkip(column: active.displayName(column), file: reader.path, line: reader.line)
+            return nil
+        }
     }
 
     /// Reads the current record into the scratch row; false when the row is skipped.
     func parseRow(_ reader: CSVReader) throws -> Bool {
         let binding = active
-        for (t, label) in binding.labels.enumerated() {
-            let kept = try value(reader, column: label.column, missing: label.missing) { p, n in
-                scratchLabels[t] = try readLabel(p, n, label, reader)
-            }
-            if !kept { return false }
+        for t in binding.labels.indices {
+            let column = binding.labels[t].column
+            guard let (p, n) = try fieldBytes(reader, column, binding.labels[t].missing) else { return false }
+            scratchLabels[t] = try readLabel(p, n, binding.labels[t], reader)
         }
-        for (j, feature) in binding.dense.enumerated() {
-            let kept = try value(reader, column: feature.column, missing: feature.missing) { p, n in
-                guard let x = ByteNumberParsing.parseDouble(p, count: n) else {
-                    throw failure(reader, feature.column, .unparsableNumber(found: DatasetBuilder.text(p, n)))
-                }
-                var v = x
-                if feature.transform.usesLog1p {
-                    guard x.isFinite else { throw failure(reader, feature.column, .notFinite(found: DatasetBuilder.text(p, n))) }
-                    guard x > -1 else { throw failure(reader, feature.column, .outsideLog1pDomain(found: DatasetBuilder.text(p, n))) }
-                    v = Foundation.log1p(x)
-                }
-                guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
-                    throw failure(reader, feature.column, .notFinite(found: DatasetBuilder.text(p, n)))
-                }
-                scratchDense[j] = v
+        for j in binding.dense.indices {
+            let column = binding.dense[j].column
+            guard let (p, n) = try fieldBytes(reader, column, binding.dense[j].missing) else { return false }
+            guard let x = ByteNumberParsing.parseDouble(p, count: n) else {
+                throw failure(reader, column, .unparsableNumber(found: DatasetBuilder.text(p, n)))
             }
-            if !kept { return false }
+            var v = x
+            if binding.dense[j].transform.usesLog1p {
+                guard x.isFinite else { throw failure(reader, column, .notFinite(found: DatasetBuilder.text(p, n))) }
+                guard x > -1 else { throw failure(reader, column, .outsideLog1pDomain(found: DatasetBuilder.text(p, n))) }
+                v = Foundation.log1p(x)
+            }
+            guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+                throw failure(reader, column, .notFinite(found: DatasetBuilder.text(p, n)))
+            }
+            scratchDense[j] = v
         }
-        for (f, field) in binding.sparse.enumerated() {
-            let kept = try value(reader, column: field.column, missing: field.missing) { p, n in
-                if let table = tables[f] {
-                    scratchIDs[f] = table.intern(p, length: n)
-                } else {
-                    scratchIDs[f] = Int32(truncatingIfNeeded: FNV1a.hash(p, count: n) % UInt64(field.buckets))
-                }
+        for f in binding.sparse.indices {
+            guard let (p, n) = try fieldBytes(reader, binding.sparse[f].column, binding.sparse[f].missing) else { return false }
+            if let table = tables[f] {
+                scratchIDs[f] = table.intern(p, length: n)
+            } else {
+                scratchIDs[f] = Int32(truncatingIfNeeded: FNV1a.hash(p, count: n) % UInt64(binding.sparse[f].buckets))
             }
-            if !kept { return false }
         }
         if let user = binding.user {
-            let kept = try value(reader, column: user.column, missing: user.missing) { p, n in
-                switch user.format {
-                case .integer:
-                    guard let id = ByteNumberParsing.parseInt64(p, count: n) else {
-                        throw failure(reader, user.column, .unparsableInteger(found: DatasetBuilder.text(p, n)))
-                    }
-                    scratchUser = id
-                case .hash:
-                    scratchUser = Int64(bitPattern: FNV1a.hash(p, count: n))
+            guard let (p, n) = try fieldBytes(reader, user.column, user.missing) else { return false }
+            switch user.format {
+            case .integer:
+                guard let id = ByteNumberParsing.parseInt64(p, count: n) else {
+                    throw failure(reader, user.column, .unparsableInteger(found: DatasetBuilder.text(p, n)))
                 }
+                scratchUser = id
+            case .hash:
+                scratchUser = Int64(bitPattern: FNV1a.hash(p, count: n))
             }
-            if !kept { return false }
         }
         if let day = binding.day {
-            let kept = try value(reader, column: day.column, missing: day.missing) { p, n in
-                guard let d = DayParsing.parse(p, count: n, format: day.format) else {
-                    let found = DatasetBuilder.text(p, n)
-                    throw failure(reader, day.column, day.format == .yyyymmdd ? .invalidDate(found: found)
-                                                                                : .unparsableInteger(found: found))
-                }
-                scratchDay = d
+            guard let (p, n) = try fieldBytes(reader, day.column, day.missing) else { return false }
+            guard let d = DayParsing.parse(p, count: n, format: day.format) else {
+                let found = DatasetBuilder.text(p, n)
+                throw failure(reader, day.column, day.format == .yyyymmdd ? .invalidDate(found: found)
+                                                                            : .unparsableInteger(found: found))
             }
-            if !kept { return false }
+            scratchDay = d
         }
         return true
     }
@@ -354,87 +341,106 @@ final class DatasetBuilder {
         }
     }
 
-    /// Stores the scratch row as row `count` of `part`.
+    /// Stores the scratch row as the next row, in `part`.
     func commitRow(part: DatasetPart) {
-        let isTrain = part == .train
-        for t in 0..<labels.count { labels[t].append(scratchLabels[t]) }
-        for j in 0..<dense.count {
-            let v = scratchDense[j]
-            dense[j].append(Float(v))
-            if isTrain && binding.dense[j].transform.standardizes {
-                // Welford: mean and sum of squared deviations, in double precision.
-                denseCount[j] += 1
-                let delta = v - denseMean[j]
-                denseMean[j] += delta / Double(denseCount[j])
-                denseM2[j] += delta * (v - denseMean[j])
-            }
-        }
-        for f in 0..<ids.count {
-            let local = scratchIDs[f]
-            if tables[f] != nil {
-                if Int(local) == trainIDs[f].count { trainIDs[f].append(0) }
-                if isTrain && trainIDs[f][Int(local)] == 0 {
-                    trainOrder[f].append(local)
-                    trainIDs[f][Int(local)] = Int32(trainOrder[f].count)
-                }
-            }
-            ids[f].append(local)
-        }
-        if binding.user != nil { users.append(scratchUser) }
-        if binding.day != nil { days.append(scratchDay) }
+        labelRows.appendSlots(labelCount).update(from: scratchLabels, count: labelCount)
+        denseRows.appendSlots(denseCount).update(from: scratchDense, count: denseCount)
+        idRows.appendSlots(fieldCount).update(from: scratchIDs, count: fieldCount)
+        if binding.user != nil { userColumn.append(scratchUser) }
+        if binding.day != nil { dayColumn.append(scratchDay) }
         switch part {
-        case .train: train.append(count)
-        case .valid: valid.append(count)
-        case .test: test.append(count)
+        case .train: parts.append(0)
+        case .valid: parts.append(1)
+        case .test: parts.append(2)
         }
-        count += 1
     }
 
     // MARK: finishing
 
     func finish(name: String, firstFile: String) throws -> Dataset {
-        guard !train.isEmpty else { throw DataError(file: firstFile, problem: .noTrainingRows) }
+        let count = parts.count
+        let part = parts.pointer
+        var splitRows: [[Int]] = [[], [], []]
+        for r in 0..<count { splitRows[Int(part[r])].append(r) }
+        guard !splitRows[0].isEmpty else { throw DataError(file: firstFile, problem: .noTrainingRows) }
+
         var fields: [SparseField] = []
         var vocabularies: [[String]?] = []
+        var ids: [[Int32]] = []
+        let idValues = idRows.pointer
         for (f, field) in binding.sparse.enumerated() {
+            var column = [Int32](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = idValues[r * fieldCount + f] }
+            }
             if let table = tables[f] {
-                // Values interned after the last train row (seen only in valid/test) map to 0.
-                let known = trainIDs[f]
-                ids[f].withUnsafeMutableBufferPointer { column in
-                    known.withUnsafeBufferPointer { map in
-                        for r in 0..<column.count {
-                            let local = Int(column[r])
-                            column[r] = local < map.count ? map[local] : 0
+                // Train ids 1, 2, ... in order of first appearance among train rows;
+                // values never seen in a train row keep id 0.
+                var trainID = [Int32](repeating: 0, count: table.count)
+                var order: [Int32] = []
+                column.withUnsafeMutableBufferPointer { c in
+                    trainID.withUnsafeMutableBufferPointer { known in
+                        for r in 0..<count where part[r] == 0 {
+                            let local = Int(c[r])
+                            if known[local] == 0 {
+                                order.append(Int32(local))
+                                known[local] = Int32(order.count)
+                            }
                         }
+                        for r in 0..<count { c[r] = known[Int(c[r])] }
                     }
                 }
-                fields.append(SparseField(name: field.name, vocabulary: trainOrder[f].count + 1, dimension: field.dimension))
-                vocabularies.append(trainOrder[f].map { table.string(at: Int($0)) })
+                fields.append(SparseField(name: field.name, vocabulary: order.count + 1, dimension: field.dimension))
+                vocabularies.append(order.map { table.string(at: Int($0)) })
             } else {
                 fields.append(SparseField(name: field.name, vocabulary: field.buckets, dimension: field.dimension))
                 vocabularies.append(nil)
             }
+            ids.append(column)
         }
+
+        var dense: [[Float]] = []
         var statistics: [DenseStatistics] = []
+        let denseValues = denseRows.pointer
+        let trainRows = splitRows[0]
         for (j, feature) in binding.dense.enumerated() {
             var mean = 0.0
             var deviation = 1.0
             if feature.transform.standardizes {
-                mean = denseMean[j]
-                deviation = (denseM2[j] / Double(denseCount[j])).squareRoot()
-                let divisor = deviation > 0 ? deviation : 1
-                dense[j].withUnsafeMutableBufferPointer { column in
-                    for r in 0..<column.count { column[r] = Float((Double(column[r]) - mean) / divisor) }
+                var sum = 0.0
+                for r in trainRows { sum += denseValues[r * denseCount + j] }
+                mean = sum / Double(trainRows.count)
+                var squares = 0.0
+                for r in trainRows {
+                    let d = denseValues[r * denseCount + j] - mean
+                    squares += d * d
                 }
+                deviation = (squares / Double(trainRows.count)).squareRoot()
             }
+            let divisor = deviation > 0 ? deviation : 1
+            var column = [Float](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = Float((denseValues[r * denseCount + j] - mean) / divisor) }
+            }
+            dense.append(column)
             statistics.append(DenseStatistics(name: feature.name, transform: feature.transform,
                                               mean: mean, standardDeviation: deviation))
+        }
+
+        let labelValues = labelRows.pointer
+        let labels: [[Float]] = (0..<labelCount).map { t in
+            var column = [Float](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = labelValues[r * labelCount + t] }
+            }
+            return column
         }
         return Dataset(name: name, fields: fields, denseNames: binding.dense.map(\.name),
                        tasks: binding.labels.map { TaskSpec(name: $0.name, kind: $0.kind) },
                        ids: ids, dense: dense, labels: labels,
-                       users: binding.user != nil ? users : nil, days: binding.day != nil ? days : nil,
-                       splits: DatasetSplits(train: train, valid: valid, test: test),
+                       users: binding.user != nil ? userColumn.toArray() : nil,
+                       days: binding.day != nil ? dayColumn.toArray() : nil,
+                       splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
                        vocabularies: vocabularies, denseStatistics: statistics, report: report)
     }
 }

@@ -12,7 +12,8 @@ struct SchemaBinding {
         /// Marker byte strings; `onlyEmpty` short-cuts the usual `[""]`.
         var markers: [[UInt8]]
         var onlyEmpty: Bool
-        var defaultBytes: [UInt8]
+        /// The `default` text in storage that stays put (read on the hot path).
+        var defaultText: ColumnBuffer<UInt8>
     }
 
     struct Label {
@@ -118,8 +119,10 @@ struct SchemaBinding {
         for (entryIndex, entry) in schema.columns.enumerated() {
             let path = "columns[\(entryIndex)]"
             let markers = (entry.missingMarkers ?? schema.format.missingMarkers).map { Array($0.utf8) }
+            let defaultText = ColumnBuffer<UInt8>(capacity: 16)
+            for byte in (entry.defaultValue ?? "").utf8 { defaultText.append(byte) }
             let missing = Missing(policy: entry.missing ?? .error, markers: markers,
-                                  onlyEmpty: markers == [[]], defaultBytes: Array((entry.defaultValue ?? "").utf8))
+                                  onlyEmpty: markers == [[]], defaultText: defaultText)
             for reference in entry.columns {
                 let column = try resolve(reference)
                 mentioned[column] = true
