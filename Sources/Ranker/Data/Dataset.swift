@@ -56,7 +56,7 @@ public struct DatasetSplits: Codable, Equatable, Sendable {
 /// values), `labels[t]` (`count` labels of task `t`), and optionally `users`
 /// and `days`. A dataset never changes after it is made, so several threads
 /// may fill batches from it at once.
-public final class Dataset {
+public final class Dataset: Sendable {
     /// A label for reports.
     public let name: String
     /// Number of examples.
