@@ -2,16 +2,16 @@
 # on a fresh Debian machine with Swift installed.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config
+DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
 # Release build with testing enabled: numeric tests run at full speed and
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 
-.PHONY: all deps build test goldens run clean
+.PHONY: all deps build test goldens run data clean
 
 all: build
 
-## deps: install the Debian packages Ranker links (OpenBLAS, LAPACKE, pkg-config) when missing.
+## deps: install the Debian packages Ranker links (OpenBLAS, LAPACKE, pkg-config, zlib) when missing.
 deps:
 	@missing=""; \
 	for p in $(DEB_PACKAGES); do \
@@ -47,6 +47,44 @@ goldens: deps
 ## run: the main job on the embedded default data.
 run: deps
 	$(SWIFT) run -c release mlp-demo
+
+## data: download census-income.test.gz from its UCI home into data/census-income/ and check its md5.
+## (Only for machines without shared/data; the loader also looks in data/.)
+CENSUS_DIR      := data/census-income
+CENSUS_GZ       := $(CENSUS_DIR)/census-income.test.gz
+CENSUS_TEXT     := $(CENSUS_DIR)/census-income.test
+CENSUS_URL      := https://archive.ics.uci.edu/ml/machine-learning-databases/census-income-mld/census-income.test.gz
+CENSUS_ZIP_URL  := https://archive.ics.uci.edu/static/public/117/census+income+kdd.zip
+CENSUS_GZ_MD5   := a8c39dce642efb4d17f28ebe74a3c271
+CENSUS_TEXT_MD5 := b82952d217858365c8e597827e3e5468
+data:
+	@set -u; mkdir -p $(CENSUS_DIR); \
+	if [ -f $(CENSUS_GZ) ] && echo "$(CENSUS_GZ_MD5)  $(CENSUS_GZ)" | md5sum -c --status; then \
+	  echo "$(CENSUS_GZ) is present and its md5 matches"; exit 0; fi; \
+	if [ -f $(CENSUS_TEXT) ] && echo "$(CENSUS_TEXT_MD5)  $(CENSUS_TEXT)" | md5sum -c --status; then \
+	  echo "$(CENSUS_TEXT) is present and its md5 matches"; exit 0; fi; \
+	fetch() { if command -v curl >/dev/null 2>&1; then curl -fsSL --connect-timeout 20 --retry 2 -o "$$2" "$$1"; \
+	          elif command -v wget >/dev/null 2>&1; then wget -q -T 20 -O "$$2" "$$1"; \
+	          else echo "error: neither curl nor wget is installed" >&2; return 1; fi; }; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "downloading $(CENSUS_URL)"; \
+	if fetch "$(CENSUS_URL)" "$$tmp/census-income.test.gz"; then \
+	  if echo "$(CENSUS_GZ_MD5)  $$tmp/census-income.test.gz" | md5sum -c --status; then \
+	    mv "$$tmp/census-income.test.gz" $(CENSUS_GZ); echo "saved $(CENSUS_GZ) (md5 $(CENSUS_GZ_MD5))"; exit 0; fi; \
+	  echo "error: the download's md5 is $$(md5sum < $$tmp/census-income.test.gz | cut -d' ' -f1), expected $(CENSUS_GZ_MD5); not saved" >&2; exit 1; \
+	fi; \
+	echo "that failed; trying the newer UCI archive $(CENSUS_ZIP_URL)"; \
+	if fetch "$(CENSUS_ZIP_URL)" "$$tmp/census.zip"; then \
+	  if ! (cd "$$tmp" && unzip -q -o census.zip && tar -xzf census.tar.gz --wildcards -O '*census-income.test' > census-income.test); then \
+	    echo "error: $(CENSUS_ZIP_URL) did not contain census.tar.gz with census-income.test" >&2; exit 1; fi; \
+	  if echo "$(CENSUS_TEXT_MD5)  $$tmp/census-income.test" | md5sum -c --status; then \
+	    mv "$$tmp/census-income.test" $(CENSUS_TEXT); echo "saved $(CENSUS_TEXT) (md5 $(CENSUS_TEXT_MD5))"; exit 0; fi; \
+	  echo "error: census-income.test from the archive has md5 $$(md5sum < $$tmp/census-income.test | cut -d' ' -f1), expected $(CENSUS_TEXT_MD5); not saved" >&2; exit 1; \
+	fi; \
+	echo "error: could not download census-income from UCI (no network, or the server is unreachable)." >&2; \
+	echo "       Copy census-income.test.gz (md5 $(CENSUS_GZ_MD5)) into $(CENSUS_DIR)/ by hand," >&2; \
+	echo "       or point RANKER_DATA at a folder that has census-income/census-income.test.gz." >&2; \
+	exit 1
 
 clean:
 	rm -rf .build

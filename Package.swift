@@ -23,9 +23,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
         ),
+        // System library: zlib, to stream gzip-compressed CSV files.
+        .systemLibrary(
+            name: "CZlib",
+            path: "Modules/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "Ranker",
-            dependencies: ["CBLAS"],
+            dependencies: ["CBLAS", "CZlib"],
             path: "Sources/Ranker"
         ),
         .executableTarget(

@@ -1,0 +1,446 @@
+import Foundation
+
+/// One input file and the part its rows go to (nil: the schema's split rule
+/// decides row by row).
+public struct CSVSource: Sendable {
+    public var path: String
+    public var part: DatasetPart?
+
+    public init(path: String, part: DatasetPart? = nil) {
+        self.path = path
+        self.part = part
+    }
+}
+
+/// Reads CSV files (plain or gzip) with a `DataSchema` into a `Dataset`, in
+/// one streaming pass per file.
+///
+/// Per record: the field count is checked, each task, feature, user and day
+/// field is read (a missing value is an error, the default, or a counted
+/// skip of the whole row), then the row is committed to its part. Encoding
+/// that depends on the training split is finished after the last file:
+///
+/// * vocabulary fields: every value is interned as it is read; a value gets
+///   its id (1, 2, …) by its first appearance among *train* rows, in file
+///   order (files in the order given); after the pass every stored value is
+///   mapped to its train id, or 0 if no train row had it;
+/// * standardized dense features: values are kept in double precision during
+///   the pass; at the end the train mean, then the population variance around
+///   it, are computed and every row is standardized with them.
+public enum CSVDatasetLoader {
+    /// Loads one file; rows are divided by the schema's `split` rule.
+    public static func load(schema: DataSchema, path: String, name: String? = nil) throws -> Dataset {
+        try load(schema: schema, sources: [CSVSource(path: path)], name: name)
+    }
+
+    /// Loads several files into one dataset (for example separate train,
+    /// valid and test files). The train rows of all files build the
+    /// vocabularies and statistics.
+    public static func load(schema: DataSchema, sources: [CSVSource], name: String? = nil,
+                            chunkSize: Int = 4 << 20) throws -> Dataset {
+        precondition(!sources.isEmpty, "CSVDatasetLoader.load needs at least one file")
+        do {
+            try schema.validate()
+        } catch var error as SchemaError {
+            error.source = schema.name ?? error.source
+            throw error
+        }
+        var builder: DatasetBuilder?
+        for source in sources {
+            do {
+                try readFile(source, schema: schema, builder: &builder, chunkSize: chunkSize)
+            } catch var error as SchemaError {
+                if error.source == schemaSourcePlaceholder { error.source = schema.name ?? schemaSourcePlaceholder }
+                throw error
+            }
+        }
+        return try builder!.finish(name: name ?? schema.name ?? "dataset", firstFile: sources[0].path)
+    }
+
+    private static func readFile(_ source: CSVSource, schema: DataSchema, builder: inout DatasetBuilder?,
+                                 chunkSize: Int) throws {
+        guard case let .success((separator, quote)) = schema.format.bytes() else { preconditionFailure("validated") }
+        let path = source.path
+        let reader = try CSVReader(path: path, separator: separator, quote: quote, trim: schema.format.trim,
+                                   chunkSize: chunkSize)
+        var summary = LoadReport.FileSummary(path: path)
+        let skipBlank = schema.format.blankLines == .skip
+
+        // The first record: the header, or the first data row (its width binds the schema).
+        func nextRecord() throws -> Bool {
+            while try reader.next() {
+                if skipBlank && reader.isBlankLine { summary.skippedBlankLines += 1; continue }
+                return true
+            }
+            return false
+        }
+        guard try nextRecord() else {
+            throw DataError(file: path, problem: reader.sawAnyByte ? .noDataRows : .emptyFile)
+        }
+        var header: [String]?
+        var width: Int
+        var pendingRecord: Bool
+        if schema.format.header {
+            header = (0..<reader.fieldCount).map(reader.fieldString)
+            width = reader.fieldCount
+            pendingRecord = false
+        } else {
+            width = schema.columnNames?.count ?? reader.fieldCount
+            pendingRecord = true
+        }
+        let binding = try SchemaBinding(schema: schema, header: header, width: width, file: path)
+        if builder == nil { builder = DatasetBuilder(binding: binding, schema: schema) }
+        let b = builder!
+        b.active = binding
+        var rowIndex = 0
+        var random = RandomGenerator(seed: 0)
+        var splitOfResidue: [DatasetPart] = []
+        switch schema.split {
+        case let .rowModulo(modulus, train, valid, test):
+            splitOfResidue = [DatasetPart](repeating: .train, count: modulus)
+            for r in train { splitOfResidue[r] = .train }
+            for r in valid { splitOfResidue[r] = .valid }
+            for r in test { splitOfResidue[r] = .test }
+        case let .random(_, _, seed):
+            random = RandomGenerator(seed: seed)
+        default:
+            break
+        }
+
+        while true {
+            if !pendingRecord {
+                guard try nextRecord() else { break }
+            }
+            pendingRecord = false
+            guard reader.fieldCount == width else {
+                throw DataError(file: path, line: reader.line,
+                                problem: .wrongFieldCount(expected: width, found: reader.fieldCount))
+            }
+            let index = rowIndex
+            rowIndex += 1
+            summary.dataRows += 1
+            var draw = 0.0
+            if case .random = schema.split { draw = random.nextDouble() }
+            do {
+                guard try b.parseRow(reader) else {
+                    summary.skippedRows += 1
+                    continue
+                }
+            } catch var error as DataError {
+                if error.columnName == nil, let column = error.column { error.columnName = binding.columnNames[column - 1] }
+                throw error
+            }
+            let part: DatasetPart
+            if let given = source.part {
+                part = given
+            } else {
+                switch schema.split {
+                case .allTrain:
+                    part = .train
+                case .rowModulo(let modulus, _, _, _):
+                    part = splitOfResidue[index % modulus]
+                case let .random(validFraction, testFraction, _):
+                    part = draw < validFraction ? .valid : (draw < validFraction + testFraction ? .test : .train)
+                case .byDay:
+                    let day = Int64(b.scratchDay)
+                    let bounds = binding.dayBounds!
+                    part = day < bounds.validFrom ? .train : (day < bounds.testFrom ? .valid : .test)
+                }
+            }
+            b.commitRow(part: part)
+            summary.keptRows += 1
+        }
+        if summary.dataRows == 0 { throw DataError(file: path, problem: .noDataRows) }
+        b.report.files.append(summary)
+    }
+}
+
+/// Accumulates the rows of a dataset while files are read.
+///
+/// Rows are appended row-major to manually managed buffers (`ColumnBuffer`)
+/// so that a row costs a parse per field and one copy, without
+/// copy-on-write checks; `finish()` turns them into columns and does the
+/// work that needs the whole training split: vocabulary ids in order of
+/// first appearance among train rows, and the dense statistics (train mean,
+/// then the population variance around it, in double precision).
+final class DatasetBuilder {
+    /// The binding of the first file: output names and order.
+    let binding: SchemaBinding
+    /// The binding of the file being read (same entries, this file's positions).
+    var active: SchemaBinding
+    var report = LoadReport()
+
+    // One scratch row, filled by `parseRow`, stored by `commitRow`.
+    private let scratchLabels: UnsafeMutablePointer<Float>
+    private let scratchDense: UnsafeMutablePointer<Double>
+    private let scratchIDs: UnsafeMutablePointer<Int32>
+    private var scratchUser: Int64 = 0
+    private(set) var scratchDay: Int32 = 0
+
+    private let labelCount: Int
+    private let denseCount: Int
+    private let fieldCount: Int
+    /// `count × labelCount`, `count × denseCount` (before standardization),
+    /// `count × fieldCount` (interned value indices for vocabulary fields,
+    /// final ids for hashed ones).
+    private let labelRows = ColumnBuffer<Float>(capacity: 1 << 16)
+    private let denseRows = ColumnBuffer<Double>(capacity: 1 << 16)
+    private let idRows = ColumnBuffer<Int32>(capacity: 1 << 16)
+    private let userColumn = ColumnBuffer<Int64>()
+    private let dayColumn = ColumnBuffer<Int32>()
+    /// The part of each row (`DatasetPart.allCases` index).
+    private let parts = ColumnBuffer<UInt8>(capacity: 1 << 14)
+    /// Vocabulary fields: every value seen, in order of first appearance anywhere.
+    private let tables: [ByteStringTable?]
+
+    init(binding: SchemaBinding, schema: DataSchema) {
+        self.binding = binding
+        active = binding
+        labelCount = binding.labels.count
+        denseCount = binding.dense.count
+        fieldCount = binding.sparse.count
+        scratchLabels = .allocate(capacity: max(labelCount, 1))
+        scratchDense = .allocate(capacity: max(denseCount, 1))
+        scratchIDs = .allocate(capacity: max(fieldCount, 1))
+        tables = binding.sparse.map { $0.encoding == .vocabulary ? ByteStringTable() : nil }
+    }
+
+    deinit {
+        scratchLabels.deallocate()
+        scratchDense.deallocate()
+        scratchIDs.deallocate()
+    }
+
+    // MARK: reading one row
+
+    @inline(__always)
+    private static func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int, _ missing: SchemaBinding.Missing) -> Bool {
+        if missing.onlyEmpty { return n == 0 }
+        for marker in missing.markers where marker.count == n {
+            if n == 0 || marker.withUnsafeBufferPointer({ memcmp($0.baseAddress!, p, n) == 0 }) { return true }
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func equals(_ p: UnsafePointer<UInt8>, _ n: Int, _ text: [UInt8]) -> Bool {
+        text.count == n && (n == 0 || text.withUnsafeBufferPointer { memcmp($0.baseAddress!, p, n) == 0 })
+    }
+
+    private static func text(_ p: UnsafePointer<UInt8>, _ n: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    private func failure(_ reader: CSVReader, _ column: Int, _ problem: DataError.Problem) -> DataError {
+        DataError(file: reader.path, line: reader.line, column: column + 1, problem: problem)
+    }
+
+    /// The bytes to read for `column` after the missing-value policy: the
+    /// field, the default text, or nil when the row is to be skipped (counted).
+    @inline(__always)
+    private func fieldBytes(_ reader: CSVReader, _ column: Int,
+                            _ missing: SchemaBinding.Missing) throws -> (UnsafePointer<UInt8>, Int)? {
+        let p = reader.fieldStart(column)
+        let n = reader.fieldLength(column)
+        if !DatasetBuilder.isMissing(p, n, missing) { return (p, n) }
+        switch missing.policy {
+        case .error:
+            throw failure(reader, column, .missingValue(found: DatasetBuilder.text(p, n)))
+        case .default:
+            return (UnsafePointer(missing.defaultText.pointer), missing.defaultText.count)
+        case .skipRow:
+            report.recordSkip(column: active.displayName(column), file: reader.path, line: reader.line)
+            return nil
+        }
+    }
+
+    /// Reads the current record into the scratch row; false when the row is skipped.
+    func parseRow(_ reader: CSVReader) throws -> Bool {
+        let binding = active
+        for t in binding.labels.indices {
+            let column = binding.labels[t].column
+            guard let (p, n) = try fieldBytes(reader, column, binding.labels[t].missing) else { return false }
+            scratchLabels[t] = try readLabel(p, n, binding.labels[t], reader)
+        }
+        for j in binding.dense.indices {
+            let column = binding.dense[j].column
+            guard let (p, n) = try fieldBytes(reader, column, binding.dense[j].missing) else { return false }
+            guard let x = ByteNumberParsing.parseDouble(p, count: n) else {
+                throw failure(reader, column, .unparsableNumber(found: DatasetBuilder.text(p, n)))
+            }
+            var v = x
+            if binding.dense[j].transform.usesLog1p {
+                guard x.isFinite else { throw failure(reader, column, .notFinite(found: DatasetBuilder.text(p, n))) }
+                guard x > -1 else { throw failure(reader, column, .outsideLog1pDomain(found: DatasetBuilder.text(p, n))) }
+                v = Foundation.log1p(x)
+            }
+            guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+                throw failure(reader, column, .notFinite(found: DatasetBuilder.text(p, n)))
+            }
+            scratchDense[j] = v
+        }
+        for f in binding.sparse.indices {
+            guard let (p, n) = try fieldBytes(reader, binding.sparse[f].column, binding.sparse[f].missing) else { return false }
+            if let table = tables[f] {
+                scratchIDs[f] = table.intern(p, length: n)
+            } else {
+                scratchIDs[f] = Int32(truncatingIfNeeded: FNV1a.hash(p, count: n) % UInt64(binding.sparse[f].buckets))
+            }
+        }
+        if let user = binding.user {
+            guard let (p, n) = try fieldBytes(reader, user.column, user.missing) else { return false }
+            switch user.format {
+            case .integer:
+                guard let id = ByteNumberParsing.parseInt64(p, count: n) else {
+                    throw failure(reader, user.column, .unparsableInteger(found: DatasetBuilder.text(p, n)))
+                }
+                scratchUser = id
+            case .hash:
+                scratchUser = Int64(bitPattern: FNV1a.hash(p, count: n))
+            }
+        }
+        if let day = binding.day {
+            guard let (p, n) = try fieldBytes(reader, day.column, day.missing) else { return false }
+            guard let d = DayParsing.parse(p, count: n, format: day.format) else {
+                let found = DatasetBuilder.text(p, n)
+                throw failure(reader, day.column, day.format == .yyyymmdd ? .invalidDate(found: found)
+                                                                            : .unparsableInteger(found: found))
+            }
+            scratchDay = d
+        }
+        return true
+    }
+
+    @inline(__always)
+    private func readLabel(_ p: UnsafePointer<UInt8>, _ n: Int, _ label: SchemaBinding.Label,
+                           _ reader: CSVReader) throws -> Float {
+        if let positives = label.positives {
+            for positive in positives where DatasetBuilder.equals(p, n, positive) { return 1 }
+            if let negatives = label.negatives {
+                for negative in negatives where DatasetBuilder.equals(p, n, negative) { return 0 }
+                let expected = (positives + negatives).map { String(decoding: $0, as: UTF8.self) }
+                throw failure(reader, label.column, .unknownLabelValue(found: DatasetBuilder.text(p, n), expected: expected))
+            }
+            return 0
+        }
+        let parsed = ByteNumberParsing.parseDouble(p, count: n)
+        switch label.kind {
+        case .binary:
+            guard let y = parsed, y == 0 || y == 1 else {
+                throw failure(reader, label.column, .labelNotBinary(found: DatasetBuilder.text(p, n)))
+            }
+            return Float(y)
+        case .regression:
+            guard let y = parsed else {
+                throw failure(reader, label.column, .unparsableNumber(found: DatasetBuilder.text(p, n)))
+            }
+            guard y.isFinite, abs(y) <= Double(Float.greatestFiniteMagnitude) else {
+                throw failure(reader, label.column, .notFinite(found: DatasetBuilder.text(p, n)))
+            }
+            return Float(y)
+        }
+    }
+
+    /// Stores the scratch row as the next row, in `part`.
+    func commitRow(part: DatasetPart) {
+        labelRows.appendSlots(labelCount).update(from: scratchLabels, count: labelCount)
+        denseRows.appendSlots(denseCount).update(from: scratchDense, count: denseCount)
+        idRows.appendSlots(fieldCount).update(from: scratchIDs, count: fieldCount)
+        if binding.user != nil { userColumn.append(scratchUser) }
+        if binding.day != nil { dayColumn.append(scratchDay) }
+        switch part {
+        case .train: parts.append(0)
+        case .valid: parts.append(1)
+        case .test: parts.append(2)
+        }
+    }
+
+    // MARK: finishing
+
+    func finish(name: String, firstFile: String) throws -> Dataset {
+        let count = parts.count
+        let part = parts.pointer
+        var splitRows: [[Int]] = [[], [], []]
+        for r in 0..<count { splitRows[Int(part[r])].append(r) }
+        guard !splitRows[0].isEmpty else { throw DataError(file: firstFile, problem: .noTrainingRows) }
+
+        var fields: [SparseField] = []
+        var vocabularies: [[String]?] = []
+        var ids: [[Int32]] = []
+        let idValues = idRows.pointer
+        for (f, field) in binding.sparse.enumerated() {
+            var column = [Int32](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = idValues[r * fieldCount + f] }
+            }
+            if let table = tables[f] {
+                // Train ids 1, 2, ... in order of first appearance among train rows;
+                // values never seen in a train row keep id 0.
+                var trainID = [Int32](repeating: 0, count: table.count)
+                var order: [Int32] = []
+                column.withUnsafeMutableBufferPointer { c in
+                    trainID.withUnsafeMutableBufferPointer { known in
+                        for r in 0..<count where part[r] == 0 {
+                            let local = Int(c[r])
+                            if known[local] == 0 {
+                                order.append(Int32(local))
+                                known[local] = Int32(order.count)
+                            }
+                        }
+                        for r in 0..<count { c[r] = known[Int(c[r])] }
+                    }
+                }
+                fields.append(SparseField(name: field.name, vocabulary: order.count + 1, dimension: field.dimension))
+                vocabularies.append(order.map { table.string(at: Int($0)) })
+            } else {
+                fields.append(SparseField(name: field.name, vocabulary: field.buckets, dimension: field.dimension))
+                vocabularies.append(nil)
+            }
+            ids.append(column)
+        }
+
+        var dense: [[Float]] = []
+        var statistics: [DenseStatistics] = []
+        let denseValues = denseRows.pointer
+        let trainRows = splitRows[0]
+        for (j, feature) in binding.dense.enumerated() {
+            var mean = 0.0
+            var deviation = 1.0
+            if feature.transform.standardizes {
+                var sum = 0.0
+                for r in trainRows { sum += denseValues[r * denseCount + j] }
+                mean = sum / Double(trainRows.count)
+                var squares = 0.0
+                for r in trainRows {
+                    let d = denseValues[r * denseCount + j] - mean
+                    squares += d * d
+                }
+                deviation = (squares / Double(trainRows.count)).squareRoot()
+            }
+            let divisor = deviation > 0 ? deviation : 1
+            var column = [Float](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = Float((denseValues[r * denseCount + j] - mean) / divisor) }
+            }
+            dense.append(column)
+            statistics.append(DenseStatistics(name: feature.name, transform: feature.transform,
+                                              mean: mean, standardDeviation: deviation))
+        }
+
+        let labelValues = labelRows.pointer
+        let labels: [[Float]] = (0..<labelCount).map { t in
+            var column = [Float](repeating: 0, count: count)
+            column.withUnsafeMutableBufferPointer { c in
+                for r in 0..<count { c[r] = labelValues[r * labelCount + t] }
+            }
+            return column
+        }
+        return Dataset(name: name, fields: fields, denseNames: binding.dense.map(\.name),
+                       tasks: binding.labels.map { TaskSpec(name: $0.name, kind: $0.kind) },
+                       ids: ids, dense: dense, labels: labels,
+                       users: binding.user != nil ? userColumn.toArray() : nil,
+                       days: binding.day != nil ? dayColumn.toArray() : nil,
+                       splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
+                       vocabularies: vocabularies, denseStatistics: statistics, report: report)
+    }
+}

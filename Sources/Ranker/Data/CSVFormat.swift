@@ -1,0 +1,83 @@
+/// How a delimited text file is written: the `format` object of a schema.
+///
+/// JSON keys (all optional):
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `separator` | `","` | one ASCII character (`"\t"` for tab) |
+/// | `header` | `true` | whether the first record names the columns |
+/// | `quote` | `"\""` | quote character; `""` turns quoting off. Inside a quoted field a doubled quote (`""`) is one quote, and separators and newlines are data |
+/// | `trim` | `"none"` | `"leading"` removes spaces (U+0020) before a field, `"both"` also after it (outside quotes) |
+/// | `missing_markers` | `[""]` | field values (after trimming) that mean "missing" |
+/// | `blank_lines` | `"error"` | `"skip"` skips (and counts) empty lines instead of reporting a wrong field count |
+///
+/// Records end at `\n` or `\r\n`; the last record may lack a final newline.
+/// A UTF-8 byte-order mark at the start of a file is ignored.
+public struct CSVFormat: Codable, Equatable, Sendable {
+    /// Which spaces around a field are removed.
+    public enum Trim: String, Codable, Sendable {
+        case none, leading, both
+    }
+
+    /// What happens to an empty line.
+    public enum BlankLines: String, Codable, Sendable {
+        case error, skip
+    }
+
+    public var separator: String
+    public var header: Bool
+    public var quote: String
+    public var trim: Trim
+    public var missingMarkers: [String]
+    public var blankLines: BlankLines
+
+    public init(separator: String = ",", header: Bool = true, quote: String = "\"", trim: Trim = .none,
+                missingMarkers: [String] = [""], blankLines: BlankLines = .error) {
+        self.separator = separator
+        self.header = header
+        self.quote = quote
+        self.trim = trim
+        self.missingMarkers = missingMarkers
+        self.blankLines = blankLines
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case separator, header, quote, trim
+        case missingMarkers = "missing_markers"
+        case blankLines = "blank_lines"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = CSVFormat()
+        separator = try c.decodeIfPresent(String.self, forKey: .separator) ?? defaults.separator
+        header = try c.decodeIfPresent(Bool.self, forKey: .header) ?? defaults.header
+        quote = try c.decodeIfPresent(String.self, forKey: .quote) ?? defaults.quote
+        trim = try c.decodeIfPresent(Trim.self, forKey: .trim) ?? defaults.trim
+        missingMarkers = try c.decodeIfPresent([String].self, forKey: .missingMarkers) ?? defaults.missingMarkers
+        blankLines = try c.decodeIfPresent(BlankLines.self, forKey: .blankLines) ?? defaults.blankLines
+    }
+
+    /// The separator byte, the quote byte (nil: no quoting) — or a description
+    /// of why they are unusable.
+    func bytes() -> Result<(separator: UInt8, quote: UInt8?), SchemaError.Problem> {
+        let sep = Array(separator.utf8)
+        guard sep.count == 1, sep[0] < 0x80 else {
+            return .failure(.invalidValue("separator must be one ASCII character, got \"\(separator)\""))
+        }
+        guard sep[0] != 0x0A && sep[0] != 0x0D else {
+            return .failure(.invalidValue("separator cannot be a line break"))
+        }
+        if sep[0] == 0x20 && trim != .none {
+            return .failure(.invalidValue("a space separator cannot be combined with trimming spaces"))
+        }
+        let q = Array(quote.utf8)
+        if q.isEmpty { return .success((sep[0], nil)) }
+        guard q.count == 1, q[0] < 0x80, q[0] != 0x0A, q[0] != 0x0D, q[0] != 0x20 else {
+            return .failure(.invalidValue("quote must be one ASCII character other than a space or line break, or \"\", got \"\(quote)\""))
+        }
+        guard q[0] != sep[0] else { return .failure(.invalidValue("quote and separator must differ")) }
+        return .success((sep[0], q[0]))
+    }
+}

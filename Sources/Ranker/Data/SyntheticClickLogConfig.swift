@@ -1,0 +1,159 @@
+/// The settings of the synthetic multi-feedback click log
+/// (`SyntheticClickLog`). Every key is optional in JSON (snake_case, unknown
+/// keys are errors); the defaults make a 200,000-row, two-task log.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `seed` | 1 | everything is a function of it |
+/// | `rows` | 200000 | examples (impressions) |
+/// | `users`, `items`, `categories` | 2000, 10000, 100 | population sizes |
+/// | `context_vocabularies` | [24, 8] | one extra sparse field per entry (think hour, slot) |
+/// | `dense_features` | 4 | observed dense features (standard normal) |
+/// | `latent_dimension` | 8 | `d`, the size of each latent block |
+/// | `tasks` | 2 | `T`, binary feedback labels per impression |
+/// | `task_correlation` | 0.5 | `ρ ∈ [0, 1]`, the cosine between any two task directions |
+/// | `positive_rates` | [0.2] | one per task, or one for all |
+/// | `signal_strength` | 2 | scale of the standardized score in the logit |
+/// | `sinusoids` | 0 | MMoE-style non-linear terms `Σ sin(α_m z + β_m)` |
+/// | `item_zipf_exponent` | 1.1 | item popularity `∝ 1/rank^s` |
+/// | `user_zipf_exponent` | 0.8 | user activity |
+/// | `context_zipf_exponent` | 1.0 | context-value frequencies |
+/// | `days` | 1 | rows are spread evenly over this many days, in order |
+/// | `drift_per_day` | 0 | radians the task directions rotate per day |
+/// | `embedding_dimension` | 8 | the `dimension` of every sparse field |
+/// | `valid_fraction`, `test_fraction` | 0.1, 0.1 | random split |
+public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
+    public var seed: UInt64 = 1
+    public var rows = 200_000
+    public var users = 2_000
+    public var items = 10_000
+    public var categories = 100
+    public var contextVocabularies = [24, 8]
+    public var denseFeatures = 4
+    public var latentDimension = 8
+    public var tasks = 2
+    public var taskCorrelation = 0.5
+    public var positiveRates = [0.2]
+    public var signalStrength = 2.0
+    public var sinusoids = 0
+    public var itemZipfExponent = 1.1
+    public var userZipfExponent = 0.8
+    public var contextZipfExponent = 1.0
+    public var days = 1
+    public var driftPerDay = 0.0
+    public var embeddingDimension = 8
+    public var validFraction = 0.1
+    public var testFraction = 0.1
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case seed, rows, users, items, categories
+        case contextVocabularies = "context_vocabularies"
+        case denseFeatures = "dense_features"
+        case latentDimension = "latent_dimension"
+        case tasks
+        case taskCorrelation = "task_correlation"
+        case positiveRates = "positive_rates"
+        case signalStrength = "signal_strength"
+        case sinusoids
+        case itemZipfExponent = "item_zipf_exponent"
+        case userZipfExponent = "user_zipf_exponent"
+        case contextZipfExponent = "context_zipf_exponent"
+        case days
+        case driftPerDay = "drift_per_day"
+        case embeddingDimension = "embedding_dimension"
+        case validFraction = "valid_fraction"
+        case testFraction = "test_fraction"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        let d = SyntheticClickLogConfig()
+        seed = try value(.seed, d.seed)
+        rows = try value(.rows, d.rows)
+        users = try value(.users, d.users)
+        items = try value(.items, d.items)
+        categories = try value(.categories, d.categories)
+        contextVocabularies = try value(.contextVocabularies, d.contextVocabularies)
+        denseFeatures = try value(.denseFeatures, d.denseFeatures)
+        latentDimension = try value(.latentDimension, d.latentDimension)
+        tasks = try value(.tasks, d.tasks)
+        taskCorrelation = try value(.taskCorrelation, d.taskCorrelation)
+        positiveRates = try value(.positiveRates, d.positiveRates)
+        signalStrength = try value(.signalStrength, d.signalStrength)
+        sinusoids = try value(.sinusoids, d.sinusoids)
+        itemZipfExponent = try value(.itemZipfExponent, d.itemZipfExponent)
+        userZipfExponent = try value(.userZipfExponent, d.userZipfExponent)
+        contextZipfExponent = try value(.contextZipfExponent, d.contextZipfExponent)
+        days = try value(.days, d.days)
+        driftPerDay = try value(.driftPerDay, d.driftPerDay)
+        embeddingDimension = try value(.embeddingDimension, d.embeddingDimension)
+        validFraction = try value(.validFraction, d.validFraction)
+        testFraction = try value(.testFraction, d.testFraction)
+    }
+
+    /// Width of the category block: `min(d, categories − 1)` (a block can
+    /// only be whitened with more values than dimensions).
+    public var categoryLatentDimension: Int { min(latentDimension, categories - 1) }
+
+    /// Width of the block of context field `k`: `min(d, vocabulary − 1)`.
+    public func contextLatentDimension(_ k: Int) -> Int { min(latentDimension, contextVocabularies[k] - 1) }
+
+    /// Width `D` of the latent feature vector: user, item and user⊙item
+    /// (`d` each), category, one block per context field, then the dense features.
+    public var latentWidth: Int {
+        3 * latentDimension + categoryLatentDimension
+            + contextVocabularies.indices.reduce(0) { $0 + contextLatentDimension($1) } + denseFeatures
+    }
+
+    /// The positive rate of task `t`.
+    public func positiveRate(task t: Int) -> Double {
+        positiveRates.count == 1 ? positiveRates[0] : positiveRates[t]
+    }
+
+    /// Checks ranges; throws a `SchemaError` naming the key (source `synthetic`).
+    public func validate() throws {
+        func fail(_ key: CodingKeys, _ message: String) -> SchemaError {
+            SchemaError(source: "synthetic", path: key.rawValue, problem: .invalidValue(message))
+        }
+        for (key, value) in [(CodingKeys.rows, rows), (.users, users), (.items, items), (.categories, categories),
+                             (.latentDimension, latentDimension), (.tasks, tasks), (.days, days),
+                             (.embeddingDimension, embeddingDimension)] where value < 1 {
+            throw fail(key, "\(key.rawValue) must be at least 1, got \(value)")
+        }
+        if denseFeatures < 0 { throw fail(.denseFeatures, "dense_features must be 0 or more") }
+        if sinusoids < 0 { throw fail(.sinusoids, "sinusoids must be 0 or more") }
+        if contextVocabularies.contains(where: { $0 < 1 }) {
+            throw fail(.contextVocabularies, "every context vocabulary needs at least 1 value")
+        }
+        guard taskCorrelation >= 0 && taskCorrelation <= 1 else {
+            throw fail(.taskCorrelation, "task_correlation must be in [0, 1], got \(taskCorrelation)")
+        }
+        guard positiveRates.count == 1 || positiveRates.count == tasks else {
+            throw fail(.positiveRates, "give one positive rate for all tasks or one per task (\(tasks))")
+        }
+        guard positiveRates.allSatisfy({ $0 > 0 && $0 < 1 }) else {
+            throw fail(.positiveRates, "positive rates must be in (0, 1)")
+        }
+        guard signalStrength >= 0, signalStrength.isFinite else {
+            throw fail(.signalStrength, "signal_strength must be a finite number ≥ 0")
+        }
+        for (key, value) in [(CodingKeys.itemZipfExponent, itemZipfExponent), (.userZipfExponent, userZipfExponent),
+                             (.contextZipfExponent, contextZipfExponent)] where !(value >= 0 && value.isFinite) {
+            throw fail(key, "\(key.rawValue) must be a finite number ≥ 0")
+        }
+        guard driftPerDay.isFinite else { throw fail(.driftPerDay, "drift_per_day must be finite") }
+        guard validFraction >= 0, testFraction >= 0, validFraction + testFraction < 1 else {
+            throw fail(.validFraction, "fractions must be non-negative and sum to less than 1")
+        }
+        guard latentWidth >= 2 * (tasks + 1) else {
+            throw fail(.latentDimension, "the latent width \(latentWidth) must be at least 2·(tasks + 1) = "
+                       + "\(2 * (tasks + 1)) to hold the orthonormal task directions")
+        }
+    }
+}
