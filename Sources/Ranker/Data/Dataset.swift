@@ -1,14 +1,3 @@
-/// A task of a dataset: its name and whether it is binary or regression.
-public struct TaskSpec: Codable, Equatable, Sendable {
-    public var name: String
-    public var kind: TaskKind
-
-    public init(name: String, kind: TaskKind) {
-        self.name = name
-        self.kind = kind
-    }
-}
-
 /// How a dense feature was transformed: the transform and the train-split
 /// statistics it used (`mean = 0, standardDeviation = 1` when it does not standardize).
 public struct DenseStatistics: Codable, Equatable, Sendable {

@@ -6,15 +6,9 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
     case esmm
 }
 
-/// What a task predicts and which loss trains it.
-public enum TaskKind: String, Codable, Sendable {
-    /// Binary label, BCE-with-logits, output `σ(logit)`.
-    case binary
-    /// Real-valued label, squared error, output the raw logit.
-    case regression
-}
-
-/// One task of a model.
+/// One task of a model or a dataset: its name and kind (`TaskKind`: binary
+/// with BCE-with-logits and output `σ(logit)`, or regression with squared
+/// error and the raw logit as output).
 public struct TaskSpec: Codable, Equatable, Sendable {
     public var name: String
     public var kind: TaskKind

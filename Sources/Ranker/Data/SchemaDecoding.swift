@@ -1,13 +1,6 @@
 /// Strict JSON decoding for schemas and configurations: an unknown key (a
 /// typo such as `"tranform"`) is an error, not silently ignored.
 
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue; intValue = nil }
-    init(intValue: Int) { stringValue = "\(intValue)"; self.intValue = intValue }
-}
-
 /// The placeholder source of errors thrown while decoding; `DataSchema.decode`
 /// replaces it with the schema's file name.
 let schemaSourcePlaceholder = "<schema>"
@@ -30,12 +23,11 @@ func codingPathString(_ path: [CodingKey]) -> String {
 func rejectUnknownKeys<Keys: CodingKey & CaseIterable & RawRepresentable>(
     _ decoder: Decoder, _ keys: Keys.Type
 ) throws where Keys.RawValue == String {
-    let container = try decoder.container(keyedBy: AnyCodingKey.self)
     let allowed = Keys.allCases.map(\.rawValue)
-    for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
-    where !allowed.contains(key.stringValue) {
-        throw SchemaError(source: schemaSourcePlaceholder, path: codingPathString(decoder.codingPath + [key]),
-                          problem: .unknownKey(key.stringValue, allowed: allowed))
+    if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: Set(allowed)).first {
+        throw SchemaError(source: schemaSourcePlaceholder,
+                          path: codingPathString(decoder.codingPath + [AnyCodingKey(stringValue: key)]),
+                          problem: .unknownKey(key, allowed: allowed))
     }
 }
 
