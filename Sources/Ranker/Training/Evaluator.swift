@@ -1,0 +1,148 @@
+import Foundation
+
+/// The metrics of one output on one split (spec 2).
+public struct TaskEvaluation: Codable, Equatable, Sendable {
+    public var name: String
+    /// Examples the metrics were computed on.
+    public var examples: Int
+    /// Positive labels among them (binary outputs).
+    public var positives: Int?
+    /// Exact AUC with ties; NaN when a class is absent or predictions are not finite.
+    public var auc: Double?
+    /// GAUC over users with both classes, when the data has users.
+    public var gauc: Double?
+    public var gaucUsers: Int?
+    public var gaucImpressions: Int?
+    /// Mean cross-entropy of the predictions.
+    public var logloss: Double?
+    /// Regression outputs: root mean squared error.
+    public var rmse: Double?
+
+    public init(name: String, examples: Int) {
+        self.name = name
+        self.examples = examples
+    }
+}
+
+/// All outputs of a model on one split.
+public struct Evaluation: Codable, Equatable, Sendable {
+    public var split: String
+    public var tasks: [TaskEvaluation]
+    /// Mean AUC over the model's binary tasks (ESMM: CTR and CTCVR): the model
+    /// selection metric. NaN when any of them is NaN.
+    public var meanAUC: Double
+    /// Predictions that were NaN or infinite (a diverged model).
+    public var nonFinitePredictions: Int
+
+    public func task(named name: String) -> TaskEvaluation? { tasks.first { $0.name == name } }
+}
+
+/// Evaluates a model on rows of a dataset, in batches (forward only).
+///
+/// Scores are the logits (AUC is invariant to the monotone sigmoid, and logits
+/// do not saturate into ties the way float probabilities do). Per output:
+/// * binary task: AUC, GAUC (if the data has users), logloss, over all rows;
+/// * regression task: RMSE;
+/// * ESMM: `ctr` (pCTR vs click) and `ctcvr` (pCTCVR vs click·conversion) over
+///   all impressions, `cvr` (pCVR vs conversion) over clicked impressions only
+///   (spec 2.2's decision); the CTCVR score is `log pCTR + log pCVR`.
+public final class Evaluator {
+    public let model: MultiTaskModel
+    public let dataset: Dataset
+    public let batchSize: Int
+    private let batch: Batch
+
+    public init(model: MultiTaskModel, dataset: Dataset, batchSize: Int = 4096) {
+        self.model = model
+        self.dataset = dataset
+        self.batchSize = max(1, batchSize)
+        batch = Batch(size: 0, fieldCount: dataset.fields.count, denseCount: dataset.denseNames.count,
+                      labelCount: dataset.tasks.count)
+    }
+
+    /// The logits of `rows`: `logits[column][i]` for row `rows[i]`.
+    public func logits(rows: [Int]) -> [[Float]] {
+        let columns = model.taskCount
+        var out = [[Float]](repeating: [], count: columns)
+        for c in 0..<columns { out[c].reserveCapacity(rows.count) }
+        var start = 0
+        while start < rows.count {
+            let end = min(rows.count, start + batchSize)
+            dataset.fill(batch, rows: rows[start..<end])
+            let z = model.forward(batch)
+            for b in 0..<z.rows { for c in 0..<columns { out[c].append(z[b, c]) } }
+            start = end
+        }
+        return out
+    }
+
+    public func evaluate(rows: [Int], split: String) -> Evaluation {
+        let z = logits(rows: rows)
+        let users = dataset.users.map { u in rows.map { u[$0] } }
+        let labels = (0..<dataset.tasks.count).map { t in rows.map { dataset.labels[t][$0] } }
+        var nonFinite = 0
+        for column in z { nonFinite += column.reduce(0) { $0 + ($1.isFinite ? 0 : 1) } }
+        var tasks: [TaskEvaluation] = []
+        var selection: [Double] = []
+        if model.configuration.model == .esmm {
+            let click = labels[0], conversion = labels[1]
+            let ctcvrLabel = zip(click, conversion).map { $0 * $1 }
+            let ctcvrScore = zip(z[0], z[1]).map { a, b -> Double in
+                -softplus(-Double(a)) - softplus(-Double(b))
+            }
+            var ctr = binary("ctr", scores: z[0].map(Double.init), labels: click, users: users)
+            ctr.logloss = Metrics.logLoss(logits: z[0], labels: click)
+            let clicked = click.indices.filter { click[$0] == 1 }
+            var cvr = binary("cvr", scores: clicked.map { Double(z[1][$0]) }, labels: clicked.map { conversion[$0] },
+                             users: users.map { u in clicked.map { u[$0] } })
+            cvr.logloss = Metrics.logLoss(logits: clicked.map { z[1][$0] }, labels: clicked.map { conversion[$0] })
+            var ctcvr = binary("ctcvr", scores: ctcvrScore, labels: ctcvrLabel, users: users)
+            if !rows.isEmpty {
+                var total = 0.0
+                for i in rows.indices {
+                    total += CTCVRCrossEntropy.loss(ctrLogit: Double(z[0][i]), cvrLogit: Double(z[1][i]),
+                                                    label: Double(ctcvrLabel[i]))
+                }
+                ctcvr.logloss = total / Double(rows.count)
+            }
+            tasks = [ctr, cvr, ctcvr]
+            selection = [ctr.auc ?? .nan, ctcvr.auc ?? .nan]
+        } else {
+            for (t, spec) in model.configuration.tasks.enumerated() {
+                switch spec.kind {
+                case .binary:
+                    var e = binary(spec.name, scores: z[t].map(Double.init), labels: labels[t], users: users)
+                    e.logloss = Metrics.logLoss(logits: z[t], labels: labels[t])
+                    tasks.append(e)
+                    selection.append(e.auc ?? .nan)
+                case .regression:
+                    var e = TaskEvaluation(name: spec.name, examples: rows.count)
+                    e.rmse = Metrics.rootMeanSquaredError(predictions: z[t], targets: labels[t])
+                    tasks.append(e)
+                }
+            }
+        }
+        let mean = selection.isEmpty ? -(tasks.compactMap(\.rmse).reduce(0, +)) : selection.reduce(0, +) / Double(selection.count)
+        return Evaluation(split: split, tasks: tasks, meanAUC: mean, nonFinitePredictions: nonFinite)
+    }
+
+    private func binary(_ name: String, scores: [Double], labels: [Float], users: [Int64]?) -> TaskEvaluation {
+        var e = TaskEvaluation(name: name, examples: scores.count)
+        e.positives = labels.reduce(0) { $0 + ($1 == 1 ? 1 : 0) }
+        e.auc = (try? Metrics.auc(scores: scores, labels: labels)) ?? .nan
+        if let users {
+            if let g = try? Metrics.gauc(scores: scores, labels: labels, users: users) {
+                e.gauc = g.value
+                e.gaucUsers = g.usersUsed
+                e.gaucImpressions = g.impressionsUsed
+            } else {
+                e.gauc = .nan
+            }
+        }
+        return e
+    }
+}
+
+/// `log(1 + e^x)` without overflow.
+@inlinable
+func softplus(_ x: Double) -> Double { max(x, 0) + log1p(exp(-abs(x))) }

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Loads the dataset a run configuration names and derives the model's input
+/// and tasks from it.
+public enum RunData {
+    /// The dataset of `data` (synthetic, census or CSV with a schema), with the
+    /// `tasks` selection and `embedding_dimension` override applied.
+    public static func load(_ data: DataConfiguration) throws -> Dataset {
+        var dataset: Dataset
+        switch data.source {
+        case .synthetic:
+            dataset = try SyntheticClickLog(config: data.synthetic ?? SyntheticClickLogConfig()).dataset
+        case .census:
+            dataset = try CensusIncome.load(filePath: data.path)
+        case .csv:
+            guard let schemaPath = data.schema, let files = data.files, !files.isEmpty else {
+                throw RunConfigurationError(file: nil, message: "a csv source needs data.schema and data.files")
+            }
+            let schema = try DataSchema.load(path: try resolve(schemaPath))
+            dataset = try CSVDatasetLoader.load(schema: schema,
+                                                sources: try files.map { CSVSource(path: try resolve($0.path), part: $0.part) })
+        }
+        if let names = data.tasks { dataset = try select(tasks: names, from: dataset) }
+        if let dimension = data.embeddingDimension { dataset = withEmbeddingDimension(dimension, dataset) }
+        return dataset
+    }
+
+    /// A path as given, or — when it does not exist relative to the current
+    /// directory — relative to the repository root (so `schemas/…` works from
+    /// anywhere inside the checkout).
+    static func resolve(_ path: String) throws -> String {
+        if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
+        if let root = DataLocation.repositoryRoot(from: FileManager.default.currentDirectoryPath) {
+            let candidate = (root as NSString).appendingPathComponent(path)
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return path  // the loader reports the missing file with its name
+    }
+
+    /// The model configuration of a run: its architecture settings with the
+    /// dataset's sparse fields, dense feature count and tasks.
+    public static func modelConfiguration(_ model: ModelConfiguration, for dataset: Dataset) throws -> ModelConfiguration {
+        var c = model
+        c.sparseFields = dataset.fields
+        c.denseFeatures = dataset.denseNames.count
+        if c.model == .esmm {
+            guard dataset.tasks.count == 2, dataset.tasks.allSatisfy({ $0.kind == .binary }) else {
+                throw RunConfigurationError(file: nil, message:
+                    "ESMM needs exactly two binary label columns, click then conversion; the data has "
+                    + dataset.tasks.map(\.name).joined(separator: ", ") + " (select them with data.tasks)")
+            }
+            c.tasks = [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")]
+        } else {
+            c.tasks = dataset.tasks
+        }
+        try c.validate()
+        return c
+    }
+
+    /// A dataset with only the named label columns, in that order.
+    static func select(tasks names: [String], from d: Dataset) throws -> Dataset {
+        var indices: [Int] = []
+        for name in names {
+            guard let i = d.tasks.firstIndex(where: { $0.name == name }) else {
+                throw RunConfigurationError(file: nil, message:
+                    "data.tasks: no label column \"\(name)\"; the data has " + d.tasks.map(\.name).joined(separator: ", "))
+            }
+            indices.append(i)
+        }
+        return Dataset(name: d.name, fields: d.fields, denseNames: d.denseNames, tasks: indices.map { d.tasks[$0] },
+                       ids: d.ids, dense: d.dense, labels: indices.map { d.labels[$0] }, users: d.users, days: d.days,
+                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report)
+    }
+
+    static func withEmbeddingDimension(_ dimension: Int, _ d: Dataset) -> Dataset {
+        let fields = d.fields.map { SparseField(name: $0.name, vocabulary: $0.vocabulary, dimension: dimension) }
+        return Dataset(name: d.name, fields: fields, denseNames: d.denseNames, tasks: d.tasks,
+                       ids: d.ids, dense: d.dense, labels: d.labels, users: d.users, days: d.days,
+                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report)
+    }
+}
