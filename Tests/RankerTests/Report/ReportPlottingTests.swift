@@ -95,12 +95,18 @@ final class ReportPlottingTests: XCTestCase {
         let narrow = ChartAxis(logarithmicFrom: 0.3, to: 0.9)
         XCTAssertEqual(narrow.ticks, [0.1, 0.2, 0.5, 1])
         let wide = ChartAxis(logarithmicFrom: 1e-12, to: 1)
-        XCTAssertLessThanOrEqual(wide.ticks.count, 7)
+        XCTAssertEqual(wide.ticks.map(wide.label), ["1e-12", "1e-10", "1e-8", "1e-6", "1e-4", "1e-2", "1"])
+        let sparse = ChartAxis(logarithmicFrom: 1e-8, to: 1, maximumTickCount: 5)
+        XCTAssertEqual(sparse.ticks.map(sparse.label), ["1e-8", "1e-6", "1e-4", "1e-2", "1"])
+        let uneven = ChartAxis(logarithmicFrom: 1e-7, to: 1, maximumTickCount: 5)
+        XCTAssertEqual(uneven.lower, 1e-8, accuracy: 1e-20, "widened downwards so ticks stay on the top decade's grid")
     }
 
     func testNumberLabels() {
         XCTAssertEqual(ChartAxis.compact(1e-6), "1e-6")
         XCTAssertEqual(ChartAxis.compact(2.5e5), "2.5e5")
+        XCTAssertEqual(ChartAxis.compact(60_000), "60000", "not 6e+04")
+        XCTAssertEqual(ChartAxis.compact(1234), "1234")
         XCTAssertEqual(ChartAxis.compact(0.71234), "0.7123")
         XCTAssertEqual(ChartAxis.compact(.nan), "NaN")
         XCTAssertEqual(ChartAxis.stepLabel(2500), "2500")

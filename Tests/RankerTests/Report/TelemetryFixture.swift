@@ -31,6 +31,8 @@ struct TelemetryFixture {
         var maximumLoss: [Double] = []
         /// Step lines written (replayed steps included).
         var stepLines = 0
+        /// Tensors with a factor below 1 at some step.
+        var clippedTensors: Set<String> = []
         /// The tensor whose factors are lowest on average.
         var mostClippedTensor = ""
         var bestStep = 0
@@ -127,6 +129,7 @@ struct TelemetryFixture {
                     else if index % 5 == 0 && random.nextDouble() < 0.2 { factor = pow(10, -3 * random.nextDouble()) }
                     if step == Self.spikeStep && name.hasPrefix("towers.0") { factor = 1e-6 }
                     if step == 2500 && name == "gates.0.b" { factor = 0 }
+                    if factor < 1 { written.clippedTensors.insert(name) }
                     entries.append("\(Self.json(name)): \(Self.json(factor))")
                 }
                 line += ", \"clip_factors\": {" + entries.joined(separator: ", ") + "}"

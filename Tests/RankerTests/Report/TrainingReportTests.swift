@@ -84,7 +84,13 @@ final class TrainingReportTests: XCTestCase {
         for (index, name) in written.parameters.enumerated() {
             XCTAssertEqual(try xml.seriesNames(in: "clip-\(index)"), [name], "small multiple \(index) in model order")
         }
-        XCTAssertEqual(try xml.nodes("//*[@id='clipping-table']//*[local-name()='tbody']/*[local-name()='tr']").count, written.parameters.count)
+        let clippedRows = try xml.nodes("//*[@id='clipping-table']//*[local-name()='tbody']/*[local-name()='tr']/*[1]").compactMap(\.stringValue)
+        XCTAssertEqual(Set(clippedRows), written.clippedTensors)
+        XCTAssertEqual(clippedRows.count, written.clippedTensors.count)
+        let neverClipped = try xml.text(of: "never-clipped")
+        for name in written.parameters where !written.clippedTensors.contains(name) {
+            XCTAssertTrue(neverClipped.contains(name), name)
+        }
         XCTAssertEqual(try xml.seriesNames(in: "conflict-rate"), ["per bucket", "moving average"])
         XCTAssertEqual(try xml.seriesNames(in: "gradient-norms"), fixture.tasks)
         XCTAssertEqual(try xml.seriesNames(in: "gradient-cosines"), ["click · like", "click · finish", "like · finish"])

@@ -50,7 +50,7 @@ struct ChartAxis {
     /// A logarithmic axis covering `minimum...maximum` widened to decades;
     /// `minimum` must be positive (callers pass their smallest positive value
     /// or a floor).
-    init(logarithmicFrom minimum: Double, to maximum: Double) {
+    init(logarithmicFrom minimum: Double, to maximum: Double, maximumTickCount: Int = 9) {
         precondition(minimum > 0 && minimum.isFinite && maximum.isFinite, "log axis needs a positive finite domain")
         var lowDecade = Int(log10(minimum).rounded(.down))
         var highDecade = Int(log10(Swift.max(maximum, minimum)).rounded(.up))
@@ -58,8 +58,9 @@ struct ChartAxis {
             highDecade += 1
         }
         let span = highDecade - lowDecade
-        let stride = span > 16 ? 3 : (span > 8 ? 2 : 1)
-        lowDecade = Int((Double(lowDecade) / Double(stride)).rounded(.down)) * stride
+        var stride = 1
+        while (span + stride - 1) / stride + 1 > Swift.max(2, maximumTickCount) { stride += 1 }
+        lowDecade = highDecade - stride * ((span + stride - 1) / stride)
         var ticks: [Double] = []
         for decade in Swift.stride(from: lowDecade, through: highDecade, by: stride) {
             let base = pow(10, Double(decade))
@@ -106,11 +107,13 @@ struct ChartAxis {
         return factor * magnitude
     }
 
-    /// Compact number: up to 4 significant digits, exponent form outside `1e-3 ..< 1e5`.
+    /// Compact number: up to 4 significant digits (whole numbers from 1e4 to 1e5),
+    /// exponent form outside `1e-3 ..< 1e5`.
     static func compact(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : "−∞") }
         if value == 0 { return "0" }
         let magnitude = Swift.abs(value)
+        if magnitude >= 1e4 && magnitude < 1e5 { return String(format: "%.0f", value) }   // %.4g would say 6e+04
         if magnitude >= 1e5 || magnitude < 1e-3 {
             var text = String(format: "%.3g", value)
             // "1e-06" -> "1e-6", "2.5e+05" -> "2.5e5"

@@ -22,7 +22,7 @@ enum ReportStyle {
     caption { text-align: left; font-weight: 600; padding: 2px 0 4px; }
     th, td { padding: 3px 10px; border-bottom: 1px solid #e6e9ee; text-align: right; white-space: nowrap; }
     th { background: #f4f5f7; font-weight: 600; }
-    th:first-child, td:first-child, td.text { text-align: left; }
+    th:first-child, td:first-child, th.text, td.text { text-align: left; }
     td.text { white-space: normal; overflow-wrap: anywhere; }
     .note { background: #fff6e5; border-left: 4px solid #e69b00; padding: 6px 12px; margin: 8px 0; }
     .not-recorded { color: #5a6475; font-style: italic; }
@@ -41,7 +41,7 @@ enum ReportStyle {
     .grid.minor { stroke: #f1f2f5; }
     .grid.vertical { stroke: #eef0f3; }
     .line { fill: none; stroke-linejoin: round; stroke-linecap: round; }
-    .envelope { opacity: 0.22; stroke: none; }
+    .envelope { fill-opacity: 0.2; stroke-opacity: 0.45; stroke-width: 0.7; stroke-linejoin: round; }
     .marker-label { font-size: 10.5px; font-weight: 600; text-anchor: middle; }
     .reference-label { font-size: 10.5px; text-anchor: end; }
     .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 18px; padding: 0; margin: 2px 0 0 70px; font-size: 13px; }

@@ -11,6 +11,14 @@ import Foundation
 /// container's width (`viewBox`), its text size stays readable at 1100 px.
 struct SVGLineChart {
     struct Series {
+        /// Which bucket statistic the line follows.
+        enum Aggregate {
+            /// The bucket mean (the band shows min and max).
+            case mean
+            /// The bucket minimum (for a "minimum over …" series whose dips matter).
+            case minimum
+        }
+
         var name: String
         var color: String
         var points: [BucketedSeries.Point]
@@ -23,6 +31,9 @@ struct SVGLineChart {
         var showsDots = false
         /// Listed in the legend.
         var inLegend = true
+        var aggregate = Aggregate.mean
+
+        func value(_ point: BucketedSeries.Point) -> Double { aggregate == .mean ? point.mean : point.minimum }
     }
 
     /// A vertical line at a step (events, best step).
@@ -76,7 +87,7 @@ struct SVGLineChart {
     // MARK: layout
 
     var marginLeft: Double { compact ? 44 : 70 }
-    var marginRight: Double { compact ? 8 : 18 }
+    var marginRight: Double { compact ? 12 : 18 }
     var marginTop: Double { compact ? 22 : (markers.contains { $0.label != nil } && markers.count <= maximumMarkerLabels ? 62 : 34) }
     var marginBottom: Double { compact ? 22 : 44 }
     var plotWidth: Double { width - marginLeft - marginRight }
@@ -93,13 +104,13 @@ struct SVGLineChart {
         if let domain = yDomain {
             switch yScale {
             case .linear: return ChartAxis(linearFrom: domain.lowerBound, to: domain.upperBound, targetTickCount: tickCount)
-            case .logarithmic: return ChartAxis(logarithmicFrom: Swift.max(domain.lowerBound, logFloor), to: domain.upperBound)
+            case .logarithmic: return ChartAxis(logarithmicFrom: Swift.max(domain.lowerBound, logFloor), to: domain.upperBound, maximumTickCount: compact ? 5 : 9)
             }
         }
         var low = Double.infinity, high = -Double.infinity
         for s in series {
             for p in s.points {
-                let a = s.showsEnvelope ? p.minimum : p.mean, b = s.showsEnvelope ? p.maximum : p.mean
+                let a = s.showsEnvelope ? p.minimum : s.value(p), b = s.showsEnvelope ? p.maximum : s.value(p)
                 if yScale == .logarithmic {
                     if a > logFloor { low = Swift.min(low, a) } else if b > 0 || a <= logFloor { low = Swift.min(low, logFloor) }
                     if b > 0 { high = Swift.max(high, b) }
@@ -118,7 +129,7 @@ struct SVGLineChart {
             return ChartAxis(linearFrom: low.isFinite ? low : 0, to: high.isFinite ? high : 1, targetTickCount: tickCount)
         case .logarithmic:
             let floor = low.isFinite && low > 0 ? low : logFloor
-            return ChartAxis(logarithmicFrom: floor, to: high.isFinite && high > 0 ? high : Swift.max(floor * 10, 1))
+            return ChartAxis(logarithmicFrom: floor, to: high.isFinite && high > 0 ? high : Swift.max(floor * 10, 1), maximumTickCount: compact ? 5 : 9)
         }
     }
 
@@ -153,7 +164,8 @@ struct SVGLineChart {
         for tick in x.ticks {
             let tx = px(tick)
             svg += "<line class=\"grid vertical\" x1=\"\(n(tx))\" x2=\"\(n(tx))\" y1=\"\(n(top))\" y2=\"\(n(top + plotH))\"/>"
-            svg += "<text class=\"tick x\" x=\"\(n(tx))\" y=\"\(n(top + plotH + (compact ? 13 : 16)))\">\(XMLText.escape(ChartAxis.stepLabel(tick)))</text>"
+            let anchor = tx > left + plotW - 12 ? " style=\"text-anchor: end\"" : ""
+            svg += "<text class=\"tick x\"\(anchor) x=\"\(n(tx))\" y=\"\(n(top + plotH + (compact ? 13 : 16)))\">\(XMLText.escape(ChartAxis.stepLabel(tick)))</text>"
         }
         if !compact {
             svg += "<text class=\"axis-label\" x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 6))\">\(XMLText.escape(xLabel))</text>"
@@ -168,37 +180,7 @@ struct SVGLineChart {
             svg += "<text class=\"reference-label\" x=\"\(n(left + plotW - 4))\" y=\"\(n(ly - 4))\" fill=\"\(line.color)\">\(XMLText.escape(line.label))</text></g>"
         }
 
-        // series: envelopes first, lines over them
-        svg += "<g clip-path=\"url(#\(clipID))\">"
-        for s in series where s.showsEnvelope && s.points.contains(where: { $0.count > 1 && $0.maximum > $0.minimum }) {
-            var d = "M"
-            for p in s.points { d += "\(n(px(p.step))) \(n(py(p.maximum))) " }
-            for p in s.points.reversed() { d += "L\(n(px(p.step))) \(n(py(p.minimum))) " }
-            d += "Z"
-            svg += "<path class=\"envelope\" data-envelope=\"\(XMLText.escape(s.name))\" d=\"\(d)\" fill=\"\(s.color)\"/>"
-        }
-        for s in series where !s.points.isEmpty {
-            svg += "<g class=\"series\" data-series=\"\(XMLText.escape(s.name))\" data-points=\"\(s.points.count)\"><title>\(XMLText.escape(s.name))</title>"
-            if s.points.count > 1 {
-                var d = ""
-                d.reserveCapacity(s.points.count * 14)
-                for (index, p) in s.points.enumerated() {
-                    d += index == 0 ? "M" : "L"
-                    d += "\(n(px(p.step))) \(n(py(p.mean)))"
-                }
-                let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-                svg += "<path class=\"line\" d=\"\(d)\" stroke=\"\(s.color)\" stroke-width=\"\(s.lineWidth)\"\(dash)/>"
-            }
-            if s.showsDots || s.points.count == 1 {
-                for p in s.points {
-                    svg += "<circle cx=\"\(n(px(p.step)))\" cy=\"\(n(py(p.mean)))\" r=\"\(compact ? 1.8 : 2.6)\" fill=\"\(s.color)\"/>"
-                }
-            }
-            svg += "</g>"
-        }
-        svg += "</g>"
-
-        // markers
+        // markers, behind the series so a spike at an event stays visible
         let labelled = markers.count <= maximumMarkerLabels && !compact
         for (index, marker) in markers.enumerated() where marker.step >= x.lower && marker.step <= x.upper {
             let mx = px(marker.step)
@@ -211,6 +193,36 @@ struct SVGLineChart {
             }
             svg += "</g>"
         }
+        // series: envelopes first, lines over them
+        svg += "<g clip-path=\"url(#\(clipID))\">"
+        for s in series where s.showsEnvelope && s.points.contains(where: { $0.count > 1 && $0.maximum > $0.minimum }) {
+            var d = "M"
+            for p in s.points { d += "\(n(px(p.step))) \(n(py(p.maximum))) " }
+            for p in s.points.reversed() { d += "L\(n(px(p.step))) \(n(py(p.minimum))) " }
+            d += "Z"
+            svg += "<path class=\"envelope\" data-envelope=\"\(XMLText.escape(s.name))\" d=\"\(d)\" fill=\"\(s.color)\" stroke=\"\(s.color)\"/>"
+        }
+        for s in series where !s.points.isEmpty {
+            svg += "<g class=\"series\" data-series=\"\(XMLText.escape(s.name))\" data-points=\"\(s.points.count)\"><title>\(XMLText.escape(s.name))</title>"
+            if s.points.count > 1 {
+                var d = ""
+                d.reserveCapacity(s.points.count * 14)
+                for (index, p) in s.points.enumerated() {
+                    d += index == 0 ? "M" : "L"
+                    d += "\(n(px(p.step))) \(n(py(s.value(p))))"
+                }
+                let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+                svg += "<path class=\"line\" d=\"\(d)\" stroke=\"\(s.color)\" stroke-width=\"\(s.lineWidth)\"\(dash)/>"
+            }
+            if s.showsDots || s.points.count == 1 {
+                for p in s.points {
+                    svg += "<circle cx=\"\(n(px(p.step)))\" cy=\"\(n(py(s.value(p))))\" r=\"\(compact ? 1.8 : 2.6)\" fill=\"\(s.color)\"/>"
+                }
+            }
+            svg += "</g>"
+        }
+        svg += "</g>"
+
         svg += "</svg>"
 
         guard showsLegend else { return "<figure class=\"chart-figure\" id=\"\(XMLText.escape(id))\">\(svg)</figure>" }

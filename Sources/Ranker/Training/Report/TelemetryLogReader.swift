@@ -69,17 +69,17 @@ struct TelemetryLogReader {
             var line = bytes
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            let object: Any
+            let object: JSONValue
             do {
-                object = try JSONSerialization.jsonObject(with: Data(line), options: [])
-            } catch {
+                object = try JSONValue.parse(line)
+            } catch let failure as JSONValue.ParseError {
                 if !terminated {
                     summary.truncatedLastLine = (line: lineNumber, byteCount: line.count)
                     return
                 }
-                throw malformed(line, lineNumber, "not valid JSON")
+                throw malformed(line, lineNumber, "not valid JSON (\(failure.reason) at byte \(failure.offset + 1))")
             }
-            guard let dictionary = object as? [String: Any] else {
+            guard case .object(let dictionary) = object else {
                 throw malformed(line, lineNumber, "expected a JSON object")
             }
             let excerpt = Self.excerpt(line)

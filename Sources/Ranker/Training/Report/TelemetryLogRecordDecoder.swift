@@ -1,22 +1,21 @@
-import Foundation
-
-/// Turns one decoded JSON object into a `TelemetryLogRecord`, checking every
+/// Turns one parsed JSON object into a `TelemetryLogRecord`, checking every
 /// field it uses; a wrong field throws `TelemetryLogError.malformedLine`
 /// naming the field and what was expected.
 ///
 /// Number rules: JSON `null` inside a number array or as a number field is
 /// NaN (the writer's encoding of non-finite values); an integer field accepts
-/// an integral JSON number (`17` or `17.0`).
+/// an integral JSON number (`17` or `17.0`). An optional field that is absent
+/// or `null` as a whole is `nil`.
 struct TelemetryLogRecordDecoder {
-    let fields: [String: Any]
+    let fields: [String: JSONValue]
     let path: String
     let line: Int
     let excerpt: String
 
-    static func decode(_ fields: [String: Any], path: String, line: Int, excerpt: String) throws -> TelemetryLogRecord {
+    static func decode(_ fields: [String: JSONValue], path: String, line: Int, excerpt: String) throws -> TelemetryLogRecord {
         let decoder = TelemetryLogRecordDecoder(fields: fields, path: path, line: line, excerpt: excerpt)
         guard let typeValue = fields["type"] else { throw decoder.error("no \"type\" field") }
-        guard let type = typeValue as? String else { throw decoder.error("field \"type\": expected a string") }
+        guard case .string(let type) = typeValue else { throw decoder.error("field \"type\": expected a string") }
         switch type {
         case "run": return .run(try decoder.run())
         case "step": return .step(try decoder.step())
@@ -49,8 +48,9 @@ struct TelemetryLogRecordDecoder {
 
     func step() throws -> TelemetryLogRecord.Step {
         var clipFactors: [String: Double]?
-        if let raw = fields["clip_factors"], !(raw is NSNull) {
-            guard let object = raw as? [String: Any] else { throw error("field \"clip_factors\": expected an object of tensor name → number") }
+        switch fields["clip_factors"] {
+        case nil, .null?: break
+        case .object(let object)?:
             var factors: [String: Double] = [:]
             factors.reserveCapacity(object.count)
             for (name, value) in object {
@@ -60,14 +60,19 @@ struct TelemetryLogRecordDecoder {
                 factors[name] = number
             }
             clipFactors = factors
+        default:
+            throw error("field \"clip_factors\": expected an object of tensor name → number")
         }
         var cosines: [[Double]]?
-        if let raw = fields["cosines"], !(raw is NSNull) {
-            guard let rows = raw as? [Any] else { throw error("field \"cosines\": expected an array of arrays of numbers") }
+        switch fields["cosines"] {
+        case nil, .null?: break
+        case .array(let rows)?:
             cosines = try rows.map { row in
                 guard let values = Self.numberArray(row) else { throw error("field \"cosines\": expected an array of arrays of numbers") }
                 return values
             }
+        default:
+            throw error("field \"cosines\": expected an array of arrays of numbers")
         }
         return TelemetryLogRecord.Step(
             step: try requiredInt("step"),
@@ -115,31 +120,33 @@ struct TelemetryLogRecordDecoder {
     // MARK: fields
 
     func error(_ reason: String) -> TelemetryLogError {
-        let type = fields["type"] as? String
-        let prefix = type.map { "\($0) line: " } ?? ""
+        var prefix = ""
+        if case .string(let type)? = fields["type"] { prefix = "\(type) line: " }
         return .malformedLine(path: path, line: line, reason: prefix + reason, excerpt: excerpt)
     }
 
     /// A present, non-null value, or nil.
-    private func value(_ key: String) -> Any? {
-        guard let value = fields[key], !(value is NSNull) else { return nil }
+    private func value(_ key: String) -> JSONValue? {
+        guard let value = fields[key], value != .null else { return nil }
         return value
     }
 
     func string(_ key: String) throws -> String? {
         guard let raw = value(key) else { return nil }
-        guard let text = raw as? String else { throw error("field \"\(key)\": expected a string") }
+        guard case .string(let text) = raw else { throw error("field \"\(key)\": expected a string") }
         return text
     }
 
     func stringArray(_ key: String) throws -> [String]? {
         guard let raw = value(key) else { return nil }
-        guard let array = raw as? [Any], let texts = array as? [String] else {
-            throw error("field \"\(key)\": expected an array of strings")
+        guard case .array(let elements) = raw else { throw error("field \"\(key)\": expected an array of strings") }
+        return try elements.map { element in
+            guard case .string(let text) = element else { throw error("field \"\(key)\": expected an array of strings") }
+            return text
         }
-        return texts
     }
 
+    /// A number field; `null` is NaN, absent is nil.
     func double(_ key: String) throws -> Double? {
         guard let raw = fields[key] else { return nil }
         guard let number = Self.number(raw) else { throw error("field \"\(key)\": expected a number or null") }
@@ -148,7 +155,7 @@ struct TelemetryLogRecordDecoder {
 
     func int(_ key: String) throws -> Int? {
         guard let raw = value(key) else { return nil }
-        guard let number = Self.number(raw), let integer = Int(exactly: number) else {
+        guard case .number(let number) = raw, let integer = Int(exactly: number) else {
             throw error("field \"\(key)\": expected an integer")
         }
         return integer
@@ -169,10 +176,10 @@ struct TelemetryLogRecordDecoder {
     /// `{"task": {"metric": number, ...}, ...}`; a null metric is NaN.
     func metricTable(_ key: String) throws -> [String: [String: Double]] {
         guard let raw = value(key) else { return [:] }
-        guard let tasks = raw as? [String: Any] else { throw error("field \"\(key)\": expected an object of task → metrics") }
+        guard case .object(let tasks) = raw else { throw error("field \"\(key)\": expected an object of task → metrics") }
         var table: [String: [String: Double]] = [:]
         for (task, metricsValue) in tasks {
-            guard let metrics = metricsValue as? [String: Any] else {
+            guard case .object(let metrics) = metricsValue else {
                 throw error("field \"\(key)\" task \"\(task)\": expected an object of metric → number")
             }
             var row: [String: Double] = [:]
@@ -187,32 +194,34 @@ struct TelemetryLogRecordDecoder {
         return table
     }
 
-    /// A JSON number as Double; `null` as NaN; anything else (string, bool, object) nil.
-    static func number(_ raw: Any) -> Double? {
-        if raw is NSNull { return .nan }
-        if raw is Bool, !(raw is NSNumber) { return nil }
-        if raw is String { return nil }
-        if let value = raw as? Double { return value }
-        if let value = raw as? Int { return Double(value) }
-        return nil
+    /// A JSON number as Double, `null` as NaN; anything else nil.
+    static func number(_ raw: JSONValue) -> Double? {
+        switch raw {
+        case .number(let value): return value
+        case .null: return .nan
+        default: return nil
+        }
     }
 
-    static func numberArray(_ raw: Any) -> [Double]? {
-        guard let array = raw as? [Any] else { return nil }
+    static func numberArray(_ raw: JSONValue) -> [Double]? {
+        guard case .array(let elements) = raw else { return nil }
         var values: [Double] = []
-        values.reserveCapacity(array.count)
-        for element in array {
+        values.reserveCapacity(elements.count)
+        for element in elements {
             guard let value = number(element) else { return nil }
             values.append(value)
         }
         return values
     }
 
-    /// A scalar (string, number, bool) as display text; nil for arrays and objects.
-    static func scalarText(_ raw: Any) -> String? {
-        if raw is NSNull { return "null" }
-        if let text = raw as? String { return text }
-        if let number = raw as? NSNumber { return number.description }
-        return nil
+    /// A scalar (string, number, bool, null) as display text; nil for arrays and objects.
+    static func scalarText(_ raw: JSONValue) -> String? {
+        switch raw {
+        case .null: return "null"
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .string(let text): return text
+        case .array, .object: return nil
+        }
     }
 }

@@ -241,7 +241,7 @@ struct TrainingReportDocument {
                                       dash: "6 3", lineWidth: 2.4, showsDots: summary.validationMeanAUC.count <= 200))
         }
         let lowest = chart.series.flatMap { $0.points.map(\.minimum) }.min() ?? 1
-        if lowest < 0.6 { chart.referenceLines.append(.init(value: 0.5, label: "AUC 0.5 (chance)", color: "#c0392b")) }
+        if lowest < 0.55 { chart.referenceLines.append(.init(value: 0.5, label: "AUC 0.5 (chance)", color: "#c0392b")) }
         if let best = bestStep().step {
             chart.markers.append(.init(step: Double(best), color: "#27ae60", label: "best", tooltip: "best step \(best)", kind: "best", dash: "2 2"))
         }
@@ -310,12 +310,12 @@ struct TrainingReportDocument {
         overview.yScale = .logarithmic
         overview.yDomain = domain
         overview.height = 320
-        overview.series.append(.init(name: "minimum over tensors", color: ReportPalette.gray, points: summary.clipMinimum.points(maxCount: Self.pointsPerSeries), dash: "3 2", lineWidth: 1.4))
+        overview.series.append(.init(name: "minimum over tensors", color: ReportPalette.gray, points: summary.clipMinimum.points(maxCount: Self.pointsPerSeries),
+                                     showsEnvelope: false, dash: "3 2", lineWidth: 1.4, aggregate: .minimum))
         for (index, name) in ranked.prefix(Self.overviewTensorCount).enumerated() {
             overview.series.append(.init(name: name, color: ReportPalette.color(index), points: summary.clipFactors[name]!.points(maxCount: Self.pointsPerSeries), showsEnvelope: false))
         }
         overview.series.append(.init(name: "median over tensors", color: ReportPalette.dark, points: summary.clipMedian.points(maxCount: Self.pointsPerSeries), showsEnvelope: false, dash: "7 3", lineWidth: 2.4))
-        overview.series[0].showsEnvelope = false
         overview.referenceLines.append(.init(value: 1, label: "unclipped", color: "#888888"))
         html += overview.render()
 
@@ -341,16 +341,23 @@ struct TrainingReportDocument {
         if modelOrder.count > Self.smallMultipleLimit {
             html += "<p class=\"muted\">\(modelOrder.count - Self.smallMultipleLimit) more tensors not drawn; see the table.</p>"
         }
-        // table
-        html += "<table id=\"clipping-table\"><caption>Tensors from most to least clipped</caption><thead><tr><th>tensor</th><th>geometric mean factor</th><th>steps clipped</th><th>minimum factor</th></tr></thead><tbody>"
-        for name in ranked.prefix(200) {
-            let statistics = summary.clipStatistics[name] ?? .init()
-            let fraction = statistics.steps == 0 ? 0 : Double(statistics.clippedSteps) / Double(statistics.steps)
-            html += "<tr><td class=\"text\">\(XMLText.escape(name))</td><td>\(Self.number(statistics.geometricMean))</td>"
-            html += "<td>\(statistics.clippedSteps) (\(String(format: "%.1f", 100 * fraction)) %)</td><td>\(statistics.minimum.isFinite ? Self.number(statistics.minimum) : "–")</td></tr>"
+        // table of the clipped tensors; the never clipped ones named after it
+        let clipped = ranked.filter { (summary.clipStatistics[$0]?.clippedSteps ?? 0) > 0 }
+        let unclipped = ranked.filter { (summary.clipStatistics[$0]?.clippedSteps ?? 0) == 0 }
+        if !clipped.isEmpty {
+            html += "<table id=\"clipping-table\"><caption>Clipped tensors, most clipped first</caption><thead><tr><th>tensor</th><th>geometric mean factor</th><th>steps clipped</th><th>minimum factor</th></tr></thead><tbody>"
+            for name in clipped.prefix(200) {
+                let statistics = summary.clipStatistics[name] ?? .init()
+                let fraction = statistics.steps == 0 ? 0 : Double(statistics.clippedSteps) / Double(statistics.steps)
+                html += "<tr><td class=\"text\">\(XMLText.escape(name))</td><td>\(Self.number(statistics.geometricMean))</td>"
+                html += "<td>\(statistics.clippedSteps) (\(String(format: "%.1f", 100 * fraction)) %)</td><td>\(statistics.minimum.isFinite ? Self.number(statistics.minimum) : "–")</td></tr>"
+            }
+            html += "</tbody></table>"
+            if clipped.count > 200 { html += "<p class=\"muted\">\(clipped.count - 200) more clipped tensors not listed.</p>" }
         }
-        html += "</tbody></table>"
-        if ranked.count > 200 { html += "<p class=\"muted\">\(ranked.count - 200) more tensors not listed.</p>" }
+        if !unclipped.isEmpty {
+            html += "<p class=\"muted\" id=\"never-clipped\">Never clipped (\(unclipped.count)): \(XMLText.escape(unclipped.joined(separator: ", "))).</p>"
+        }
         return html + "</section>\n"
     }
 
@@ -464,7 +471,7 @@ struct TrainingReportDocument {
         guard summary.eventTotal > 0 else {
             return html + "<p class=\"muted\">No stability event recorded.</p></section>\n"
         }
-        html += "<table id=\"event-table\"><thead><tr><th>step</th><th>kind</th><th>task</th><th>parameter</th><th>value</th><th>message</th></tr></thead><tbody>"
+        html += "<table id=\"event-table\"><thead><tr><th>step</th><th class=\"text\">kind</th><th class=\"text\">task</th><th class=\"text\">parameter</th><th>value</th><th class=\"text\">message</th></tr></thead><tbody>"
         for event in summary.events.prefix(Self.eventRowLimit) {
             let style = ReportPalette.event(event.kind)
             html += "<tr><td>\(event.step)</td><td class=\"text\" style=\"color: \(style.color); font-weight: 600\">\(XMLText.escape(event.kind))</td>"
