@@ -34,9 +34,11 @@ final class TrainingReportTests: XCTestCase {
         let html = try String(contentsOf: url, encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\""))
         XCTAssertFalse(html.contains("<script"), "the report needs no script")
-        XCTAssertFalse(html.contains("http://") && html.replacingOccurrences(of: "http://www.w3.org/", with: "").contains("http://"),
-                       "no external resource besides namespace names")
+        // self-contained: no URL but namespace names, no linked file, only in-document url(#…) references
+        XCTAssertFalse(html.replacingOccurrences(of: "http://www.w3.org/", with: "").contains("http://"))
         XCTAssertFalse(html.contains("https://"))
+        XCTAssertFalse(html.contains("src=") || html.contains("href=") || html.contains("<link") || html.contains("@import"))
+        XCTAssertEqual(html.components(separatedBy: "url(").count - 1, html.components(separatedBy: "url(#").count - 1)
         let xml = try ReportXML(html: html)
         XCTAssertEqual(xml.document.rootElement()?.localName, "html")
         XCTAssertEqual(xml.document.rootElement()?.uri, "http://www.w3.org/1999/xhtml")
