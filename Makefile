@@ -44,9 +44,10 @@ goldens: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	$(SWIFT) test --skip-build $(TEST_FLAGS) --filter GoldenRunnerTests
 
-## run: the main job on the embedded default data.
+## run: the main job: MMoE on the embedded synthetic click log with Clippy Adagrad.
 run: deps
-	$(SWIFT) run -c release mlp-demo
+	$(SWIFT) build -c release --product ranker
+	.build/release/ranker train --config configs/mmoe-synthetic.json
 
 ## data: download census-income.test.gz from its UCI home into data/census-income/ and check its md5.
 ## (Only for machines without shared/data; the loader also looks in data/.)

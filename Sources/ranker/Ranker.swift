@@ -7,6 +7,6 @@ struct RankerCommand: ParsableCommand {
         commandName: "ranker",
         abstract: "Train multitask ranking models (Shared-Bottom, MMoE, PLE, ESMM) on the CPU.",
         version: RankerVersion.string,
-        subcommands: [BenchCommand.self]
+        subcommands: [TrainCommand.self, BenchCommand.self]
     )
 }

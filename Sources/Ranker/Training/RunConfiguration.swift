@@ -326,6 +326,28 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
                   output: try c.decodeIfPresent(OutputSettings.self, forKey: .output) ?? OutputSettings())
     }
 
+    /// The embedded default run (`make run`, `ranker train` without a file;
+    /// the same as `configs/mmoe-synthetic.json`): MMoE (8 experts [128, 64],
+    /// towers [32]) on the synthetic click log (200,000 rows, 3 tasks with
+    /// positive rates 20%, 8%, 3%, task correlation 0.5), Clippy Adagrad with
+    /// the project preset at learning rate 0.2, 8 epochs of batch 512.
+    public static var `default`: RunConfiguration {
+        var synthetic = SyntheticClickLogConfig()
+        synthetic.rows = 200_000
+        synthetic.tasks = 3
+        synthetic.positiveRates = [0.2, 0.08, 0.03]
+        synthetic.taskCorrelation = 0.5
+        var training = TrainingSettings()
+        training.epochs = 8
+        training.batchSize = 512
+        return RunConfiguration(
+            name: "mmoe-synthetic",
+            data: DataConfiguration(source: .synthetic, synthetic: synthetic),
+            model: ModelConfiguration(model: .mmoe, tasks: [], experts: 8, expertHidden: [128, 64], towerHidden: [32]),
+            optimizer: .clippy(learningRate: 0.2),
+            training: training)
+    }
+
     /// Reads and decodes a configuration file; errors name the file.
     public static func load(path: String) throws -> RunConfiguration {
         let data: Data

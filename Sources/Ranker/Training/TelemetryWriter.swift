@@ -77,7 +77,13 @@ public final class TelemetryWriter {
             }
         }
         do {
-            handle = try FileHandle(forWritingTo: url)
+            handle = try FileHandle(forUpdating: url)
+            // A crash can leave a half-written last line; cut it off before appending.
+            let contents = try handle.readToEnd() ?? Data()
+            if let last = contents.last, last != 0x0A {
+                let keep = contents.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+                try handle.truncate(atOffset: UInt64(keep))
+            }
             try handle.seekToEnd()
         } catch {
             throw FileIOError(path: url.path, operation: "open", message: "\(error.localizedDescription)")

@@ -264,6 +264,11 @@ public final class Trainer {
     /// `report.html` (when configured); a failure is reported, not fatal.
     private func writeReport() {
         guard configuration.output.report else { return }
+        do {
+            try TrainingReport.writeReport(runDirectory: runDirectory)
+        } catch {
+            progress.print("report.html not written: \(error)")
+        }
     }
 
     private func summary(reason: StopReason, test: Evaluation?) -> TrainingSummary {

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import Ranker
+
+/// Flags that override parts of a run configuration (shared by `train` and `eval`).
+struct RunOverrides: ParsableArguments {
+    @Option(name: .customLong("data"), help: "Data source: synthetic, census (or csv with a configuration file).")
+    var dataSource: DataConfiguration.Source?
+
+    @Option(help: "Architecture: shared_bottom, mmoe, ple, esmm.")
+    var model: ModelKind?
+
+    @Option(help: "Optimizer: adagrad or clippy.")
+    var optimizer: OptimizerKind?
+
+    @Option(help: "Clippy preset: project, paper, tfrs.")
+    var preset: ClippyPreset?
+
+    @Option(name: .customLong("lr"), help: "Base learning rate.")
+    var learningRate: Float?
+
+    @Option(help: "Loss weighting method with default options: fixed, dwa, gradnorm, uw.")
+    var weighting: String?
+
+    @Option(help: "Gradient combination method with default options: gradcraft, pcgrad.")
+    var combination: String?
+
+    @Option(help: "Training epochs (sequential mode: passes over each day's window).")
+    var epochs: Int?
+
+    @Option(help: "Examples per batch.")
+    var batchSize: Int?
+
+    @Option(help: "Seed of initialisation, shuffling and every random choice.")
+    var seed: UInt64?
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int?
+
+    @Option(help: "Stop after this many steps.")
+    var maxSteps: Int?
+
+    @Option(help: "Evaluate on the valid split every N steps (0: every epoch).")
+    var evalEvery: Int?
+
+    @Option(help: "Write the checkpoint after step N and stop (resume continues exactly).")
+    var interruptAfter: Int?
+
+    @Option(help: "Stability policy: stop, skip, rollback.")
+    var policy: StabilityPolicy?
+
+    @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none.")
+    var progress: OutputSettings.Progress?
+
+    /// Applies every given flag to `c`.
+    func apply(to c: inout RunConfiguration) throws {
+        if let s = dataSource {
+            if s == .csv { throw ValidationError("--data csv needs a configuration file with data.schema and data.files") }
+            c.data = DataConfiguration(source: s, embeddingDimension: c.data.embeddingDimension)
+        }
+        if let m = model { c.model.model = m }
+        if let o = optimizer {
+            c.optimizer = o == .clippy ? .clippy(learningRate: c.optimizer.learningRate)
+                                       : .adagrad(learningRate: c.optimizer.learningRate)
+        }
+        if let p = preset {
+            guard c.optimizer.kind == .clippy else { throw ValidationError("--preset applies to the clippy optimizer") }
+            c.optimizer.preset = p
+        }
+        if let lr = learningRate { c.optimizer.learningRate = lr }
+        if weighting != nil && combination != nil {
+            throw ValidationError("choose --weighting or --combination, not both: GradCraft and PCGrad work on the raw task gradients (spec 7)")
+        }
+        if let w = weighting {
+            c.balancer = TaskBalancerConfiguration(weighting: try method(LossWeightingConfiguration.self, w))
+        }
+        if let g = combination {
+            c.balancer = TaskBalancerConfiguration(combination: try method(GradientCombinationConfiguration.self, g))
+        }
+        if let e = epochs { c.training.epochs = e }
+        if let b = batchSize { c.training.batchSize = b }
+        if let s = seed { c.training.seed = s }
+        if let t = threads { c.training.threads = t }
+        if let m = maxSteps { c.training.maxSteps = m }
+        if let e = evalEvery { c.training.evalEverySteps = e }
+        if let i = interruptAfter { c.training.interruptAfterSteps = i }
+        if let p = policy { c.stability.policy = p }
+        if let p = progress { c.output.progress = p }
+    }
+
+    private func method<T: Decodable>(_: T.Type, _ name: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data("{\"method\": \(JSONLine.quote(name))}".utf8))
+        } catch {
+            throw ValidationError("unknown method '\(name)'")
+        }
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a run configuration (JSON) with optional flag overrides.",
+        discussion: """
+            Without --config, trains the embedded default (configs/mmoe-synthetic.json): MMoE (8 experts \
+            [128, 64], towers [32]) on the synthetic click log (200,000 rows, 3 tasks) with Clippy Adagrad \
+            (lr 0.2), 8 epochs, batch 512.
+
+            The run directory (--out, else output.directory, else runs/<name>-<timestamp>) receives \
+            config.json, telemetry.jsonl (one JSON object per step, evaluation and stability event), \
+            checkpoint.safetensors (resumable), best.safetensors (best valid weights, export format) and \
+            report.html. --resume DIR continues an interrupted run exactly (same seed and threads give \
+            bitwise the same result); only --epochs, --max-steps, --interrupt-after and --progress may change.
+
+            The configuration format is documented in README.md ("Run configuration"); examples are in configs/.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Run configuration file (JSON).")
+    var config: String?
+
+    @Option(help: "Run directory (default: output.directory, else runs/<name>-<timestamp>).")
+    var out: String?
+
+    @Option(help: "Resume the run in this directory from its checkpoint.")
+    var resume: String?
+
+    @Flag(help: "Print the resolved configuration and exit without training.")
+    var printConfig = false
+
+    @OptionGroup var overrides: RunOverrides
+
+    func run() throws {
+        var configuration: RunConfiguration
+        if let path = config {
+            configuration = try RunConfiguration.load(path: path)
+        } else if let dir = resume {
+            configuration = try RunConfiguration.load(path: (dir as NSString).appendingPathComponent("config.json"))
+        } else {
+            configuration = .default
+        }
+        try overrides.apply(to: &configuration)
+        try configuration.validate()
+        if printConfig {
+            print(configuration.encodedJSON())
+            return
+        }
+        let directory: URL
+        if let dir = resume ?? out {
+            directory = URL(fileURLWithPath: dir)
+        } else if let dir = configuration.output.directory {
+            directory = URL(fileURLWithPath: dir)
+        } else {
+            let stamp = DateFormatter()
+            stamp.dateFormat = "yyyyMMdd-HHmmss"
+            directory = URL(fileURLWithPath: "runs/\(configuration.name)-\(stamp.string(from: Date()))")
+        }
+        let start = Date()
+        print("Loading data (\(configuration.data.source.rawValue)) …")
+        let dataset = try RunData.load(configuration.data)
+        print("\(dataset.count) examples (train \(dataset.splits.train.count), valid \(dataset.splits.valid.count), "
+              + "test \(dataset.splits.test.count)); \(dataset.fields.count) sparse fields, "
+              + "\(dataset.denseNames.count) dense features, tasks: \(dataset.tasks.map(\.name).joined(separator: ", "))")
+        let trainer = try Trainer(configuration: configuration, dataset: dataset, runDirectory: directory,
+                                  resume: resume != nil)
+        print("Training \(trainer.modelConfiguration.model.rawValue) (\(trainer.model.parameterCount) parameters) with "
+              + "\(configuration.optimizer.kind.rawValue), \(trainer.balancer.methodName) → \(directory.path)")
+        let summary = try trainer.run()
+        print("")
+        printSummary(summary)
+        print(String(format: "wall time %.1f s, training %.0f samples/s", Date().timeIntervalSince(start),
+                     summary.trainSamplesPerSecond))
+        print("telemetry:  \(trainer.telemetryURL.path)")
+        print("checkpoint: \(trainer.checkpointURL.path)")
+        if FileManager.default.fileExists(atPath: trainer.bestURL.path) { print("best:       \(trainer.bestURL.path)") }
+        let report = directory.appendingPathComponent("report.html")
+        if FileManager.default.fileExists(atPath: report.path) { print("report:     \(report.path)") }
+        if summary.stopReason == .unstable { throw ExitCode(2) }
+    }
+}
+
+/// The per-task table of a finished run.
+func printSummary(_ s: TrainingSummary) {
+    print("stopped: \(s.stopReason.rawValue) after \(s.steps) steps"
+          + (s.bestStep.map { ", best valid at step \($0)" } ?? ""))
+    if !s.events.isEmpty {
+        print("stability events: " + s.events.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    }
+    for (label, evaluation) in [("valid (best)", s.bestValid), ("test", s.test)] {
+        guard let e = evaluation else { continue }
+        print("")
+        print("\(label):")
+        print("  task          AUC      GAUC     logloss   examples")
+        for t in e.tasks {
+            func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "   -  " }
+            if let rmse = t.rmse {
+                print("  \(t.name.padding(toLength: 12, withPad: " ", startingAt: 0))  RMSE \(f(rmse))             \(t.examples)")
+            } else {
+                print("  \(t.name.padding(toLength: 12, withPad: " ", startingAt: 0))  \(f(t.auc))   \(f(t.gauc))   \(f(t.logloss))   \(t.examples)")
+            }
+        }
+        print(String(format: "  mean AUC %.4f", e.meanAUC))
+    }
+}
