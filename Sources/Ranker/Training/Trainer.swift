@@ -133,7 +133,8 @@ public final class Trainer {
                              epochGenerator: RandomGenerator(seed: configuration.training.seed ^ 0x5DEE_CE66_D1CE_5EED),
                              learningRateFactor: 1, bestMeanAUC: nil, bestStep: nil, evaluationsWithoutImprovement: 0,
                              rollbacks: 0,
-                             monitor: StabilityMonitor(settings: configuration.stability, taskNames: model.outputNames),
+                             monitor: StabilityMonitor(settings: configuration.stability,
+                                                       taskNames: modelConfiguration.tasks.map(\.name)),
                              trainSeconds: 0, trainSamples: 0)
         try prepareDirectory()
         if resume { try restoreCheckpoint() }
@@ -374,7 +375,7 @@ public final class Trainer {
                                    message: failure.description)
             switch failure {
             case let .nonFiniteLoss(task, value):
-                e.task = model.outputNames.indices.contains(task) ? model.configuration.tasks[task].name : nil
+                e.task = modelConfiguration.tasks.indices.contains(task) ? modelConfiguration.tasks[task].name : nil
                 e.value = value
             case let .nonFiniteGradient(parameter, _): e.parameter = parameter
             case .balancer: break
