@@ -221,10 +221,20 @@ public final class ClippyAdagrad: Optimizer {
         if options.useStandardAccumulatorUpdate {
             for j in 0..<count { acc[j] += g[j] * g[j] }
         }
-        for j in 0..<count {
+        // Eight lanes at a time (same arithmetic as the scalar tail).
+        let one = SIMD8<Float>(repeating: 1), epsilon = SIMD8<Float>(repeating: eps), rate = SIMD8<Float>(repeating: lr)
+        var j = 0
+        while j + 8 <= count {
+            let p = one / (VectorKernels.load(acc + j) + epsilon).squareRoot()
+            VectorKernels.store(p, precondition + j)
+            VectorKernels.store(rate * VectorKernels.load(g + j) * p, delta + j)
+            j += 8
+        }
+        while j < count {
             let p = 1 / (acc[j] + eps).squareRoot()
             precondition[j] = p
             delta[j] = lr * g[j] * p
+            j += 1
         }
     }
 
@@ -243,8 +253,6 @@ public final class ClippyAdagrad: Optimizer {
                 for j in 0..<count { acc[j] += g[j] * g[j] }
             }
         }
-        if sigma > 0 {
-            for j in 0..<count { w[j] -= delta[j] * sigma }
-        }
+        if sigma > 0 { VectorKernels.addScaled(delta, by: -sigma, into: w, count: count) }
     }
 }
