@@ -87,5 +87,11 @@ data:
 	echo "       or point RANKER_DATA at a folder that has census-income/census-income.test.gz." >&2; \
 	exit 1
 
+## bench: SGEMM peak and training throughput of W1-W3 (1 thread and all cores); with
+## TORCH_PYTHON=/path/to/python (a venv with torch) the PyTorch reference runs beside it.
+bench: deps
+	$(SWIFT) build -c release --product ranker
+	.build/release/ranker bench --json $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
+
 clean:
 	rm -rf .build

@@ -33,6 +33,14 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Shorter measurements (for a smoke test; numbers are noisier).")
     var quick = false
 
+    @Option(help: ArgumentHelp(
+        "Python with torch: also run the PyTorch reference (torch_mmoe.py) on each workload, 1 thread, side by side.",
+        valueName: "python"))
+    var torchPython: String?
+
+    @Option(help: "The PyTorch reference script (default: ../shared/bench/torch_mmoe.py beside the repository).")
+    var torchScript: String?
+
     @Option(help: .hidden)
     var worker: String?
 
@@ -84,12 +92,26 @@ struct BenchCommand: ParsableCommand {
                 results.append(try runChild(name, threads: t))
             }
         }
+        var torch: [String: Double] = [:]
+        if let python = torchPython {
+            for name in selectedNames {
+                if let rate = try runTorch(name, python: python) { torch[name] = rate }
+            }
+        }
         print("")
         print(row(["workload", "threads", "samples/s", "ms/step", "GFLOP/s", "of peak", "max RSS MiB", "allocs/step"]))
         for r in results {
             print(row([r.name, "\(r.threads)", format(r.samplesPerSecond, 0), format(r.msPerStep, 2),
                        format(r.trainGFLOPS, 1), format(r.trainGFLOPS / peaks[r.threads]!, 3),
                        format(r.maxRSSMiB, 0), r.allocationsPerStep.map { format($0, 1) } ?? "n/a"]))
+        }
+        if !torch.isEmpty {
+            print("")
+            print(row(["workload", "Ranker 1t", "PyTorch 1t", "ratio"]))
+            for name in selectedNames {
+                guard let t = torch[name], let r = results.first(where: { $0.name == name && $0.threads == 1 }) else { continue }
+                print(row([name, format(r.samplesPerSecond, 0), format(t, 0), format(r.samplesPerSecond / t, 2) + "x"]))
+            }
         }
         print("")
         print("Step breakdown (ms): " + results.map { r in
@@ -116,6 +138,7 @@ struct BenchCommand: ParsableCommand {
                 "sgemm": measurements.map { ["size": $0.size, "threads": $0.threads, "gflops": round1($0.gflops)] },
                 "workloads": configured.map(entry),
                 "workloads_single_thread": single.map(entry),
+                "pytorch_single_thread_samples_per_s": torch.mapValues(round1),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -140,6 +163,42 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("bench worker for \(name) failed (status \(process.terminationStatus))")
         }
         return try JSONDecoder().decode(WorkloadResult.self, from: Data(line.utf8))
+    }
+}
+
+extension BenchCommand {
+    /// Runs the PyTorch reference for a workload (same shapes, Adagrad, 1 thread)
+    /// and returns its samples/s, or nil (with a message) when it cannot run.
+    func runTorch(_ name: String, python: String) throws -> Double? {
+        let w = workload(name)
+        let script = torchScript ?? DataLocation.repositoryRoot(from: FileManager.default.currentDirectoryPath)
+            .map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("shared/bench/torch_mmoe.py").path }
+            ?? "torch_mmoe.py"
+        guard FileManager.default.fileExists(atPath: script) else {
+            print("PyTorch reference not run: \(script) not found (--torch-script)")
+            return nil
+        }
+        let experts = w.model.experts
+        let dims = w.model.expertHidden.map(String.init).joined(separator: ",")
+        let steps = quick ? 5 : max(20, w.minimumSteps / 2)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, "--threads", "1", "--experts", "\(experts)", "--expert-dims", dims,
+                             "--batch", "\(w.batchSize)", "--steps", "\(steps)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let rate = object["samples_per_s"] as? Double else {
+            print("PyTorch reference for \(name) failed (status \(process.terminationStatus))")
+            return nil
+        }
+        print("PyTorch \(object["torch"] ?? "?") \(name): \(format(rate, 0)) samples/s (1 thread)")
+        return rate
     }
 }
 
