@@ -45,7 +45,9 @@ public final class SparseRowGradient {
 
     /// Forgets the touched rows (cost proportional to the rows touched last time).
     public func reset() {
-        for id in rowIDs { slotOfRow[Int(id)] = -1 }
+        slotOfRow.withUnsafeMutableBufferPointer { slot in
+            for id in rowIDs { slot[Int(id)] = -1 }
+        }
         rowIDs.removeAll(keepingCapacity: true)
     }
 
@@ -57,18 +59,29 @@ public final class SparseRowGradient {
     ///   - slots: receives `count` slot numbers.
     public func gather(ids: UnsafePointer<Int32>, count: Int, stride: Int, slots: UnsafeMutablePointer<Int32>) {
         reset()
-        for i in 0..<count {
-            let id = Int(ids[i * stride])
-            precondition(id >= 0 && id < slotOfRow.count, "embedding id \(id) outside the table of \(slotOfRow.count) rows")
-            var slot = slotOfRow[id]
-            if slot < 0 {
-                slot = Int32(rowIDs.count)
-                slotOfRow[id] = slot
-                rowIDs.append(Int32(id))
+        // At most `count` new rows: make room once, fill through pointers, trim.
+        let previous = rowIDs.count
+        rowIDs.append(contentsOf: repeatElement(0, count: count))
+        var unique = 0
+        rowIDs.withUnsafeMutableBufferPointer { rows in
+            slotOfRow.withUnsafeMutableBufferPointer { slotOf in
+                let vocabulary = slotOf.count
+                for i in 0..<count {
+                    let id = Int(ids[i * stride])
+                    precondition(id >= 0 && id < vocabulary, "embedding id \(id) outside the table of \(vocabulary) rows")
+                    var slot = slotOf[id]
+                    if slot < 0 {
+                        slot = Int32(unique)
+                        slotOf[id] = slot
+                        rows[previous + unique] = Int32(id)
+                        unique += 1
+                    }
+                    slots[i] = slot
+                }
             }
-            slots[i] = slot
         }
-        values.resize(rows: rowIDs.count, cols: cols)
+        rowIDs.removeLast(count - unique)
+        values.resize(rows: unique, cols: cols)
         values.fill(0)
     }
 

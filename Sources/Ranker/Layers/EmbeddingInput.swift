@@ -1,3 +1,5 @@
+import CBLAS
+
 /// One sparse (categorical) input field: a table of `vocabulary × dimension`.
 public struct SparseField: Codable, Equatable, Sendable {
     public var name: String
@@ -33,6 +35,8 @@ public final class EmbeddingInput {
     /// sparse gradient, `B × F` row-major.
     private var slots: [Int32] = []
     private var batchSize = 0
+    /// Examples ahead whose embedding rows are prefetched.
+    private let prefetchDistance = 8
 
     public init(name: String = "embedding", fields: [SparseField], denseCount: Int) {
         precondition(denseCount >= 0 && fields.allSatisfy { $0.vocabulary > 0 && $0.dimension > 0 })
@@ -82,7 +86,12 @@ public final class EmbeddingInput {
                 let id = Int(ids[b * fieldCount + f])
                 precondition(id >= 0 && id < vocabulary,
                              "field \(fields[f].name): id \(id) outside 0..<\(vocabulary) (example \(b))")
-                x.row(b).advanced(by: offset).update(from: values + id * dim, count: dim)
+                // Rows are scattered over the table: ask for a later one early.
+                if b + prefetchDistance < batch {
+                    let ahead = Int(ids[(b + prefetchDistance) * fieldCount + f])
+                    if ahead >= 0 && ahead < vocabulary { ranker_prefetch_for_write(values + ahead * dim) }
+                }
+                VectorKernels.copy(values + id * dim, into: x.row(b) + offset, count: dim)
             }
         }
         if denseCount > 0 {

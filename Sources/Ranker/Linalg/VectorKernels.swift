@@ -15,6 +15,17 @@ public enum VectorKernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
+    /// `y[i] = x[i]` (short runs such as one embedding row, without a memmove call).
+    @inlinable
+    public static func copy(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            store(load(x + i), y + i)
+            i += 8
+        }
+        while i < count { y[i] = x[i]; i += 1 }
+    }
+
     /// `y[i] += x[i]`.
     @inlinable
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
