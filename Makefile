@@ -35,8 +35,10 @@ build: deps
 	$(SWIFT) build -c release
 
 ## test: every test (unit, gradient checks, goldens, end-to-end), release mode.
+## The command-line tests run .build/release/ranker, built here with the same flags.
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
+	$(SWIFT) build $(TEST_FLAGS) --product ranker
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
 ## goldens: only the golden runner (RANKER_GOLDENS=dir to check other case files).

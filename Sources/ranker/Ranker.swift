@@ -7,6 +7,7 @@ struct RankerCommand: ParsableCommand {
         commandName: "ranker",
         abstract: "Train multitask ranking models (Shared-Bottom, MMoE, PLE, ESMM) on the CPU.",
         version: RankerVersion.string,
-        subcommands: [TrainCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self,
+                      BenchCommand.self]
     )
 }

@@ -189,16 +189,6 @@ func printSummary(_ s: TrainingSummary) {
     for (label, evaluation) in [("valid (best)", s.bestValid), ("test", s.test)] {
         guard let e = evaluation else { continue }
         print("")
-        print("\(label):")
-        print("  task          AUC      GAUC     logloss   examples")
-        for t in e.tasks {
-            func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "   -  " }
-            if let rmse = t.rmse {
-                print("  \(t.name.padding(toLength: 12, withPad: " ", startingAt: 0))  RMSE \(f(rmse))             \(t.examples)")
-            } else {
-                print("  \(t.name.padding(toLength: 12, withPad: " ", startingAt: 0))  \(f(t.auc))   \(f(t.gauc))   \(f(t.logloss))   \(t.examples)")
-            }
-        }
-        print(String(format: "  mean AUC %.4f", e.meanAUC))
+        printEvaluationTable(label, e)
     }
 }

@@ -10,7 +10,8 @@ import Darwin
 /// Open addressing with linear probing over a power-of-two slot array, kept
 /// at most half full; keys live back to back in one growing byte arena and
 /// are compared with `memcmp` after their FNV-1a hashes match. `intern`
-/// returns the index of the key (`0..<count`), adding it if new.
+/// returns the index of the key (`0..<count`), adding it if new; `index(of:)`
+/// only looks it up.
 final class ByteStringTable {
     private var slots: UnsafeMutablePointer<Int32>       // -1 empty, else entry index
     private var slotHashes: UnsafeMutablePointer<UInt64>
@@ -57,6 +58,24 @@ final class ByteStringTable {
             s = (s + 1) & mask
         }
         return insert(bytes, length: length, hash: h, slot: s)
+    }
+
+    /// The index of `bytes[0..<length]`, or nil when the table does not hold
+    /// it (nothing is inserted).
+    @inline(__always)
+    func index(of bytes: UnsafePointer<UInt8>, length: Int) -> Int32? {
+        let h = FNV1a.hash(bytes, count: length)
+        let mask = slotCount - 1
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let entry = slots[s]
+            if entry < 0 { return nil }
+            if slotHashes[s] == h {
+                let e = Int(entry)
+                if lengths[e] == length && memcmp(arena + offsets[e], bytes, length) == 0 { return entry }
+            }
+            s = (s + 1) & mask
+        }
     }
 
     private func insert(_ bytes: UnsafePointer<UInt8>, length: Int, hash h: UInt64, slot: Int) -> Int32 {

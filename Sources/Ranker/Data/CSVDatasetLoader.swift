@@ -45,20 +45,27 @@ public enum CSVDatasetLoader {
             error.source = schema.name ?? error.source
             throw error
         }
+        return try read(schema: schema, sources: sources, frozen: nil, name: name, chunkSize: chunkSize).dataset
+    }
+
+    /// Reads every source into one builder and finishes it (both ways of loading).
+    static func read(schema: DataSchema, sources: [CSVSource], frozen: FrozenLoad?, name: String?,
+                     chunkSize: Int) throws -> (dataset: Dataset, kept: [[String]]) {
         var builder: DatasetBuilder?
         for source in sources {
             do {
-                try readFile(source, schema: schema, builder: &builder, chunkSize: chunkSize)
+                try readFile(source, schema: schema, frozen: frozen, builder: &builder, chunkSize: chunkSize)
             } catch var error as SchemaError {
                 if error.source == schemaSourcePlaceholder { error.source = schema.name ?? schemaSourcePlaceholder }
                 throw error
             }
         }
-        return try builder!.finish(name: name ?? schema.name ?? "dataset", firstFile: sources[0].path)
+        let dataset = try builder!.finish(name: name ?? schema.name ?? "dataset", firstFile: sources[0].path)
+        return (dataset, builder!.keptValues)
     }
 
-    private static func readFile(_ source: CSVSource, schema: DataSchema, builder: inout DatasetBuilder?,
-                                 chunkSize: Int) throws {
+    private static func readFile(_ source: CSVSource, schema: DataSchema, frozen: FrozenLoad?,
+                                 builder: inout DatasetBuilder?, chunkSize: Int) throws {
         guard case let .success((separator, quote)) = schema.format.bytes() else { preconditionFailure("validated") }
         let path = source.path
         let reader = try CSVReader(path: path, separator: separator, quote: quote, trim: schema.format.trim,
@@ -77,6 +84,7 @@ public enum CSVDatasetLoader {
         guard try nextRecord() else {
             throw DataError(file: path, problem: reader.sawAnyByte ? .noDataRows : .emptyFile)
         }
+        let readsTargets = frozen?.labels != .ignored
         var header: [String]?
         var width: Int
         var pendingRecord: Bool
@@ -84,14 +92,22 @@ public enum CSVDatasetLoader {
             header = (0..<reader.fieldCount).map(reader.fieldString)
             width = reader.fieldCount
             pendingRecord = false
+        } else if let names = schema.columnNames {
+            // Prediction input may lack trailing (label) columns the names list.
+            width = readsTargets ? names.count : min(names.count, reader.fieldCount)
+            pendingRecord = true
         } else {
-            width = schema.columnNames?.count ?? reader.fieldCount
+            width = reader.fieldCount
             pendingRecord = true
         }
-        let binding = try SchemaBinding(schema: schema, header: header, width: width, file: path)
-        if builder == nil { builder = DatasetBuilder(binding: binding, schema: schema) }
+        let binding = try SchemaBinding(schema: schema, header: header, width: width, file: path,
+                                        readsTargets: readsTargets)
+        if builder == nil { builder = try DatasetBuilder(binding: binding, schema: schema, frozen: frozen) }
         let b = builder!
         b.active = binding
+        let keptPositions = try (frozen?.keep ?? []).map {
+            try binding.position(of: $0, file: path, headerLine: schema.format.header ? 1 : nil)
+        }
         var rowIndex = 0
         var random = RandomGenerator(seed: 0)
         var splitOfResidue: [DatasetPart] = []
@@ -133,6 +149,8 @@ public enum CSVDatasetLoader {
             let part: DatasetPart
             if let given = source.part {
                 part = given
+            } else if !readsTargets {
+                part = .test
             } else {
                 switch schema.split {
                 case .allTrain:
@@ -148,6 +166,7 @@ public enum CSVDatasetLoader {
                 }
             }
             b.commitRow(part: part)
+            for (k, column) in keptPositions.enumerated() { b.keptValues[k].append(reader.fieldString(column)) }
             summary.keptRows += 1
         }
         if summary.dataRows == 0 { throw DataError(file: path, problem: .noDataRows) }
@@ -190,19 +209,84 @@ final class DatasetBuilder {
     private let dayColumn = ColumnBuffer<Int32>()
     /// The part of each row (`DatasetPart.allCases` index).
     private let parts = ColumnBuffer<UInt8>(capacity: 1 << 14)
-    /// Vocabulary fields: every value seen, in order of first appearance anywhere.
+    /// Vocabulary fields (training load): every value seen, in order of first appearance anywhere.
     private let tables: [ByteStringTable?]
+    /// Vocabulary fields (frozen load): the train values, value `i` at index
+    /// `i` (id `i + 1`); looked up, never extended.
+    private let lookups: [ByteStringTable?]
+    private let schema: DataSchema
+    private let frozen: FrozenLoad?
+    /// Frozen load with labels: the binding's label index of each encoding task.
+    private let taskColumns: [Int]
+    /// The text of each kept column (`FrozenLoad.keep`), one entry per stored row.
+    var keptValues: [[String]]
 
-    init(binding: SchemaBinding, schema: DataSchema) {
+    init(binding: SchemaBinding, schema: DataSchema, frozen: FrozenLoad?) throws {
         self.binding = binding
+        self.schema = schema
+        self.frozen = frozen
         active = binding
         labelCount = binding.labels.count
         denseCount = binding.dense.count
         fieldCount = binding.sparse.count
+        keptValues = [[String]](repeating: [], count: frozen?.keep.count ?? 0)
+        if let frozen {
+            taskColumns = try DatasetBuilder.check(binding: binding, against: frozen)
+            tables = [ByteStringTable?](repeating: nil, count: fieldCount)
+            lookups = try frozen.encoding.sparseFields.map { field in
+                guard let values = field.values else { return nil }
+                let table = ByteStringTable(expectedCount: values.count)
+                for (i, value) in values.enumerated() {
+                    let index = Array(value.utf8).withUnsafeBufferPointer { b in
+                        table.intern(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, length: b.count)
+                    }
+                    guard index == Int32(i) else {
+                        throw DatasetEncodingError(source: frozen.source,
+                                                   message: "sparse field \(field.name): the value \"\(value)\" is listed twice")
+                    }
+                }
+                return table
+            }
+        } else {
+            taskColumns = []
+            tables = binding.sparse.map { $0.encoding == .vocabulary ? ByteStringTable() : nil }
+            lookups = [ByteStringTable?](repeating: nil, count: fieldCount)
+        }
         scratchLabels = .allocate(capacity: max(labelCount, 1))
         scratchDense = .allocate(capacity: max(denseCount, 1))
         scratchIDs = .allocate(capacity: max(fieldCount, 1))
-        tables = binding.sparse.map { $0.encoding == .vocabulary ? ByteStringTable() : nil }
+    }
+
+    /// Checks that a frozen encoding describes the columns the schema binds
+    /// (same fields, encodings, bucket counts, dense transforms; every task
+    /// among the label columns when labels are read) and returns the label
+    /// index of each task.
+    private static func check(binding: SchemaBinding, against frozen: FrozenLoad) throws -> [Int] {
+        let encoding = frozen.encoding
+        func fail(_ message: String) -> DatasetEncodingError {
+            DatasetEncodingError(source: frozen.source, message: message + " (the encoding does not belong to this schema)")
+        }
+        guard binding.sparse.map(\.name) == encoding.sparseFields.map(\.name) else {
+            throw fail("sparse fields \(encoding.sparseFields.map(\.name)), the schema binds \(binding.sparse.map(\.name))")
+        }
+        for (bound, field) in zip(binding.sparse, encoding.sparseFields) {
+            guard bound.encoding == field.encoding, bound.encoding == .vocabulary || bound.buckets == field.vocabulary else {
+                throw fail("sparse field \(field.name) is \(field.encoding.rawValue) with \(field.vocabulary) rows, "
+                           + "the schema says \(bound.encoding.rawValue)" + (bound.encoding == .hash ? " with \(bound.buckets) buckets" : ""))
+            }
+        }
+        guard binding.dense.map(\.name) == encoding.denseNames,
+              zip(binding.dense, encoding.denseFeatures).allSatisfy({ $0.transform == $1.transform }) else {
+            throw fail("dense features \(encoding.denseFeatures.map { "\($0.name) (\($0.transform.rawValue))" }), "
+                       + "the schema binds \(binding.dense.map { "\($0.name) (\($0.transform.rawValue))" })")
+        }
+        guard frozen.labels == .required else { return [] }
+        return try encoding.tasks.map { task in
+            guard let t = binding.labels.firstIndex(where: { $0.name == task.name && $0.kind == task.kind }) else {
+                throw fail("task \(task.name) (\(task.kind.rawValue)) is not a label column of the schema")
+            }
+            return t
+        }
     }
 
     deinit {
@@ -283,6 +367,8 @@ final class DatasetBuilder {
             guard let (p, n) = try fieldBytes(reader, binding.sparse[f].column, binding.sparse[f].missing) else { return false }
             if let table = tables[f] {
                 scratchIDs[f] = table.intern(p, length: n)
+            } else if let lookup = lookups[f] {
+                scratchIDs[f] = (lookup.index(of: p, length: n) ?? -1) + 1
             } else {
                 scratchIDs[f] = Int32(truncatingIfNeeded: FNV1a.hash(p, count: n) % UInt64(binding.sparse[f].buckets))
             }
@@ -362,6 +448,7 @@ final class DatasetBuilder {
         let part = parts.pointer
         var splitRows: [[Int]] = [[], [], []]
         for r in 0..<count { splitRows[Int(part[r])].append(r) }
+        if let frozen { return finishFrozen(frozen, name: name, splitRows: splitRows) }
         guard !splitRows[0].isEmpty else { throw DataError(file: firstFile, problem: .noTrainingRows) }
 
         var fields: [SparseField] = []
@@ -417,30 +504,66 @@ final class DatasetBuilder {
                 }
                 deviation = (squares / Double(trainRows.count)).squareRoot()
             }
-            let divisor = deviation > 0 ? deviation : 1
-            var column = [Float](repeating: 0, count: count)
-            column.withUnsafeMutableBufferPointer { c in
-                for r in 0..<count { c[r] = Float((denseValues[r * denseCount + j] - mean) / divisor) }
-            }
-            dense.append(column)
-            statistics.append(DenseStatistics(name: feature.name, transform: feature.transform,
-                                              mean: mean, standardDeviation: deviation))
+            let statistic = DenseStatistics(name: feature.name, transform: feature.transform,
+                                            mean: mean, standardDeviation: deviation)
+            dense.append(standardizedColumn(j, statistic))
+            statistics.append(statistic)
         }
 
-        let labelValues = labelRows.pointer
-        let labels: [[Float]] = (0..<labelCount).map { t in
-            var column = [Float](repeating: 0, count: count)
+        return Dataset(name: name, fields: fields, denseNames: binding.dense.map(\.name),
+                       tasks: binding.labels.map { TaskSpec(name: $0.name, kind: $0.kind) },
+                       ids: ids, dense: dense, labels: (0..<labelCount).map(labelColumn),
+                       users: binding.user != nil ? userColumn.toArray() : nil,
+                       days: binding.day != nil ? dayColumn.toArray() : nil,
+                       splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
+                       vocabularies: vocabularies, denseStatistics: statistics, report: report, schema: schema)
+    }
+
+    /// The frozen load's dataset: ids as read, dense values standardized with
+    /// the stored statistics, the encoding's tasks (NaN labels when not read).
+    private func finishFrozen(_ frozen: FrozenLoad, name: String, splitRows: [[Int]]) -> Dataset {
+        let encoding = frozen.encoding
+        let count = parts.count
+        let idValues = idRows.pointer
+        let ids: [[Int32]] = (0..<fieldCount).map { f in
+            var column = [Int32](repeating: 0, count: count)
             column.withUnsafeMutableBufferPointer { c in
-                for r in 0..<count { c[r] = labelValues[r * labelCount + t] }
+                for r in 0..<count { c[r] = idValues[r * fieldCount + f] }
             }
             return column
         }
-        return Dataset(name: name, fields: fields, denseNames: binding.dense.map(\.name),
-                       tasks: binding.labels.map { TaskSpec(name: $0.name, kind: $0.kind) },
+        let dense = encoding.denseFeatures.indices.map { standardizedColumn($0, encoding.denseFeatures[$0]) }
+        let labels: [[Float]] = frozen.labels == .required
+            ? taskColumns.map(labelColumn)
+            : encoding.tasks.map { _ in [Float](repeating: .nan, count: count) }
+        return Dataset(name: name, fields: encoding.fields, denseNames: encoding.denseNames, tasks: encoding.tasks,
                        ids: ids, dense: dense, labels: labels,
                        users: binding.user != nil ? userColumn.toArray() : nil,
                        days: binding.day != nil ? dayColumn.toArray() : nil,
                        splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
-                       vocabularies: vocabularies, denseStatistics: statistics, report: report)
+                       vocabularies: encoding.sparseFields.map(\.values), denseStatistics: encoding.denseFeatures,
+                       report: report, schema: schema)
+    }
+
+    /// Dense feature `j` of every stored row through `statistic` (`DenseStatistics.standardized`).
+    private func standardizedColumn(_ j: Int, _ statistic: DenseStatistics) -> [Float] {
+        let count = parts.count
+        let values = denseRows.pointer
+        var column = [Float](repeating: 0, count: count)
+        column.withUnsafeMutableBufferPointer { c in
+            for r in 0..<count { c[r] = statistic.standardized(values[r * denseCount + j]) }
+        }
+        return column
+    }
+
+    /// Label `t` (binding order) of every stored row.
+    private func labelColumn(_ t: Int) -> [Float] {
+        let count = parts.count
+        let values = labelRows.pointer
+        var column = [Float](repeating: 0, count: count)
+        column.withUnsafeMutableBufferPointer { c in
+            for r in 0..<count { c[r] = values[r * labelCount + t] }
+        }
+        return column
     }
 }

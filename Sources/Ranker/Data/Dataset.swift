@@ -14,6 +14,28 @@ public struct DenseStatistics: Codable, Equatable, Sendable {
         self.mean = mean
         self.standardDeviation = standardDeviation
     }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, transform, mean
+        case standardDeviation = "standard_deviation"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "dense feature")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  transform: try c.decode(DenseTransform.self, forKey: .transform),
+                  mean: try c.decode(Double.self, forKey: .mean),
+                  standardDeviation: try c.decode(Double.self, forKey: .standardDeviation))
+    }
+
+    /// `(x − mean) / divisor` of a value `x` already through the transform's
+    /// `log1p` (when it has one), in double precision, rounded to `Float` once;
+    /// the divisor is `standardDeviation`, or 1 when that is 0.
+    @inline(__always)
+    func standardized(_ x: Double) -> Float {
+        Float((x - mean) / (standardDeviation > 0 ? standardDeviation : 1))
+    }
 }
 
 /// Row indices of the three parts, each in increasing order.
@@ -74,13 +96,18 @@ public final class Dataset: Sendable {
     public let denseStatistics: [DenseStatistics]
     /// What loading read and skipped.
     public let report: LoadReport
+    /// The schema the rows were read with (CSV data); nil for data made in
+    /// code (the synthetic click log). With `vocabularies` and
+    /// `denseStatistics` it makes the `DatasetEncoding` that encodes new rows
+    /// the same way.
+    public let schema: DataSchema?
 
     /// Makes a dataset from columns. Shapes and id ranges are checked
     /// (`precondition`): they are the caller's contract.
     public init(name: String, fields: [SparseField], denseNames: [String], tasks: [TaskSpec],
                 ids: [[Int32]], dense: [[Float]], labels: [[Float]], users: [Int64]? = nil, days: [Int32]? = nil,
                 splits: DatasetSplits, vocabularies: [[String]?]? = nil, denseStatistics: [DenseStatistics]? = nil,
-                report: LoadReport = LoadReport()) {
+                report: LoadReport = LoadReport(), schema: DataSchema? = nil) {
         let count = labels.first?.count ?? 0
         precondition(!tasks.isEmpty && labels.count == tasks.count, "Dataset: one label column per task")
         precondition(ids.count == fields.count && dense.count == denseNames.count, "Dataset: one column per field")
@@ -111,6 +138,7 @@ public final class Dataset: Sendable {
         self.denseStatistics = denseStatistics
             ?? denseNames.map { DenseStatistics(name: $0, transform: .none, mean: 0, standardDeviation: 1) }
         self.report = report
+        self.schema = schema
     }
 
     /// A batch with this dataset's field, dense and label counts.

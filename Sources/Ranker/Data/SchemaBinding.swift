@@ -68,9 +68,43 @@ struct SchemaBinding {
     /// The column's name, or `col<index>`.
     func displayName(_ column: Int) -> String { columnNames[column] ?? "col\(column)" }
 
+    /// The 0-based position of `reference` in this file's records (for
+    /// columns read besides the schema's, e.g. an id column copied through).
+    ///
+    /// - Throws: `DataError` (`unknownColumn`, `ambiguousColumnName`,
+    ///   `columnIndexOutOfRange`) on the header line, if any.
+    func position(of reference: ColumnReference, file: String, headerLine: Int?) throws -> Int {
+        try SchemaBinding.position(of: reference, names: columnNames, width: width, file: file, headerLine: headerLine)
+    }
+
+    private static func position(of reference: ColumnReference, names: [String?], width: Int, file: String,
+                                 headerLine: Int?) throws -> Int {
+        switch reference {
+        case .index(let index):
+            guard index < width else {
+                throw DataError(file: file, line: headerLine, problem: .columnIndexOutOfRange(index: index, fieldCount: width))
+            }
+            return index
+        case .name(let name):
+            let matches = names.indices.filter { names[$0] == name }
+            guard let first = matches.first else {
+                throw DataError(file: file, line: headerLine, problem: .unknownColumn(name: name))
+            }
+            guard matches.count == 1 else {
+                throw DataError(file: file, line: headerLine, problem: .ambiguousColumnName(name: name))
+            }
+            return first
+        }
+    }
+
     /// Binds `schema` to a file whose records have `width` fields and whose
     /// header (if any) is `header`.
-    init(schema: DataSchema, header: [String]?, width: Int, file: String) throws {
+    ///
+    /// With `readsTargets` false (prediction input) the label, user and day
+    /// entries are not bound: their columns may be absent (not in the header,
+    /// or an index beyond the record width); when present they count as
+    /// mentioned but are not read. `labels` is then empty and `user`, `day` nil.
+    init(schema: DataSchema, header: [String]?, width: Int, file: String, readsTargets: Bool = true) throws {
         self.width = width
         let names: [String?]
         if let header {
@@ -84,21 +118,15 @@ struct SchemaBinding {
         let headerLine: Int? = schema.format.header ? 1 : nil
 
         func resolve(_ reference: ColumnReference) throws -> Int {
+            try SchemaBinding.position(of: reference, names: names, width: width, file: file, headerLine: headerLine)
+        }
+
+        /// A column that need not be present: nil when the header lacks the
+        /// name or the index is beyond the width.
+        func resolveIfPresent(_ reference: ColumnReference) throws -> Int? {
             switch reference {
-            case .index(let index):
-                guard index < width else {
-                    throw DataError(file: file, line: headerLine, problem: .columnIndexOutOfRange(index: index, fieldCount: width))
-                }
-                return index
-            case .name(let name):
-                let matches = names.indices.filter { names[$0] == name }
-                guard let first = matches.first else {
-                    throw DataError(file: file, line: headerLine, problem: .unknownColumn(name: name))
-                }
-                guard matches.count == 1 else {
-                    throw DataError(file: file, line: headerLine, problem: .ambiguousColumnName(name: name))
-                }
-                return first
+            case .index(let index): return index < width ? index : nil
+            case .name(let name): return names.contains(name) ? try resolve(reference) : nil
             }
         }
 
@@ -123,7 +151,12 @@ struct SchemaBinding {
             for byte in (entry.defaultValue ?? "").utf8 { defaultText.append(byte) }
             let missing = Missing(policy: entry.missing ?? .error, markers: markers,
                                   onlyEmpty: markers == [[]], defaultText: defaultText)
+            let isTarget = entry.role == .label || entry.role == .user || entry.role == .day
             for reference in entry.columns {
+                if isTarget && !readsTargets {
+                    if let column = try resolveIfPresent(reference) { mentioned[column] = true }
+                    continue
+                }
                 let column = try resolve(reference)
                 mentioned[column] = true
                 let name = entry.name ?? names[column] ?? "col\(column)"

@@ -11,7 +11,7 @@ public enum RunData {
         case .synthetic:
             dataset = try SyntheticClickLog(config: data.synthetic ?? SyntheticClickLogConfig()).dataset
         case .census:
-            dataset = try CensusIncome.load(filePath: data.path)
+            dataset = try CensusIncome.load(path: try data.path.map(resolve))
         case .csv:
             guard let schemaPath = data.schema, let files = data.files, !files.isEmpty else {
                 throw RunConfigurationError(file: nil, message: "a csv source needs data.schema and data.files")
@@ -40,18 +40,31 @@ public enum RunData {
     /// The model configuration of a run: its architecture settings with the
     /// dataset's sparse fields, dense feature count and tasks.
     public static func modelConfiguration(_ model: ModelConfiguration, for dataset: Dataset) throws -> ModelConfiguration {
+        try modelConfiguration(model, fields: dataset.fields, denseFeatures: dataset.denseNames.count, tasks: dataset.tasks)
+    }
+
+    /// The model configuration of a run from the data's encoding (`encoding.json`
+    /// of a run directory) instead of the data itself.
+    public static func modelConfiguration(_ model: ModelConfiguration,
+                                          for encoding: DatasetEncoding) throws -> ModelConfiguration {
+        try modelConfiguration(model, fields: encoding.fields, denseFeatures: encoding.denseFeatures.count,
+                               tasks: encoding.tasks)
+    }
+
+    static func modelConfiguration(_ model: ModelConfiguration, fields: [SparseField], denseFeatures: Int,
+                                   tasks: [TaskSpec]) throws -> ModelConfiguration {
         var c = model
-        c.sparseFields = dataset.fields
-        c.denseFeatures = dataset.denseNames.count
+        c.sparseFields = fields
+        c.denseFeatures = denseFeatures
         if c.model == .esmm {
-            guard dataset.tasks.count == 2, dataset.tasks.allSatisfy({ $0.kind == .binary }) else {
+            guard tasks.count == 2, tasks.allSatisfy({ $0.kind == .binary }) else {
                 throw RunConfigurationError(file: nil, message:
                     "ESMM needs exactly two binary label columns, click then conversion; the data has "
-                    + dataset.tasks.map(\.name).joined(separator: ", ") + " (select them with data.tasks)")
+                    + tasks.map(\.name).joined(separator: ", ") + " (select them with data.tasks)")
             }
             c.tasks = [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")]
         } else {
-            c.tasks = dataset.tasks
+            c.tasks = tasks
         }
         try c.validate()
         return c
@@ -69,13 +82,15 @@ public enum RunData {
         }
         return Dataset(name: d.name, fields: d.fields, denseNames: d.denseNames, tasks: indices.map { d.tasks[$0] },
                        ids: d.ids, dense: d.dense, labels: indices.map { d.labels[$0] }, users: d.users, days: d.days,
-                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report)
+                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report,
+                       schema: d.schema)
     }
 
     static func withEmbeddingDimension(_ dimension: Int, _ d: Dataset) -> Dataset {
         let fields = d.fields.map { SparseField(name: $0.name, vocabulary: $0.vocabulary, dimension: dimension) }
         return Dataset(name: d.name, fields: fields, denseNames: d.denseNames, tasks: d.tasks,
                        ids: d.ids, dense: d.dense, labels: d.labels, users: d.users, days: d.days,
-                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report)
+                       splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report,
+                       schema: d.schema)
     }
 }

@@ -61,7 +61,8 @@ nonisolated(unsafe) private var interruptRequested: Int32 = 0
 /// Owns a training run: the loop over epochs (or days), evaluation, the
 /// stability monitor and its policy, telemetry, checkpoints and resume.
 ///
-/// The run directory receives `config.json`, `telemetry.jsonl` (TELEMETRY.md),
+/// The run directory receives `config.json`, `encoding.json` (CSV data:
+/// `DatasetEncoding`), `telemetry.jsonl` (TELEMETRY.md),
 /// `checkpoint.safetensors` (the last state, resumable), `best.safetensors`
 /// (the best valid weights, export format) and `report.html`.
 /// Deterministic for a given seed and thread count: a run interrupted and
@@ -162,6 +163,10 @@ public final class Trainer {
         }
         try AtomicFile.write(to: runDirectory.appendingPathComponent("config.json")) { sink in
             try sink.write(Array(configuration.encodedJSON().utf8))
+        }
+        // CSV data (census, csv sources): how to encode new rows for `ranker predict`.
+        if let encoding = DatasetEncoding(dataset: dataset) {
+            try encoding.write(to: runDirectory.appendingPathComponent(DatasetEncoding.fileName))
         }
     }
 

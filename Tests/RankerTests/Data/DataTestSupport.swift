@@ -28,6 +28,24 @@ enum DataTestSupport {
         }
     }
 
+    /// The first `count` lines of a file (plain or gzip), without their line breaks.
+    static func firstLines(of path: String, count: Int) throws -> [String] {
+        let source = try openByteSource(path: path)
+        var bytes: [UInt8] = []
+        var lineBreaks = 0
+        let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+        defer { chunk.deallocate() }
+        while lineBreaks < count {
+            let n = try source.read(into: chunk, capacity: 1 << 16)
+            if n == 0 { break }
+            let read = UnsafeBufferPointer(start: chunk, count: n)
+            lineBreaks += read.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            bytes += read
+        }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .prefix(count).map(String.init)
+    }
+
     /// A shipped schema from `schemas/`.
     static func shippedSchema(_ name: String, file: String = #filePath) throws -> DataSchema {
         try DataLocation.shippedSchema(named: name, filePath: file)

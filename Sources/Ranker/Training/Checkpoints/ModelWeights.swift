@@ -1,0 +1,58 @@
+import Foundation
+
+/// Reads a model's weights from either kind of file a run writes, into a
+/// model built for them:
+///
+/// * an export (`ranker-export/1`: `best.safetensors`, `ranker export`):
+///   tensors named by `Parameter.name`; its `model_config` must equal the
+///   model's configuration;
+/// * a checkpoint (`ranker-checkpoint/1`: `checkpoint.safetensors`): the
+///   `model/<name>` tensors (optimizer and weighting tensors are not read).
+///
+/// Every parameter's tensor must be there with the parameter's shape, and no
+/// other model tensor may be (checked before anything is read, so a failed
+/// load leaves the model as it was).
+public enum ModelWeights {
+    /// Fills `model`'s parameters from `url` and returns the file's metadata.
+    ///
+    /// - Throws: `FileIOError`, `SafeTensorsError`, `CheckpointError`
+    ///   (`wrongFormat` for any other file, `invalidMetadata` when an export
+    ///   describes another model, `missingTensor`, `unexpectedTensor`,
+    ///   `shapeMismatch` with the full tensor name).
+    @discardableResult
+    public static func load(into model: MultiTaskModel, from url: URL) throws -> [String: String] {
+        let reader = try SafeTensorsReader(url: url)
+        let prefix: String
+        switch reader.metadata[ModelExport.Key.format] {
+        case ModelExport.formatIdentifier:
+            prefix = ""
+            let stored = try ModelExport.configuration(of: reader)
+            guard stored == model.configuration else {
+                throw CheckpointError.invalidMetadata(key: ModelExport.Key.modelConfiguration, reason:
+                    "\(url.path) holds a \(stored.model.rawValue) model for tasks \(stored.tasks.map(\.name)) with "
+                    + "\(stored.sparseFields.count) sparse fields and \(stored.denseFeatures) dense features; it does not "
+                    + "match the \(model.configuration.model.rawValue) model built from the run configuration and its data")
+            }
+        case Checkpoint.formatIdentifier:
+            prefix = Checkpoint.Prefix.model
+        case let other:
+            throw CheckpointError.wrongFormat(path: url.path,
+                                              expected: "\(ModelExport.formatIdentifier) or \(Checkpoint.formatIdentifier)",
+                                              found: other)
+        }
+        let parameters = model.parameters
+        for p in parameters {
+            let name = prefix + p.name
+            guard let entry = reader.header.entry(named: name) else { throw CheckpointError.missingTensor(name: name) }
+            guard entry.shape == [p.rows, p.cols] else {
+                throw CheckpointError.shapeMismatch(name: name, expected: [p.rows, p.cols], found: entry.shape)
+            }
+        }
+        let expected = Set(parameters.map { prefix + $0.name })
+        for name in reader.tensorNames where name.hasPrefix(prefix) && !expected.contains(name) {
+            throw CheckpointError.unexpectedTensor(name: name)
+        }
+        for p in parameters { try reader.readMatrix(named: prefix + p.name, into: p.value) }
+        return reader.metadata
+    }
+}
