@@ -4,16 +4,16 @@ import Ranker
 
 /// Flags that override parts of a run configuration (shared by `train` and `eval`).
 struct RunOverrides: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Data source: synthetic, census (or csv with a configuration file).")
+    @Option(name: .customLong("data"), help: "Data source (csv needs a configuration file with data.schema and data.files).")
     var dataSource: DataConfiguration.Source?
 
-    @Option(help: "Architecture: shared_bottom, mmoe, ple, esmm.")
+    @Option(help: "Architecture.")
     var model: ModelKind?
 
-    @Option(help: "Optimizer: adagrad or clippy.")
+    @Option(help: "Optimizer (Adagrad or Clippy Adagrad).")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Clippy preset: project, paper, tfrs.")
+    @Option(help: "Clippy preset (spec 4.2.4).")
     var preset: ClippyPreset?
 
     @Option(name: .customLong("lr"), help: "Base learning rate.")
@@ -46,10 +46,10 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Write the checkpoint after step N and stop (resume continues exactly).")
     var interruptAfter: Int?
 
-    @Option(help: "Stability policy: stop, skip, rollback.")
+    @Option(help: "Stability policy on a non-finite value, spike or divergence.")
     var policy: StabilityPolicy?
 
-    @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none.")
+    @Option(help: "Progress display (auto: a bar on a terminal, plain lines otherwise).")
     var progress: OutputSettings.Progress?
 
     /// Applies every given flag to `c`.
