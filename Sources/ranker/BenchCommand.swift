@@ -115,7 +115,7 @@ struct BenchCommand: ParsableCommand {
         }
         print("")
         print("Step breakdown (ms): " + results.map { r in
-            "\(r.name)/\(r.threads)t " + ["forward", "loss", "backward", "optimizer"]
+            "\(r.name)/\(r.threads)t " + ["gradients", "update"]
                 .map { "\($0) \(format(r.phaseMilliseconds[$0] ?? 0, 2))" }.joined(separator: " ")
         }.joined(separator: "; "))
         if json {

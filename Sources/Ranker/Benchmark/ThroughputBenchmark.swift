@@ -73,7 +73,8 @@ public struct WorkloadResult: Codable, Equatable, Sendable {
     public var flopsPerStep: Double
     /// Training GFLOP/s: `flopsPerStep / secondsPerStep / 1e9`.
     public var trainGFLOPS: Double
-    /// Time per phase of a step, in ms (forward, loss, backward, optimizer).
+    /// Time per phase of a step, in ms: `gradients` (forward, losses,
+    /// backward) and `update` (the optimizer).
     public var phaseMilliseconds: [String: Double]
     /// Peak resident memory of the process, MiB.
     public var maxRSSMiB: Double
@@ -93,30 +94,24 @@ public enum ThroughputBenchmark {
         var rng = RandomGenerator(seed: 7)
         model.initialize(using: &rng)
         let optimizer = try Adagrad(form: .keras, initialAccumulatorValue: Float(workload.initialAccumulator))
-        let parameters = model.parameters
+        // The trainer's own step: forward, losses, weighted backward, update.
+        let trainingStep = TrainingStep(model: model, optimizer: optimizer,
+                                        balancer: FixedWeighting(taskCount: model.taskCount))
         let batches = (0..<8).map { _ in randomBatch(workload, rng: &rng) }
-        let taskGradients = Matrix(rows: 0, cols: 0)
-        let logitGradient = Matrix(rows: 0, cols: 0)
-        var losses = [Double](repeating: 0, count: model.taskCount)
-        let weights = [Double](repeating: 1, count: model.taskCount)
-        var phase = [Double](repeating: 0, count: 4)
+        var phase = [Double](repeating: 0, count: 2)
 
         func step(_ i: Int) {
             let batch = batches[i % batches.count]
-            var t = Clock.now
-            let logits = model.forward(batch)
-            var u = Clock.now; phase[0] += Double(u - t); t = u
-            model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
-            weightedLogitGradient(taskGradients: taskGradients.view, weights: weights, into: logitGradient)
-            u = Clock.now; phase[1] += Double(u - t); t = u
-            model.backward(logitGradient: logitGradient.view)
-            u = Clock.now; phase[2] += Double(u - t); t = u
-            optimizer.step(parameters: parameters, learningRate: workload.learningRate)
-            u = Clock.now; phase[3] += Double(u - t)
+            let t = Clock.now
+            trainingStep.computeGradients(batch)
+            let u = Clock.now
+            trainingStep.applyUpdate(learningRate: workload.learningRate, batchSize: batch.size)
+            phase[0] += Double(u - t)
+            phase[1] += Double(Clock.now - u)
         }
 
         for i in 0..<workload.warmupSteps { step(i) }
-        phase = [0, 0, 0, 0]
+        phase = [0, 0]
         allocationCounter?.start()
         let start = Clock.now
         var steps = 0
@@ -127,8 +122,9 @@ public enum ThroughputBenchmark {
         let seconds = Clock.seconds(since: start)
         let allocations = allocationCounter?.stop()
         let perStep = seconds / Double(steps)
-        let flops = BenchmarkWorkload.gemmFLOPsPerStep(parameters: parameters, batchSize: workload.batchSize)
-        let names = ["forward", "loss", "backward", "optimizer"]
+        let flops = BenchmarkWorkload.gemmFLOPsPerStep(parameters: trainingStep.modelParameters,
+                                                       batchSize: workload.batchSize)
+        let names = ["gradients", "update"]
         var phases: [String: Double] = [:]
         for (k, name) in names.enumerated() { phases[name] = phase[k] / 1e6 / Double(steps) }
         return WorkloadResult(name: workload.name, batchSize: workload.batchSize, threads: threads, steps: steps,
@@ -136,7 +132,7 @@ public enum ThroughputBenchmark {
                               flopsPerStep: flops, trainGFLOPS: flops / perStep / 1e9, phaseMilliseconds: phases,
                               maxRSSMiB: peakResidentMemoryMiB(),
                               allocationsPerStep: allocations.map { Double($0) / Double(steps) },
-                              finalLoss: losses.reduce(0, +))
+                              finalLoss: trainingStep.losses.reduce(0, +))
     }
 
     /// A batch of uniform random ids, normal dense features and random labels.
