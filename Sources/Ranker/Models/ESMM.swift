@@ -15,7 +15,7 @@
 /// the CVR tower is specific to `ctcvr` (spec 3.7).
 /// Parameters: `embedding.<field>`, `tower.ctr.<i>.{W,b}` (shared),
 /// `tower.cvr.<i>.{W,b}` (task 1).
-public final class ESMM: MultiTaskModel {
+public final class ESMM: StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
     public let ctrTower: MLP
@@ -95,15 +95,7 @@ public final class ESMM: MultiTaskModel {
         }
     }
 
-    public func backward(logitGradient: MatrixView) {
-        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
-    }
-
-    public func backwardPerTask(taskLogitGradients: MatrixView) {
-        runBackward(LogitGradients(matrix: taskLogitGradients, stack: 2, batch: taskLogitGradients.rows / 2))
-    }
-
-    private func runBackward(_ upstream: LogitGradients) {
+    public func backward(_ upstream: LogitGradients) {
         let batch = upstream.batch
         let all = 0..<(upstream.stack * batch)
         inputGradientBuffer.resize(rows: all.count, cols: input.outputSize)

@@ -11,7 +11,7 @@
 /// Parameters: `embedding.<field>`, `experts.0.{W,b}` and `experts.<e>.<i>.{W,b}`
 /// (shared); `gate.<task>.W` (+ `.b` with `gate_bias`), `tower.<task>.<i>.{W,b}`
 /// (task-specific).
-public final class MMoE: MultiTaskModel {
+public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
     let experts: ExpertGroup
@@ -23,7 +23,7 @@ public final class MMoE: MultiTaskModel {
     private let mixtureGradient = Matrix(rows: 0, cols: 0)
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
-    private let lossHead: TaskLossHead
+    public let lossHead: TaskLossHead
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -46,7 +46,6 @@ public final class MMoE: MultiTaskModel {
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
 
     public var taskCount: Int { towers.count }
-    public var outputNames: [String] { configuration.tasks.map(\.name) }
 
     public var parameters: [Parameter] {
         input.parameters + experts.parameters + gates.flatMap { $0.parameters } + towers.flatMap { $0.parameters }
@@ -75,26 +74,7 @@ public final class MMoE: MultiTaskModel {
         return logits.view
     }
 
-    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
-                              into losses: inout [Double]) {
-        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
-    }
-
-    public func predict(logits: MatrixView, into output: MatrixView) {
-        lossHead.predict(logits: logits, into: output)
-    }
-
-    public func backward(logitGradient: MatrixView) {
-        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
-    }
-
-    public func backwardPerTask(taskLogitGradients: MatrixView) {
-        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
-        runBackward(LogitGradients(matrix: taskLogitGradients, stack: taskCount,
-                                   batch: taskLogitGradients.rows / taskCount))
-    }
-
-    private func runBackward(_ upstream: LogitGradients) {
+    public func backward(_ upstream: LogitGradients) {
         let batch = upstream.batch
         let stack = upstream.stack
         let all = 0..<(stack * batch)

@@ -95,18 +95,63 @@ func stackedRows(for group: ParameterGroup, stack: Int, batch: Int) -> Range<Int
     }
 }
 
-/// The upstream gradient of one logit column, for either pass.
-struct LogitGradients {
-    /// `B × T` (weighted pass) or `T·B × T` (multi-gradient pass).
-    let matrix: MatrixView
+/// The upstream logit gradients of a backward pass: `B × T` (the weighted
+/// pass, `stack == 1`) or `T·B × T` (the multi-gradient pass, `stack == T`,
+/// block `t` = `∂L_t/∂logits`).
+public struct LogitGradients {
+    public let matrix: MatrixView
     /// 1 or `T`.
-    let stack: Int
-    let batch: Int
+    public let stack: Int
+    public let batch: Int
+
+    public init(matrix: MatrixView, stack: Int) {
+        precondition(stack >= 1 && matrix.rows % stack == 0, "LogitGradients: \(matrix.rows) rows, stack \(stack)")
+        self.matrix = matrix
+        self.stack = stack
+        batch = matrix.rows / stack
+    }
 
     /// Gradient of logit column `column` coming from the losses that the rows
     /// `rows` stand for (`B` or `T·B` rows, see `stackedRows`).
-    func column(_ column: Int, rows: Range<Int>) -> MatrixView {
+    public func column(_ column: Int, rows: Range<Int>) -> MatrixView {
         matrix.rows(rows).cols(column..<(column + 1))
+    }
+}
+
+/// A model whose weighted and multi-gradient backward passes are one routine
+/// over 1 or `T` stacked copies of the upstream gradient.
+public protocol StackedBackwardModel: MultiTaskModel {
+    /// Backward from `upstream` (either pass): writes every parameter gradient.
+    func backward(_ upstream: LogitGradients)
+}
+
+extension StackedBackwardModel {
+    public func backward(logitGradient: MatrixView) {
+        backward(LogitGradients(matrix: logitGradient, stack: 1))
+    }
+
+    public func backwardPerTask(taskLogitGradients: MatrixView) {
+        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
+        backward(LogitGradients(matrix: taskLogitGradients, stack: taskCount))
+    }
+}
+
+/// A model whose tasks are independent: task `t`'s loss reads logit column `t`
+/// and label column `t` only (Shared-Bottom, MMoE, PLE).
+public protocol IndependentTasksModel: MultiTaskModel {
+    var lossHead: TaskLossHead { get }
+}
+
+extension IndependentTasksModel {
+    public var outputNames: [String] { configuration.tasks.map(\.name) }
+
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
+                              into losses: inout [Double]) {
+        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
+    }
+
+    public func predict(logits: MatrixView, into output: MatrixView) {
+        lossHead.predict(logits: logits, into: output)
     }
 }
 

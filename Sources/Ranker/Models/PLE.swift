@@ -20,7 +20,7 @@
 /// Parameters: `embedding.<field>`; `level<l>.specific.<task>.*`,
 /// `level<l>.shared.*` (expert groups, see `ExpertGroup`), `level<l>.gate.<task>.*`,
 /// `level<l>.shared_gate.*`; `tower.<task>.*`.
-public final class PLE: MultiTaskModel {
+public final class PLE: IndependentTasksModel, StackedBackwardModel {
     /// The components of one CGC level.
     final class Level {
         /// Task `k`'s specific experts (`nil` when `m_s == 0`).
@@ -58,7 +58,7 @@ public final class PLE: MultiTaskModel {
     private let logits = Matrix(rows: 0, cols: 0)
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
-    private let lossHead: TaskLossHead
+    public let lossHead: TaskLossHead
     private let specificCount: Int
     private let sharedCount: Int
 
@@ -155,7 +155,6 @@ public final class PLE: MultiTaskModel {
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
 
     public var taskCount: Int { towers.count }
-    public var outputNames: [String] { configuration.tasks.map(\.name) }
 
     public var parameters: [Parameter] {
         input.parameters + levels.flatMap { $0.parameters } + towers.flatMap { $0.parameters }
@@ -223,26 +222,7 @@ public final class PLE: MultiTaskModel {
         return logits.view
     }
 
-    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
-                              into losses: inout [Double]) {
-        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
-    }
-
-    public func predict(logits: MatrixView, into output: MatrixView) {
-        lossHead.predict(logits: logits, into: output)
-    }
-
     // MARK: backward
-
-    public func backward(logitGradient: MatrixView) {
-        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
-    }
-
-    public func backwardPerTask(taskLogitGradients: MatrixView) {
-        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
-        runBackward(LogitGradients(matrix: taskLogitGradients, stack: taskCount,
-                                   batch: taskLogitGradients.rows / taskCount))
-    }
 
     /// Gradient buffer of `u_k^{l}` (level index `l`; 0 = the model input).
     private func taskRepresentationGradient(level l: Int, task k: Int) -> Matrix {
@@ -254,7 +234,7 @@ public final class PLE: MultiTaskModel {
         l == 0 ? inputGradientBuffer : levels[l - 1].sharedOutputGradient
     }
 
-    private func runBackward(_ upstream: LogitGradients) {
+    public func backward(_ upstream: LogitGradients) {
         let batch = upstream.batch
         let stack = upstream.stack
         let rowCount = stack * batch

@@ -9,7 +9,7 @@
 ///
 /// Parameters: `embedding.<field>`, `bottom.<i>.{W,b}` (shared),
 /// `tower.<task>.<i>.{W,b}` (task-specific).
-public final class SharedBottom: MultiTaskModel {
+public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
     public let bottom: MLP
@@ -19,7 +19,7 @@ public final class SharedBottom: MultiTaskModel {
     private let bottomGradient = Matrix(rows: 0, cols: 0)
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
-    private let lossHead: TaskLossHead
+    public let lossHead: TaskLossHead
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -36,7 +36,6 @@ public final class SharedBottom: MultiTaskModel {
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
 
     public var taskCount: Int { towers.count }
-    public var outputNames: [String] { configuration.tasks.map(\.name) }
 
     public var parameters: [Parameter] {
         input.parameters + bottom.parameters + towers.flatMap { $0.parameters }
@@ -60,26 +59,7 @@ public final class SharedBottom: MultiTaskModel {
         return logits.view
     }
 
-    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix,
-                              into losses: inout [Double]) {
-        lossHead.computeLosses(logits: logits, labels: labels, taskGradients: taskGradients, into: &losses)
-    }
-
-    public func predict(logits: MatrixView, into output: MatrixView) {
-        lossHead.predict(logits: logits, into: output)
-    }
-
-    public func backward(logitGradient: MatrixView) {
-        runBackward(LogitGradients(matrix: logitGradient, stack: 1, batch: logitGradient.rows))
-    }
-
-    public func backwardPerTask(taskLogitGradients: MatrixView) {
-        precondition(taskCount >= 2, "the multi-gradient pass needs at least two tasks")
-        runBackward(LogitGradients(matrix: taskLogitGradients, stack: taskCount,
-                                   batch: taskLogitGradients.rows / taskCount))
-    }
-
-    private func runBackward(_ upstream: LogitGradients) {
+    public func backward(_ upstream: LogitGradients) {
         let batch = upstream.batch
         let stack = upstream.stack
         let all = 0..<(stack * batch)

@@ -5,10 +5,12 @@
 /// * regression: `L_t = mean_b (z_bt − y_bt)²`, `∂L_t/∂z_bt = 2 (z_bt − y_bt)/B`.
 ///
 /// The stacked task gradients (`T·B × T`) are zero outside the diagonal columns.
-struct TaskLossHead {
-    let tasks: [TaskSpec]
+public struct TaskLossHead {
+    public let tasks: [TaskSpec]
 
-    func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix, into losses: inout [Double]) {
+    public init(tasks: [TaskSpec]) { self.tasks = tasks }
+
+    public func computeLosses(logits: MatrixView, labels: MatrixView, taskGradients: Matrix, into losses: inout [Double]) {
         let batch = logits.rows
         let taskCount = tasks.count
         precondition(logits.cols == taskCount && labels.rows == batch && labels.cols >= taskCount && losses.count == taskCount,
@@ -29,7 +31,7 @@ struct TaskLossHead {
         }
     }
 
-    func predict(logits: MatrixView, into output: MatrixView) {
+    public func predict(logits: MatrixView, into output: MatrixView) {
         precondition(output.rows == logits.rows && output.cols == tasks.count)
         for (t, task) in tasks.enumerated() {
             for b in 0..<logits.rows {
