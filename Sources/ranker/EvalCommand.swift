@@ -67,7 +67,7 @@ struct EvalCommand: ParsableCommand {
             line.add("examples", rows.count)
             line.add("mean_auc", evaluation.meanAUC)
             line.add("non_finite_predictions", evaluation.nonFinitePredictions)
-            line.addRaw("metrics", metricsJSON(evaluation))
+            line.addRaw("metrics", evaluation.metricsJSON)
             print(line.json)
             return
         }

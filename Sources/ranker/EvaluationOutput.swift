@@ -18,24 +18,6 @@ func printEvaluationTable(_ label: String, _ e: Evaluation) {
     print(String(format: "  mean AUC %.4f", e.meanAUC))
 }
 
-/// `{"<output>": {"examples": …, "positives": …, "auc": …, …}, …}`: the
-/// metrics of an evaluation in the layout of the telemetry's `eval` lines
-/// (TELEMETRY.md); NaN is `null`.
-func metricsJSON(_ e: Evaluation) -> String {
-    "{" + e.tasks.map { t in
-        var m = JSONLine()
-        m.add("examples", t.examples)
-        if let p = t.positives { m.add("positives", p) }
-        if t.auc != nil { m.add("auc", t.auc) }
-        if t.gauc != nil { m.add("gauc", t.gauc) }
-        if let u = t.gaucUsers { m.add("users", u) }
-        if let i = t.gaucImpressions { m.add("impressions", i) }
-        if t.logloss != nil { m.add("logloss", t.logloss) }
-        if t.rmse != nil { m.add("rmse", t.rmse) }
-        return JSONLine.quote(t.name) + ":" + m.json
-    }.joined(separator: ",") + "}"
-}
-
 /// A failure of a command that is not about its arguments (those are
 /// `ValidationError`s): printed as `Error: <message>`, exit status 1.
 struct CommandError: Error, CustomStringConvertible {

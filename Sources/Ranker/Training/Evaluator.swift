@@ -35,6 +35,24 @@ public struct Evaluation: Codable, Equatable, Sendable {
     public var nonFinitePredictions: Int
 
     public func task(named name: String) -> TaskEvaluation? { tasks.first { $0.name == name } }
+
+    /// `{"<output>": {"examples": …, "positives": …, "auc": …, …}, …}`: the
+    /// metrics in the layout of the telemetry's `eval` lines (TELEMETRY.md);
+    /// NaN is `null`.
+    public var metricsJSON: String {
+        "{" + tasks.map { t in
+            var m = JSONLine()
+            m.add("examples", t.examples)
+            if let p = t.positives { m.add("positives", p) }
+            if t.auc != nil { m.add("auc", t.auc) }
+            if t.gauc != nil { m.add("gauc", t.gauc) }
+            if let u = t.gaucUsers { m.add("users", u) }
+            if let i = t.gaucImpressions { m.add("impressions", i) }
+            if t.logloss != nil { m.add("logloss", t.logloss) }
+            if t.rmse != nil { m.add("rmse", t.rmse) }
+            return JSONLine.quote(t.name) + ":" + m.json
+        }.joined(separator: ",") + "}"
+    }
 }
 
 /// Evaluates a model on rows of a dataset, in batches (forward only).

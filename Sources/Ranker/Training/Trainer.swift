@@ -567,7 +567,7 @@ public final class Trainer {
         line.add("epoch", state.epoch)
         if let day { line.add("day", day) }
         line.add("split", e.split)
-        line.addRaw("metrics", metricsJSON(e))
+        line.addRaw("metrics", e.metricsJSON)
         line.add("mean_auc", e.meanAUC)
         line.add("non_finite_predictions", e.nonFinitePredictions)
         telemetry.write(line)
@@ -582,23 +582,8 @@ public final class Trainer {
         line.add("stopped", reason.rawValue)
         line.add("train_samples_per_s", state.trainSeconds > 0 ? Double(state.trainSamples) / state.trainSeconds : 0)
         line.add("events", pairs: state.monitor.counts.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) })
-        if let test { line.addRaw("test", metricsJSON(test)) }
+        if let test { line.addRaw("test", test.metricsJSON) }
         telemetry.write(line)
-    }
-
-    private func metricsJSON(_ e: Evaluation) -> String {
-        "{" + e.tasks.map { t in
-            var m = JSONLine()
-            m.add("examples", t.examples)
-            if let p = t.positives { m.add("positives", p) }
-            if t.auc != nil { m.add("auc", t.auc) }
-            if t.gauc != nil { m.add("gauc", t.gauc) }
-            if let u = t.gaucUsers { m.add("users", u) }
-            if let i = t.gaucImpressions { m.add("impressions", i) }
-            if t.logloss != nil { m.add("logloss", t.logloss) }
-            if t.rmse != nil { m.add("rmse", t.rmse) }
-            return JSONLine.quote(t.name) + ":" + m.json
-        }.joined(separator: ",") + "}"
     }
 
     private func describe(_ e: Evaluation, step: Int) -> String {
