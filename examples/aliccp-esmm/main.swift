@@ -95,7 +95,8 @@ struct AliCCPESMM: ParsableCommand {
         let outputs = evaluation.tasks.map { OutputReport($0) }
         let header = ["output", "rows", "examples", "positives", "AUC", "logloss"]
         let rows = outputs.map { o in
-            [o.name, o.rows, String(o.examples), String(o.positives), o.aucText, o.logloss.map { String(format: "%.4f", $0) } ?? "-"]
+            [o.name, o.rows, String(o.examples), String(o.positives), o.aucText,
+             o.logloss.flatMap { $0.isFinite ? String(format: "%.4f", $0) : nil } ?? "-"]
         }
         printTable(header: header, rows: rows)
         for o in outputs { if let reason = o.unavailableReason { print("\(o.name) AUC n/a: \(reason)") } }
@@ -183,9 +184,9 @@ struct OutputReport {
     /// Why the AUC is undefined (nil when it is defined).
     var unavailableReason: String? {
         if auc.isFinite { return nil }
-        let what = name == "cvr" ? "clicked impressions" : "test rows"
+        let what = name == "cvr" ? "clicked impression" + (examples == 1 ? "" : "s") : "test row" + (examples == 1 ? "" : "s")
         let label = ["ctr": "click", "cvr": "purchase", "ctcvr": "click · purchase"][name] ?? "label"
-        if examples == 0 { return "no \(what)" }
+        if examples == 0 { return name == "cvr" ? "no clicked impressions among the test rows" : "no test rows" }
         if positives == 0 { return "no positive \(label) label among the \(examples) \(what)" }
         if positives == examples { return "every one of the \(examples) \(what) has a positive \(label) label" }
         if nonFinite { return "non-finite predictions" }
