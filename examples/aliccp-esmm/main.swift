@@ -187,6 +187,7 @@ struct OutputReport {
         let what = name == "cvr" ? "clicked impression" + (examples == 1 ? "" : "s") : "test row" + (examples == 1 ? "" : "s")
         let label = ["ctr": "click", "cvr": "purchase", "ctcvr": "click · purchase"][name] ?? "label"
         if examples == 0 { return name == "cvr" ? "no clicked impressions among the test rows" : "no test rows" }
+        if positives == 0 && examples == 1 { return "the only \(what) has no positive \(label) label" }
         if positives == 0 { return "no positive \(label) label among the \(examples) \(what)" }
         if positives == examples { return "every one of the \(examples) \(what) has a positive \(label) label" }
         if nonFinite { return "non-finite predictions" }
