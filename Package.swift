@@ -48,6 +48,18 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "examples/mlp-demo"
         ),
+        .executableTarget(
+            name: "census-mmoe",
+            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "examples/census-mmoe",
+            exclude: ["config.json"]
+        ),
+        .executableTarget(
+            name: "aliccp-esmm",
+            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "examples/aliccp-esmm",
+            exclude: ["config.json"]
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],

@@ -26,14 +26,18 @@ public enum RunData {
     }
 
     /// A path as given, or — when it does not exist relative to the current
-    /// directory — relative to the repository root (so `schemas/…` works from
-    /// anywhere inside the checkout).
-    static func resolve(_ path: String) throws -> String {
+    /// directory — relative to the repository root (the checkout holding the
+    /// current directory, else the one this library was built from; so
+    /// `schemas/…` works from anywhere), then relative to the data roots of
+    /// `DataLocation` (so `ali-ccp/torch-rechub/…` finds the shared sample
+    /// files). A path found nowhere is returned as given.
+    public static func resolve(_ path: String) throws -> String {
         if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
-        if let root = DataLocation.repositoryRoot(from: FileManager.default.currentDirectoryPath) {
+        for root in DataLocation.repositoryRoots(filePath: nil) {
             let candidate = (root as NSString).appendingPathComponent(path)
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
         }
+        if let found = try? DataLocation.locateData([path]) { return found }
         return path  // the loader reports the missing file with its name
     }
 

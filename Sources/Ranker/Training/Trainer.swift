@@ -502,7 +502,9 @@ public final class Trainer {
         line.add("type", "run")
         line.add("name", configuration.name)
         line.add("model", modelConfiguration.model.rawValue)
-        line.add("tasks", model.outputNames)
+        // The tasks of the losses and weights of step lines (ESMM: ctr, ctcvr;
+        // its cvr metrics appear in eval lines as an extra output).
+        line.add("tasks", modelConfiguration.tasks.map(\.name))
         line.add("combiner", balancer.methodName)
         line.add("combiner_kind", balancer.requiresPerTaskGradients && balancer.methodName != "gradnorm"
                  ? "coefficients" : "loss_weights")
