@@ -110,13 +110,14 @@ public enum ThroughputBenchmark {
             phase[1] += Double(Clock.now - u)
         }
 
-        for i in 0..<workload.warmupSteps { step(i) }
+        // Warm up over every batch at least once: buffers reach their final size.
+        for i in 0..<max(workload.warmupSteps, batches.count) { step(i) }
         phase = [0, 0]
         allocationCounter?.start()
         let start = Clock.now
         var steps = 0
         while steps < workload.minimumSteps || Clock.seconds(since: start) < workload.minimumSeconds {
-            step(workload.warmupSteps + steps)
+            step(steps)
             steps += 1
         }
         let seconds = Clock.seconds(since: start)

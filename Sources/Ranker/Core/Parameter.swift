@@ -81,6 +81,9 @@ public final class SparseRowGradient {
             }
         }
         rowIDs.removeLast(count - unique)
+        // Room for a batch of all-distinct ids, so that a later batch with more
+        // distinct ids than any before does not reallocate.
+        values.reserve(count: count * cols)
         values.resize(rows: unique, cols: cols)
         values.fill(0)
     }

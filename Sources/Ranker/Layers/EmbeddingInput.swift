@@ -134,6 +134,7 @@ public final class EmbeddingInput {
                         VectorKernels.add(dx.row(b) + offset, into: values + Int(fieldSlots[b]) * dim, count: dim)
                     }
                 } else {
+                    table.taskGrads.reserve(count: stack * batch * dim)  // the most distinct rows a batch can touch
                     table.prepareTaskGradients(tasks: stack)
                     table.taskGrads.fill(0)
                     for t in 0..<stack {

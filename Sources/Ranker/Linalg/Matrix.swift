@@ -80,6 +80,19 @@ public final class Matrix {
         cols = newCols
     }
 
+    /// Makes room for at least `count` elements without changing the shape,
+    /// so that later `resize` calls up to that size allocate nothing. The
+    /// contents of the logical shape are kept.
+    public func reserve(count needed: Int) {
+        if needed <= capacity { return }
+        let fresh = Matrix.allocate(count: needed)
+        fresh.initialize(repeating: 0, count: needed)
+        fresh.update(from: data, count: count)
+        free(data)
+        data = fresh
+        capacity = needed
+    }
+
     /// The whole matrix as a view (leading dimension `cols`; 1 for a matrix
     /// without columns, as BLAS requires `ld ≥ 1`).
     @inlinable public var view: MatrixView { MatrixView(data: data, rows: rows, cols: cols, ld: max(cols, 1)) }
