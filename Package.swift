@@ -48,6 +48,12 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "examples/mlp-demo"
         ),
+        .executableTarget(
+            name: "weighting",
+            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "examples/weighting",
+            exclude: ["config.json"]
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],
