@@ -142,7 +142,7 @@ struct WeightingExample: ParsableCommand {
             print("Only \(dataset.count) rows: these numbers show that the data runs, they measure nothing.")
         }
         print(String(format: "\nwall time %.1f s (%d runs; per method, summed over seeds: %@)", wall, total,
-                     table.rows.map { String(format: "%@ %.0f s", $0.method, $0.wallSeconds) }.joined(separator: ", ")))
+                     table.rows.map { String(format: "%@ %.1f s", $0.method, $0.wallSeconds) }.joined(separator: ", ")))
         print("run directories: \(root.path)")
         print(table.json(extra: [
             ("example", JSONLine.quote("weighting")),

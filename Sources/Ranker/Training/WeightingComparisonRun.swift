@@ -75,9 +75,10 @@ public struct WeightingComparisonRun: Codable, Equatable, Sendable {
     /// Trains `method` with `seed` on `dataset` and evaluates the kept state
     /// (the best mean valid AUC; the final state without a valid split) on `split`.
     ///
-    /// A run the stability policy stops is recorded, not thrown: its metrics
-    /// are NaN (its method's means become NaN), `failure` says why, and the
-    /// label counts of the split are kept.
+    /// A run the stability policy stops (stop reason `unstable`, or a thrown
+    /// `TrainingError`) is recorded, not thrown: its metrics are NaN (its
+    /// method's means become NaN), `failure` says why, and the label counts of
+    /// the split are kept.
     ///
     /// - Parameters:
     ///   - dataset: the comparison's data, loaded once (`RunData.load(comparison.data)`).
@@ -96,6 +97,11 @@ public struct WeightingComparisonRun: Codable, Equatable, Sendable {
         var summary: TrainingSummary?
         do {
             summary = try trainer.run()
+            if let s = summary, s.stopReason == .unstable {
+                failure = "stopped by the stability policy at step \(s.steps) ("
+                    + s.events.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + "; see the run's telemetry.jsonl)"
+            }
         } catch let error as TrainingError {
             failure = error.message
         }

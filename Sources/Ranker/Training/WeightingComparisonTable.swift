@@ -160,10 +160,14 @@ public struct WeightingComparisonTable: Sendable {
         // Header: task names (with positive rates) over AUC/GAUC pairs.
         let cell = 8
         var top = pad("", methodWidth, left: true), sub = pad("method", methodWidth, left: true)
-        for (t, name) in taskNames.enumerated() {
-            let rate = positiveRates[t].isFinite ? String(format: " %.1f%%", 100 * positiveRates[t]) : ""
-            top += pad(name + rate, 2 * cell, left: true)
-            sub += pad("AUC", cell, left: true) + pad("GAUC", cell, left: true)
+        let headings = taskNames.indices.map { t in
+            taskNames[t] + (positiveRates[t].isFinite ? String(format: " %.1f%%", 100 * positiveRates[t]) : "")
+        }
+        // Every task column pair is as wide as the widest heading (plus a space).
+        let taskWidth = max(2 * cell, (headings.map(\.count).max() ?? 0) + 1)
+        for heading in headings {
+            top += pad(heading, taskWidth, left: true)
+            sub += pad("AUC", cell, left: true) + pad("GAUC", taskWidth - cell, left: true)
         }
         top += "  " + pad("mean", 2 * cell, left: true) + "  " + pad("rel. impr. vs \(baseline)", 2 * cell, left: true)
         sub += "  " + pad("AUC", cell, left: true) + pad("GAUC", cell, left: true)
@@ -173,7 +177,7 @@ public struct WeightingComparisonTable: Sendable {
         for row in rows {
             var line = pad(row.method, methodWidth, left: true)
             for t in taskNames.indices {
-                line += pad(metric(row.auc[t].mean), cell, left: true) + pad(metric(row.gauc[t].mean), cell, left: true)
+                line += pad(metric(row.auc[t].mean), cell, left: true) + pad(metric(row.gauc[t].mean), taskWidth - cell, left: true)
             }
             line += "  " + pad(metric(row.meanAUC.mean), cell, left: true) + pad(metric(row.meanGAUC.mean), cell, left: true)
             if row.method == baseline {
