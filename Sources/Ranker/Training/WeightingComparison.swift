@@ -7,7 +7,7 @@ import Foundation
 /// ```json
 /// {
 ///   "name": "weighting",
-///   "data": {"source": "synthetic", "synthetic": {"rows": 200000, "tasks": 5}},
+///   "data": {"source": "synthetic", "synthetic": {"rows": 300000, "tasks": 5}},
 ///   "model": {"model": "ple", "levels": 1, "specific_experts": 1, "shared_experts": 1,
 ///             "expert_hidden": [128, 64], "tower_hidden": [32]},
 ///   "optimizer": {"kind": "adagrad", "form": "pytorch", "learning_rate": 0.02},
