@@ -60,6 +60,12 @@ let package = Package(
             path: "examples/aliccp-esmm",
             exclude: ["config.json"]
         ),
+        .executableTarget(
+            name: "weighting",
+            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "examples/weighting",
+            exclude: ["config.json"]
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],

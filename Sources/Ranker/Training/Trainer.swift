@@ -460,8 +460,12 @@ public final class Trainer {
         let evaluation = evaluator.evaluate(rows: rows, split: "valid")
         writeEvaluation(evaluation, day: day)
         progress.print(describe(evaluation, step: state.step))
+        // Outputs whose valid labels have one class only have no AUC to judge
+        // (NaN by definition, not a diverged model); they are left out.
         var auc: [String: Double] = [:]
-        for t in evaluation.tasks { if let a = t.auc { auc[t.name] = a } }
+        for t in evaluation.tasks where t.positives.map({ $0 > 0 && $0 < t.examples }) ?? true {
+            if let a = t.auc { auc[t.name] = a }
+        }
         let events = state.monitor.observe(step: state.step, validAUC: auc)
         for e in events { writeEvent(e) }
         if !events.isEmpty {
