@@ -48,6 +48,12 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "examples/mlp-demo"
         ),
+        .executableTarget(
+            name: "stability",
+            dependencies: ["Ranker"],
+            path: "examples/stability",
+            exclude: ["stability.json"]
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],

@@ -49,7 +49,7 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Stability policy: stop, skip, rollback.")
     var policy: StabilityPolicy?
 
-    @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none.")
+    @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none, silent (no evaluation or event lines either).")
     var progress: OutputSettings.Progress?
 
     /// Applies every given flag to `c`.
