@@ -13,7 +13,7 @@
 // JSON object with the results.
 //
 // Options:
-//   --full                 the longer sweep (the file's "full" section)
+//   --full                 the longer sweep (the file's "full" section: more seeds, more days)
 //   --config PATH          another experiment file
 //   --runs DIR             keep every run's directory (telemetry, report.html) under DIR
 //   --methods A,B          only these methods (names as in the file)

@@ -15,7 +15,7 @@ import Foundation
 ///     {"name": "Adagrad", "optimizer": {"kind": "adagrad"}},
 ///     {"name": "Clippy", "optimizer": {"kind": "clippy", "preset": "project"}}
 ///   ],
-///   "full": {"seeds": [1, 2, 3, 4, 5], "rows": 600000}
+///   "full": {"seeds": [1, 2, 3, 4, 5], "rows": 80000, "days": 16}
 /// }
 /// ```
 ///
@@ -24,7 +24,9 @@ import Foundation
 /// `learning_rate`, if any, is replaced), and `training.seed` set to the
 /// seed (model initialisation and shuffling; the data stay the same).
 /// `full` (optional) is the longer sweep: its `seeds` replace `seeds`, its
-/// `rows` replace the synthetic data's row count. Unknown keys are errors.
+/// `rows` and `days` replace the synthetic data's row and day counts (scale
+/// both to keep the rows per day, and so the batches of a day, the same).
+/// Unknown keys are errors.
 public struct StabilityExperiment: Codable, Equatable, Sendable {
     /// One row group of the table: a name and an optimizer.
     public struct Method: Codable, Equatable, Sendable {
@@ -51,19 +53,23 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         public var seeds: [UInt64]?
         /// Rows of the synthetic data.
         public var rows: Int?
+        /// Days of the synthetic data.
+        public var days: Int?
 
-        public init(seeds: [UInt64]? = nil, rows: Int? = nil) {
+        public init(seeds: [UInt64]? = nil, rows: Int? = nil, days: Int? = nil) {
             self.seeds = seeds
             self.rows = rows
+            self.days = days
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows }
+        enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows, days }
 
         public init(from decoder: Decoder) throws {
             try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "full")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(seeds: try c.decodeIfPresent([UInt64].self, forKey: .seeds),
-                      rows: try c.decodeIfPresent(Int.self, forKey: .rows))
+                      rows: try c.decodeIfPresent(Int.self, forKey: .rows),
+                      days: try c.decodeIfPresent(Int.self, forKey: .days))
         }
     }
 
@@ -113,12 +119,13 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         return c
     }
 
-    /// The experiment with the `full` sweep's seeds and rows applied.
+    /// The experiment with the `full` sweep's seeds, rows and days applied.
     public func applyingFullSweep() -> StabilityExperiment {
         var e = self
         guard let f = full else { return e }
         if let seeds = f.seeds { e.seeds = seeds }
         if let rows = f.rows, e.run.data.synthetic != nil { e.run.data.synthetic!.rows = rows }
+        if let days = f.days, e.run.data.synthetic != nil { e.run.data.synthetic!.days = days }
         return e
     }
 
@@ -137,6 +144,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         if methods.isEmpty { throw fail("methods must not be empty") }
         if Set(methods.map(\.name)).count != methods.count { throw fail("method names must be distinct") }
         if let rows = full?.rows, rows < 1 { throw fail("full.rows must be >= 1, got \(rows)") }
+        if let days = full?.days, days < 1 { throw fail("full.days must be >= 1, got \(days)") }
         if let seeds = full?.seeds, seeds.isEmpty { throw fail("full.seeds must not be empty") }
         for method in methods {
             for multiplier in multipliers {

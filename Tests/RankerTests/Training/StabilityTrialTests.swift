@@ -219,6 +219,10 @@ final class StabilityTrialTests: XCTestCase {
         let full = e.applyingFullSweep()
         XCTAssertGreaterThan(full.seeds.count, e.seeds.count)
         XCTAssertEqual(full.run.data.synthetic?.rows, e.full?.rows)
+        XCTAssertEqual(full.run.data.synthetic?.days, e.full?.days)
+        // The full sweep keeps the rows per day (and so each day's batches).
+        XCTAssertEqual(Double(full.run.data.synthetic!.rows) / Double(full.run.data.synthetic!.days),
+                       Double(e.run.data.synthetic!.rows) / Double(e.run.data.synthetic!.days))
     }
 
     func testExperimentFileErrors() throws {
