@@ -66,6 +66,12 @@ let package = Package(
             path: "examples/weighting",
             exclude: ["config.json"]
         ),
+        .executableTarget(
+            name: "stability",
+            dependencies: ["Ranker"],
+            path: "examples/stability",
+            exclude: ["stability.json"]
+        ),
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker"],

@@ -49,7 +49,7 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Stability policy on a non-finite value, spike or divergence.")
     var policy: StabilityPolicy?
 
-    @Option(help: "Progress display (auto: a bar on a terminal, plain lines otherwise).")
+    @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none, silent (no evaluation or event lines either).")
     var progress: OutputSettings.Progress?
 
     /// Applies every given flag to `c`.

@@ -3,11 +3,14 @@ import Foundation
 /// Shows training progress on standard error: a progress bar with samples/s
 /// and ETA when standard error is a terminal, otherwise a plain line every few
 /// seconds (logs stay readable). Messages (evaluations, events) go through
-/// `print(_:)`, which clears the bar first.
+/// `print(_:)`, which clears the bar first (and prints nothing when the
+/// setting is `silent`).
 public final class ProgressReporter {
     public enum Style { case bar, lines, none }
 
     public let style: Style
+    /// Whether `print(_:)` writes (false for the `silent` setting).
+    public let printsMessages: Bool
     private let totalSteps: Int
     private let start = Clock.now
     private var lastDraw: UInt64 = 0
@@ -24,8 +27,9 @@ public final class ProgressReporter {
         case .auto: style = isatty(STDERR_FILENO) != 0 ? .bar : .lines
         case .bar: style = .bar
         case .lines: style = .lines
-        case .none: style = .none
+        case .none, .silent: style = .none
         }
+        printsMessages = setting != .silent
         self.totalSteps = max(totalSteps, 1)
         self.lineInterval = lineInterval
     }
@@ -64,6 +68,7 @@ public final class ProgressReporter {
 
     /// Prints a message line on standard output (clearing the bar first).
     public func print(_ message: String) {
+        guard printsMessages else { return }
         if barVisible {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             barVisible = false

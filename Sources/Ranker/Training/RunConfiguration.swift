@@ -233,6 +233,10 @@ public struct OutputSettings: Codable, Equatable, Sendable {
         /// A progress bar on a terminal, plain periodic lines otherwise.
         case auto
         case bar, lines, none
+        /// No progress and no evaluation or event lines on standard output
+        /// (for programs that run many trainings and print their own summary);
+        /// telemetry is written as always.
+        case silent
     }
 
     /// The run directory (default `runs/<name>`).
