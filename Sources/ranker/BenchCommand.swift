@@ -18,6 +18,15 @@ struct BenchCommand: ParsableCommand {
             an interposed malloc) are its own. Training GFLOP/s are counted from the layer \
             shapes (6·B·Σ in·out per step) and reported as a fraction of the SGEMM peak measured \
             at the same thread count.
+
+            With --balancers it measures instead the cost of gradient combination: W2 (MMoE 8 experts \
+            [256, 128], batch 1024, Adagrad lr 0.05) with T tasks (--balancer-tasks, default 2 and 6), \
+            trained with Fixed weights, GradCraft and PCGrad (library defaults) in interleaved blocks \
+            (--repeats blocks of a few steps per method, order rotated), in this process with --threads \
+            OpenBLAS threads. It prints the median ms/step per method, its ratio to Fixed, the time per \
+            phase (forward, losses, backward — one weighted pass or the multi-gradient pass over T·B \
+            stacked rows —, combination, update) and the combination's parts (Gram matrix, T × T \
+            projection, writing the combined gradient).
             """
     )
 
@@ -41,14 +50,35 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "The PyTorch reference script (default: ../shared/bench/torch_mmoe.py beside the repository).")
     var torchScript: String?
 
+    @Flag(help: "Measure the step-time cost of GradCraft and PCGrad against Fixed weights instead (see the discussion).")
+    var balancers = false
+
+    @Option(help: "With --balancers: comma-separated task counts (each at least 2).")
+    var balancerTasks: String = "2,6"
+
+    @Option(help: "With --balancers: interleaved blocks per method.")
+    var repeats: Int = 5
+
     @Option(help: .hidden)
     var worker: String?
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if balancers {
+            if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+            guard let counts = balancerTaskCounts, !counts.isEmpty, counts.allSatisfy({ $0 >= 2 && $0 <= 32 }) else {
+                throw ValidationError("--balancer-tasks must be comma-separated task counts from 2 to 32, got '\(balancerTasks)'")
+            }
+            return
+        }
         for name in selectedNames where !BenchmarkWorkload.standard.contains(where: { $0.name == name }) {
             throw ValidationError("unknown workload '\(name)'; known: W1, W2, W3")
         }
+    }
+
+    var balancerTaskCounts: [Int]? {
+        let parts = balancerTasks.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return parts.contains(nil) ? nil : parts.map { $0! }
     }
 
     var selectedNames: [String] {
@@ -72,6 +102,10 @@ struct BenchCommand: ParsableCommand {
                                                      allocationCounter: InterposedAllocationCounter())
             let data = try JSONEncoder().encode(result)
             print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        if balancers {
+            try runBalancerCost()
             return
         }
         let threadCounts = threads == 1 ? [1] : [1, threads]
@@ -142,6 +176,46 @@ struct BenchCommand: ParsableCommand {
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// `--balancers`: the cost of gradient combination (`BalancerCostBenchmark`).
+    func runBalancerCost() throws {
+        var options = BalancerCostBenchmark.Options(taskCounts: balancerTaskCounts ?? [2, 6], threads: threads,
+                                                    repeats: repeats)
+        if quick {
+            options.stepsPerRepeat = 2
+            options.warmupSteps = 1
+            options.breakdownRepeats = 2
+        }
+        print("Ranker \(RankerVersion.string) bench --balancers — OpenBLAS \(BLAS.coreName) kernels, \(threads) thread\(threads == 1 ? "" : "s"), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("W2: MMoE 8 experts [256, 128], towers [64], 26 sparse × 16 + 13 dense, batch 1024, Adagrad lr 0.05; "
+              + "\(options.repeats) interleaved blocks of \(options.stepsPerRepeat) steps per method")
+        let report = try BalancerCostBenchmark.run(options) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        let phases = TrainingStepPhaseTimes.Phase.allCases.map(\.rawValue)
+        print("")
+        print(costRow(["T", "method", "ms/step", "× Fixed", "d shared", "bwd rows"] + phases))
+        for r in report.results {
+            print(costRow(["\(r.taskCount)", r.method.rawValue, format(r.msPerStep, 1), r.ratioToFixed.map { format($0, 2) } ?? "n/a",
+                           "\(r.sharedGradientCount)", "\(r.backwardRows)"]
+                          + phases.map { format(r.phaseMilliseconds[$0] ?? 0, 1) }))
+        }
+        print("")
+        print("Combination parts (median ms per call): " + report.results.compactMap { r in
+            r.combination.map { c in
+                "T=\(r.taskCount) \(r.method.rawValue): Gram \(format(c.gramMilliseconds, 2)), projection "
+                    + "\(format(c.projectionMilliseconds, 3)), mixing \(format(c.mixingMilliseconds, 2))"
+            }
+        }.joined(separator: "; "))
+        print("Blocks (ms/step, run order): " + report.results.map { r in
+            "T=\(r.taskCount) \(r.method.rawValue) " + r.blockMsPerStep.map { format($0, 1) }.joined(separator: " ")
+        }.joined(separator: "; "))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         }
     }
 
@@ -220,6 +294,13 @@ struct InterposedAllocationCounter: AllocationCounter {
 private func format(_ v: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", v) }
 private func round1(_ v: Double) -> Double { (v * 10).rounded() / 10 }
 private func round3(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
+private func costRow(_ cells: [String]) -> String {
+    cells.enumerated().map { i, c in
+        if i == 1 { return "  " + c.padding(toLength: 10, withPad: " ", startingAt: 0) }
+        let width = i == 0 ? 2 : 12
+        return String(repeating: " ", count: max(0, width - c.count)) + c
+    }.joined()
+}
 private func row(_ cells: [String]) -> String {
     cells.enumerated().map { i, c in i == 0 ? c.padding(toLength: 9, withPad: " ", startingAt: 0)
         : String(repeating: " ", count: max(0, 12 - c.count)) + c }.joined()

@@ -28,7 +28,9 @@ public enum StepFailure: Error, Equatable, CustomStringConvertible {
 ///    and the balancer's parameters, then the balancer's per-step state update.
 ///
 /// Buffers are allocated once; a steady-state step allocates nothing in the
-/// model, the loss head or the optimizer.
+/// model, the loss head or the optimizer. Setting `phaseTimes` to
+/// `TrainingStepPhaseTimes()` makes the step add the wall-clock time of each
+/// phase to it (for benchmarks; `nil`, the default, reads no clock).
 public final class TrainingStep {
     public let model: MultiTaskModel
     public let optimizer: Optimizer
@@ -41,6 +43,9 @@ public final class TrainingStep {
     public private(set) var losses: [Double]
     /// The loss weights of the last step (ones for GradCraft/PCGrad).
     public private(set) var weights: [Double]
+    /// Per-phase wall-clock totals while not `nil` (see `TrainingStepPhaseTimes`).
+    public var phaseTimes: TrainingStepPhaseTimes?
+    private var phaseStart: UInt64 = 0
     private let taskGradients = Matrix(rows: 0, cols: 0)
     private let logitGradient = Matrix(rows: 0, cols: 0)
 
@@ -64,7 +69,9 @@ public final class TrainingStep {
     ///   caller must not apply the update), otherwise `nil`.
     @discardableResult
     public func computeGradients(_ batch: Batch) -> StepFailure? {
+        startPhases()
         let logits = model.forward(batch)
+        endPhase(.forward)
         model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
         for (k, value) in losses.enumerated() where !value.isFinite {
             return .nonFiniteLoss(task: k, value: value)
@@ -72,11 +79,16 @@ public final class TrainingStep {
         do {
             weights = try balancer.lossWeights(losses: losses)
             if balancer.requiresPerTaskGradients {
+                endPhase(.losses)
                 model.backwardPerTask(taskLogitGradients: taskGradients.view)
+                endPhase(.backward)
                 try balancer.combine(parameters: modelParameters, losses: losses)
+                endPhase(.combination)
             } else {
                 weightedLogitGradient(taskGradients: taskGradients.view, weights: weights, into: logitGradient)
+                endPhase(.losses)
                 model.backward(logitGradient: logitGradient.view)
+                endPhase(.backward)
             }
         } catch let error as TaskBalancingError {
             switch error {
@@ -94,9 +106,26 @@ public final class TrainingStep {
     /// then — when it was applied — the balancer's per-step update.
     @discardableResult
     public func applyUpdate(learningRate: Float, batchSize: Int) -> OptimizerStepReport {
+        if phaseTimes != nil { phaseStart = Clock.now }
         let report = optimizer.step(parameters: parameters, learningRate: learningRate)
         if report.applied { balancer.finishStep(losses: losses, batchSize: batchSize) }
+        endPhase(.update)
         return report
+    }
+
+    /// Counts a step and starts its first phase (when recording).
+    private func startPhases() {
+        guard phaseTimes != nil else { return }
+        phaseTimes!.steps += 1
+        phaseStart = Clock.now
+    }
+
+    /// Adds the time since the last phase boundary to `phase` (when recording).
+    private func endPhase(_ phase: TrainingStepPhaseTimes.Phase) {
+        guard phaseTimes != nil else { return }
+        let now = Clock.now
+        phaseTimes!.add(now - phaseStart, to: phase)
+        phaseStart = now
     }
 
     /// The weighted objective of the last step (`Σ w_k L_k`, or uncertainty
