@@ -149,7 +149,7 @@ struct BenchCommand: ParsableCommand {
         }
         print("")
         print("Step breakdown (ms): " + results.map { r in
-            "\(r.name)/\(r.threads)t " + ["gradients", "update"]
+            "\(r.name)/\(r.threads)t " + ["forward", "losses", "backward", "update"]
                 .map { "\($0) \(format(r.phaseMilliseconds[$0] ?? 0, 2))" }.joined(separator: " ")
         }.joined(separator: "; "))
         if json {

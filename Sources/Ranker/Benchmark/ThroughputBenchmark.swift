@@ -73,8 +73,8 @@ public struct WorkloadResult: Codable, Equatable, Sendable {
     public var flopsPerStep: Double
     /// Training GFLOP/s: `flopsPerStep / secondsPerStep / 1e9`.
     public var trainGFLOPS: Double
-    /// Time per phase of a step, in ms: `gradients` (forward, losses,
-    /// backward) and `update` (the optimizer).
+    /// Time per phase of a step, in ms: `forward`, `losses`, `backward` and
+    /// `update` (the optimizer), as `TrainingStepPhaseTimes` records them.
     public var phaseMilliseconds: [String: Double]
     /// Peak resident memory of the process, MiB.
     public var maxRSSMiB: Double
@@ -98,21 +98,16 @@ public enum ThroughputBenchmark {
         let trainingStep = TrainingStep(model: model, optimizer: optimizer,
                                         balancer: FixedWeighting(taskCount: model.taskCount))
         let batches = (0..<8).map { _ in randomBatch(workload, rng: &rng) }
-        var phase = [Double](repeating: 0, count: 2)
 
         func step(_ i: Int) {
             let batch = batches[i % batches.count]
-            let t = Clock.now
             trainingStep.computeGradients(batch)
-            let u = Clock.now
             trainingStep.applyUpdate(learningRate: workload.learningRate, batchSize: batch.size)
-            phase[0] += Double(u - t)
-            phase[1] += Double(Clock.now - u)
         }
 
         // Warm up over every batch at least once: buffers reach their final size.
         for i in 0..<max(workload.warmupSteps, batches.count) { step(i) }
-        phase = [0, 0]
+        trainingStep.phaseTimes = TrainingStepPhaseTimes()
         allocationCounter?.start()
         let start = Clock.now
         var steps = 0
@@ -125,9 +120,10 @@ public enum ThroughputBenchmark {
         let perStep = seconds / Double(steps)
         let flops = BenchmarkWorkload.gemmFLOPsPerStep(parameters: trainingStep.modelParameters,
                                                        batchSize: workload.batchSize)
-        let names = ["gradients", "update"]
         var phases: [String: Double] = [:]
-        for (k, name) in names.enumerated() { phases[name] = phase[k] / 1e6 / Double(steps) }
+        for phase in TrainingStepPhaseTimes.Phase.allCases where phase != .combination {
+            phases[phase.rawValue] = trainingStep.phaseTimes!.millisecondsPerStep(phase)
+        }
         return WorkloadResult(name: workload.name, batchSize: workload.batchSize, threads: threads, steps: steps,
                               msPerStep: perStep * 1000, samplesPerSecond: Double(workload.batchSize) / perStep,
                               flopsPerStep: flops, trainGFLOPS: flops / perStep / 1e9, phaseMilliseconds: phases,
