@@ -66,19 +66,7 @@ public struct ModelComparisonConfiguration: Decodable, Equatable, Sendable {
 
     /// Reads and decodes a file; errors name the file and the key.
     public static func load(path: String) throws -> ModelComparisonConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw RunConfigurationError(file: path, message: "cannot read the file (\(error.localizedDescription))")
-        }
-        do {
-            return try JSONDecoder().decode(ModelComparisonConfiguration.self, from: data)
-        } catch let error as DecodingError {
-            throw RunConfigurationError(file: path, message: describe(error))
-        } catch {
-            throw RunConfigurationError(file: path, message: "\(error)")
-        }
+        try decodeConfigurationFile(ModelComparisonConfiguration.self, path: path)
     }
 
     /// The run configuration of one model: every shared section with that

@@ -354,19 +354,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 
     /// Reads and decodes a configuration file; errors name the file.
     public static func load(path: String) throws -> RunConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw RunConfigurationError(file: path, message: "cannot read the file (\(error.localizedDescription))")
-        }
-        do {
-            return try JSONDecoder().decode(RunConfiguration.self, from: data)
-        } catch let error as DecodingError {
-            throw RunConfigurationError(file: path, message: describe(error))
-        } catch {
-            throw RunConfigurationError(file: path, message: "\(error)")
-        }
+        try decodeConfigurationFile(RunConfiguration.self, path: path)
     }
 
     /// The configuration as pretty JSON (stored in checkpoints and run directories).
@@ -430,6 +418,32 @@ public struct RunConfigurationError: Error, CustomStringConvertible, Equatable {
 }
 
 /// `key.path: message` for a decoding error.
+/// Reads and decodes a JSON configuration file (a run configuration, a model
+/// comparison, an experiment), then runs `validate` on the result. Every
+/// failure — unreadable file, decoding error, a `RunConfigurationError` from
+/// decoding or `validate` — is thrown as a `RunConfigurationError` naming
+/// the file and, for decoding errors, the key.
+func decodeConfigurationFile<T: Decodable>(_ type: T.Type, path: String,
+                                           validate: (T) throws -> Void = { _ in }) throws -> T {
+    let data: Data
+    do {
+        data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        throw RunConfigurationError(file: path, message: "cannot read the file (\(error.localizedDescription))")
+    }
+    do {
+        let value = try JSONDecoder().decode(T.self, from: data)
+        try validate(value)
+        return value
+    } catch let error as DecodingError {
+        throw RunConfigurationError(file: path, message: describe(error))
+    } catch let error as RunConfigurationError {
+        throw RunConfigurationError(file: path, message: error.message)
+    } catch {
+        throw RunConfigurationError(file: path, message: "\(error)")
+    }
+}
+
 func describe(_ error: DecodingError) -> String {
     func path(_ keys: [CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description

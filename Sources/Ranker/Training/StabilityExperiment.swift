@@ -155,19 +155,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
 
     /// Reads and decodes an experiment file; errors name the file.
     public static func load(path: String) throws -> StabilityExperiment {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw RunConfigurationError(file: path, message: "cannot read the file (\(error.localizedDescription))")
-        }
-        do {
-            return try JSONDecoder().decode(StabilityExperiment.self, from: data)
-        } catch let error as DecodingError {
-            throw RunConfigurationError(file: path, message: describe(error))
-        } catch {
-            throw RunConfigurationError(file: path, message: "\(error)")
-        }
+        try decodeConfigurationFile(StabilityExperiment.self, path: path)
     }
 
     /// `8` for 8.0, `0.5` for 0.5.

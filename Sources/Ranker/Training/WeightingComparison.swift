@@ -121,21 +121,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
 
     /// Reads and decodes a file; errors name the file and the key.
     public static func load(path: String) throws -> WeightingComparison {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw RunConfigurationError(file: path, message: "cannot read the file (\(error.localizedDescription))")
-        }
-        do {
-            let comparison = try JSONDecoder().decode(WeightingComparison.self, from: data)
-            try comparison.validate()
-            return comparison
-        } catch let error as DecodingError {
-            throw RunConfigurationError(file: path, message: describe(error))
-        } catch let error as RunConfigurationError {
-            throw RunConfigurationError(file: path, message: error.message)
-        }
+        try decodeConfigurationFile(WeightingComparison.self, path: path) { try $0.validate() }
     }
 
     /// The run of `method` with `seed`: the shared sections, the method's
