@@ -19,6 +19,9 @@ public final class Matrix {
     public private(set) var capacity: Int
     /// The storage: `capacity` floats, 64-byte aligned.
     public private(set) var data: UnsafeMutablePointer<Float>
+    /// The object that owns `data` when this matrix is a window on someone
+    /// else's storage (a `Slab` segment); `nil` when the matrix owns it.
+    public let storageOwner: AnyObject?
 
     /// Alignment of every allocation, in bytes (one cache line, one AVX-512 vector).
     public static let alignment = 64
@@ -31,6 +34,20 @@ public final class Matrix {
         self.capacity = max(rows * cols, 1)
         self.data = Matrix.allocate(count: capacity)
         data.initialize(repeating: 0, count: capacity)
+        storageOwner = nil
+    }
+
+    /// A `rows × cols` matrix on storage owned by `owner` (for example one
+    /// segment of a `Slab`): nothing is allocated or freed, the contents are
+    /// whatever the storage holds, and `owner` is kept alive as long as the
+    /// matrix. Such a matrix cannot grow beyond `rows · cols` elements.
+    public init(borrowing storage: UnsafeMutablePointer<Float>, rows: Int, cols: Int, owner: AnyObject) {
+        precondition(rows >= 0 && cols >= 0, "Matrix shape must be non-negative, got \(rows) × \(cols)")
+        self.rows = rows
+        self.cols = cols
+        capacity = rows * cols
+        data = storage
+        storageOwner = owner
     }
 
     /// A `rows × cols` matrix filled from `values` in row-major order.
@@ -50,10 +67,13 @@ public final class Matrix {
     }
 
     deinit {
-        free(data)
+        if storageOwner == nil { free(data) }
     }
 
-    private static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
+    /// `true` when this matrix is a window on storage it does not own.
+    @inlinable public var isBorrowed: Bool { storageOwner != nil }
+
+    static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         let status = posix_memalign(&raw, alignment, bytes)
@@ -71,6 +91,7 @@ public final class Matrix {
         precondition(newRows >= 0 && newCols >= 0, "Matrix shape must be non-negative")
         let needed = newRows * newCols
         if needed > capacity {
+            precondition(storageOwner == nil, "a matrix borrowing \(capacity) floats cannot grow to \(newRows) × \(newCols)")
             free(data)
             capacity = needed
             data = Matrix.allocate(count: capacity)
@@ -85,6 +106,7 @@ public final class Matrix {
     /// contents of the logical shape are kept.
     public func reserve(count needed: Int) {
         if needed <= capacity { return }
+        precondition(storageOwner == nil, "a matrix borrowing \(capacity) floats cannot grow to \(needed)")
         let fresh = Matrix.allocate(count: needed)
         fresh.initialize(repeating: 0, count: needed)
         fresh.update(from: data, count: count)
