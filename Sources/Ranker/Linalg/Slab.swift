@@ -1,3 +1,5 @@
+import Foundation
+
 /// One contiguous, 64-byte aligned `Float` allocation cut into segments, each
 /// handed out as a `Matrix` that borrows its storage (DESIGN.md, "parameter
 /// slab").
