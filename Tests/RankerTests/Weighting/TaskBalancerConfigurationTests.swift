@@ -93,9 +93,55 @@ final class TaskBalancerConfigurationTests: XCTestCase {
         XCTAssertTrue(decodingMessage(#"{"weigthing": {"method": "dwa"}}"#).contains("unknown key"))
         XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "gradcraft"}}"#).contains("under \"combination\""))
         XCTAssertTrue(decodingMessage(#"{"combination": {"method": "uw"}}"#).contains("under \"weighting\""))
-        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "mgda"}}"#).contains("unknown loss weighting method"))
+        // (Methods registered by other test targets in the same process follow the built-in ones.)
+        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "mgda"}}"#)
+            .hasPrefix("unknown loss weighting method \"mgda\"; known: fixed, dwa, gradnorm, uw"))
         XCTAssertEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense_shared"}}"#), "decoded")
         XCTAssertNotEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense"}}"#), "decoded")
+    }
+
+    /// Every camelCase key and kebab-case value of before the snake_case change
+    /// is rejected with its new spelling.
+    func testOldSpellingsNameTheNewOnes() {
+        let renamed = [
+            ("dwa", "windowSteps", "window_steps"), ("gradnorm", "learningRate", "learning_rate"),
+            ("gradnorm", "adamEpsilon", "adam_epsilon"), ("gradnorm", "lossEMADecay", "loss_ema_decay"),
+            ("gradnorm", "initialLossEMASteps", "initial_loss_ema_steps"),
+            ("gradnorm", "initialLossEMADecay", "initial_loss_ema_decay"), ("uw", "initialLogVariance", "initial_log_variance"),
+        ]
+        for (method, old, new) in renamed {
+            XCTAssertEqual(decodingMessage(#"{"weighting": {"method": "\#(method)", "\#(old)": 1}}"#),
+                           "unknown key \"\(old)\" for method \"\(method)\": renamed to \"\(new)\"")
+        }
+        let values = [
+            (#"{"weighting": {"method": "gradnorm", "scope": "last-shared-layer"}}"#, "scope", "last-shared-layer", "last_shared_layer"),
+            (#"{"weighting": {"method": "gradnorm", "scope": "all-shared"}}"#, "scope", "all-shared", "all_shared"),
+            (#"{"weighting": {"method": "gradnorm", "variant": "nextrec-clamp"}}"#, "variant", "nextrec-clamp", "nextrec_clamp"),
+            (#"{"combination": {"method": "pcgrad", "scope": "dense-shared"}}"#, "scope", "dense-shared", "dense_shared"),
+        ]
+        for (json, key, old, new) in values {
+            XCTAssertEqual(decodingMessage(json), "unknown value \"\(old)\" for \"\(key)\": renamed to \"\(new)\"")
+        }
+        XCTAssertEqual(decodingMessage(#"{"combination": {"method": "pcgrad", "reduction": "avg"}}"#),
+                       "unknown value \"avg\" for \"reduction\"; known: sum, mean")
+        XCTAssertEqual(decodingMessage(#"{"weighting": {"method": "dwa", "window": 1}}"#),
+                       "unknown key \"window\" for method \"dwa\"; known keys: method, temperature, window_steps")
+    }
+
+    func testRegistryListsTheBuiltInMethodsByFamily() throws {
+        // Built-in first; other test targets may have registered more.
+        XCTAssertEqual(TaskBalancerRegistry.methodNames(.lossWeighting).prefix(4), ["fixed", "dwa", "gradnorm", "uw"])
+        XCTAssertEqual(TaskBalancerRegistry.methodNames(.gradientCombination).prefix(2), ["gradcraft", "pcgrad"])
+        XCTAssertEqual(try TaskBalancerMethodConfiguration(defaultsOf: "dwa", family: .lossWeighting),
+                       TaskBalancerMethodConfiguration(DynamicWeightAverage.Options()))
+        XCTAssertThrowsError(try TaskBalancerMethodConfiguration(defaultsOf: "pcgrad", family: .lossWeighting)) { error in
+            XCTAssertEqual("\(error)", "invalid loss weighting / gradient combination configuration: \"pcgrad\" is a "
+                           + "gradient combination, not a loss weighting: configure it under \"combination\"")
+        }
+        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: TaskBalancerMethodConfiguration(GradCraft.Options()))
+            .validate(taskCount: 2)) { XCTAssertTrue("\($0)".contains("under \"combination\""), "\($0)") }
+        XCTAssertEqual(GradNorm(taskCount: 2, options: .init(scope: .allShared)).family.combinerKind, "loss_weights")
+        XCTAssertEqual(PCGrad(taskCount: 2, seed: 1).family.combinerKind, "coefficients")
     }
 
     func testConfigurationRoundTrip() throws {
@@ -120,6 +166,17 @@ final class TaskBalancerConfigurationTests: XCTestCase {
 
     func roundTrip(_ state: TaskBalancerState) throws -> TaskBalancerState {
         try JSONDecoder().decode(TaskBalancerState.self, from: JSONEncoder().encode(state))
+    }
+
+    func testStateIsKeyedByMethodName() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(FixedWeighting(taskCount: 2).state), as: UTF8.self)
+        XCTAssertEqual(text, #"{"method":"fixed","state":{"steps":0,"taskCount":2}}"#)
+        let unknown = #"{"method": "mgda", "state": {}}"#
+        XCTAssertThrowsError(try JSONDecoder().decode(TaskBalancerState.self, from: Data(unknown.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("unknown method \"mgda\""), "\(error)")
+        }
     }
 
     /// A balancer restored from the JSON of a checkpoint continues exactly like
