@@ -77,6 +77,13 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "Tests/RankerTests"
         ),
+        // Extensions written outside the library (`import Ranker`, no @testable):
+        // proof that a user can plug in a method without forking.
+        .testTarget(
+            name: "RankerExtensionTests",
+            dependencies: ["Ranker"],
+            path: "Tests/RankerExtensionTests"
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -19,10 +19,14 @@ struct RunOverrides: ParsableArguments {
     @Option(name: .customLong("lr"), help: "Base learning rate.")
     var learningRate: Float?
 
-    @Option(help: "Loss weighting method with default options: fixed, dwa, gradnorm, uw.")
+    @Option(help: ArgumentHelp("Loss weighting method with default options: "
+                               + TaskBalancerRegistry.methodNames(.lossWeighting).joined(separator: ", ") + ".",
+                               valueName: "name"))
     var weighting: String?
 
-    @Option(help: "Gradient combination method with default options: gradcraft, pcgrad.")
+    @Option(help: ArgumentHelp("Gradient combination method with default options: "
+                               + TaskBalancerRegistry.methodNames(.gradientCombination).joined(separator: ", ") + ".",
+                               valueName: "name"))
     var combination: String?
 
     @Option(help: "Training epochs (sequential mode: passes over each day's window).")
@@ -52,6 +56,12 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Progress display: auto (bar on a terminal, lines otherwise), bar, lines, none, silent (no evaluation or event lines either).")
     var progress: OutputSettings.Progress?
 
+    /// Rejects both balancing flags at once and a method name the registry does not know.
+    func validate() throws {
+        if let w = weighting { _ = try method(w, .lossWeighting) }
+        if let g = combination { _ = try method(g, .gradientCombination) }
+    }
+
     /// Applies every given flag to `c`.
     func apply(to c: inout RunConfiguration) throws {
         if let s = dataSource {
@@ -68,14 +78,11 @@ struct RunOverrides: ParsableArguments {
             c.optimizer.preset = p
         }
         if let lr = learningRate { c.optimizer.learningRate = lr }
-        if weighting != nil && combination != nil {
-            throw ValidationError("choose --weighting or --combination, not both: GradCraft and PCGrad work on the raw task gradients (spec 7)")
-        }
         if let w = weighting {
-            c.balancer = TaskBalancerConfiguration(weighting: try method(LossWeightingConfiguration.self, w))
+            c.balancer = TaskBalancerConfiguration(weighting: try method(w, .lossWeighting))
         }
         if let g = combination {
-            c.balancer = TaskBalancerConfiguration(combination: try method(GradientCombinationConfiguration.self, g))
+            c.balancer = TaskBalancerConfiguration(combination: try method(g, .gradientCombination))
         }
         if let e = epochs { c.training.epochs = e }
         if let b = batchSize { c.training.batchSize = b }
@@ -88,11 +95,12 @@ struct RunOverrides: ParsableArguments {
         if let p = progress { c.output.progress = p }
     }
 
-    private func method<T: Decodable>(_: T.Type, _ name: String) throws -> T {
+    /// The registered method `name` of `family` with its default options.
+    private func method(_ name: String, _ family: TaskBalancerFamily) throws -> TaskBalancerMethodConfiguration {
         do {
-            return try JSONDecoder().decode(T.self, from: Data("{\"method\": \(JSONLine.quote(name))}".utf8))
-        } catch {
-            throw ValidationError("unknown method '\(name)'")
+            return try TaskBalancerMethodConfiguration(defaultsOf: name, family: family)
+        } catch let error as TaskBalancerConfigurationError {
+            throw ValidationError("--\(family.configurationKey) \(name): \(error.message)")
         }
     }
 }

@@ -33,8 +33,8 @@ public enum BalancerCostBenchmark {
         public var configuration: TaskBalancerConfiguration {
             switch self {
             case .fixed: return TaskBalancerConfiguration()
-            case .gradcraft: return TaskBalancerConfiguration(combination: .gradCraft(GradCraft.Options()))
-            case .pcgrad: return TaskBalancerConfiguration(combination: .pcGrad(PCGrad.Options()))
+            case .gradcraft: return TaskBalancerConfiguration(GradCraft.Options())
+            case .pcgrad: return TaskBalancerConfiguration(PCGrad.Options())
             }
         }
     }

@@ -510,8 +510,7 @@ public final class Trainer {
         // its cvr metrics appear in eval lines as an extra output).
         line.add("tasks", modelConfiguration.tasks.map(\.name))
         line.add("combiner", balancer.methodName)
-        line.add("combiner_kind", balancer.requiresPerTaskGradients && balancer.methodName != "gradnorm"
-                 ? "coefficients" : "loss_weights")
+        line.add("combiner_kind", balancer.family.combinerKind)
         line.add("optimizer", configuration.optimizer.kind == .clippy ? "clippy_adagrad" : "adagrad")
         line.add("learning_rate", Double(baseLearningRate))
         line.add("batch_size", configuration.training.batchSize)

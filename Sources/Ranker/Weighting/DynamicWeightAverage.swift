@@ -7,26 +7,36 @@ import Foundation
 ///
 /// `L̄_k(e)` is the per-example mean of task `k`'s UNWEIGHTED loss over averaging
 /// period `e`: batch means weighted by batch size (`finishStep(losses:batchSize:)`).
-/// A period is a data epoch (closed by `finishEpoch()`), or, with `windowSteps =
+/// A period is a data epoch (closed by `finishEpoch()`), or, with `window_steps =
 /// N`, a window of `N` steps (streaming / one-pass training; `finishEpoch()` is
 /// then ignored). Periods 0 and 1 use `w = 1`; from period 2 on the weights are
 /// fixed for the whole period. Edge rule: if `L̄_k(e−2) <= 0` or the ratio is not
 /// finite, `r_k = 1`. A period in which no step finished is not counted.
 /// Weights are positive and sum to `T`.
-public final class DynamicWeightAverage: TaskBalancer {
-    /// Hyperparameters (JSON keys `temperature`, `windowSteps`).
-    public struct Options: Codable, Equatable, Sendable {
+public final class DynamicWeightAverage: TaskBalancerMethod {
+    public static let methodName = "dwa"
+    public static let family = TaskBalancerFamily.lossWeighting
+
+    /// Hyperparameters (JSON keys `temperature`, `window_steps`).
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = DynamicWeightAverage
         /// `temp > 0` (default 2).
         public var temperature: Double
         /// Steps per averaging period; `nil` = data epochs.
         public var windowSteps: Int?
+
+        public init() { self.init(temperature: 2) }
 
         public init(temperature: Double = 2, windowSteps: Int? = nil) {
             self.temperature = temperature
             self.windowSteps = windowSteps
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case temperature, windowSteps }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case temperature
+            case windowSteps = "window_steps"
+        }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -34,15 +44,15 @@ public final class DynamicWeightAverage: TaskBalancer {
             windowSteps = try c.decodeIfPresent(Int.self, forKey: .windowSteps)
         }
 
-        public func problem() -> String? {
+        public func problem(taskCount: Int) -> String? {
             if !(temperature > 0 && temperature.isFinite) { return "dwa: temperature must be finite and > 0, got \(temperature)" }
-            if let n = windowSteps, n < 1 { return "dwa: windowSteps must be >= 1, got \(n)" }
+            if let n = windowSteps, n < 1 { return "dwa: window_steps must be >= 1, got \(n)" }
             return nil
         }
     }
 
     /// Checkpointed state.
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
         /// Weights of the current period.
@@ -61,14 +71,13 @@ public final class DynamicWeightAverage: TaskBalancer {
 
     public let taskCount: Int
     public let options: Options
-    public var methodName: String { "dwa" }
     public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
     private var current: State
 
     public init(taskCount: Int, options: Options = Options()) {
         precondition(taskCount >= 1, "DWA needs at least one task")
-        if let problem = options.problem() { preconditionFailure(problem) }
+        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
         self.taskCount = taskCount
         self.options = options
         let ones = [Double](repeating: 1, count: taskCount)
@@ -76,6 +85,10 @@ public final class DynamicWeightAverage: TaskBalancer {
                         previousAverages: nil, earlierAverages: nil,
                         lossSums: [Double](repeating: 0, count: taskCount), exampleCount: 0, periodSteps: 0)
         telemetry = TaskBalancerTelemetry(weights: ones)
+    }
+
+    public convenience init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options)
     }
 
     /// `w_k(e)` from the last two period averages (`previous = L̄(e−1)`,
@@ -100,17 +113,9 @@ public final class DynamicWeightAverage: TaskBalancer {
         return current.weights
     }
 
-    public func objective(losses: [Double]) -> Double {
-        var total = 0.0
-        for k in 0..<taskCount { total += current.weights[k] * losses[k] }
-        return total
-    }
+    public func objective(losses: [Double]) -> Double { weightedObjective(weights: current.weights, losses: losses) }
 
-    public func combine(parameters: [Parameter], losses: [Double]) throws {
-        preconditionFailure("DWA uses one weighted backward pass, not combine")
-    }
-
-    /// Adds the batch to the period's averages; closes a window after `windowSteps` steps.
+    /// Adds the batch to the period's averages; closes a window after `window_steps` steps.
     public func finishStep(losses: [Double], batchSize: Int) {
         precondition(losses.count == taskCount && losses.allSatisfy(\.isFinite),
                      "DWA.finishStep needs \(taskCount) finite losses (skipped steps must not be reported)")
@@ -144,13 +149,10 @@ public final class DynamicWeightAverage: TaskBalancer {
         current.periodSteps = 0
     }
 
-    public var state: TaskBalancerState { .dynamicWeightAverage(state: current) }
+    public var methodState: State { current }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .dynamicWeightAverage(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a dwa state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount, saved.weights.count == taskCount, saved.lossSums.count == taskCount else {
+    public func restore(methodState saved: State) throws {
+        guard saved.weights.count == taskCount, saved.lossSums.count == taskCount else {
             throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
         }
         current = saved

@@ -2,17 +2,24 @@
 ///
 /// Weights come from the configuration (default all 1; the GradCraft baseline
 /// "average" is `1/T`, LibMTL's "EW" is 1) and must be finite and non-negative.
-public final class FixedWeighting: TaskBalancer {
+public final class FixedWeighting: TaskBalancerMethod {
+    public static let methodName = "fixed"
+    public static let family = TaskBalancerFamily.lossWeighting
+
     /// Hyperparameters (JSON key `weights`).
-    public struct Options: Codable, Equatable, Sendable {
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = FixedWeighting
         /// `T` weights, or `nil` for all 1.
         public var weights: [Double]?
 
-        public init(weights: [Double]? = nil) {
+        public init() {}
+
+        public init(weights: [Double]?) {
             self.weights = weights
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable { case weights }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         /// Checks the weights against the task count; returns a message for the first problem.
         public func problem(taskCount: Int) -> String? {
@@ -28,7 +35,7 @@ public final class FixedWeighting: TaskBalancer {
     }
 
     /// Checkpointed state (only the step counter).
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
     }
@@ -36,7 +43,6 @@ public final class FixedWeighting: TaskBalancer {
     public let taskCount: Int
     /// `w`.
     public let weights: [Double]
-    public var methodName: String { "fixed" }
     public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
 
@@ -48,34 +54,24 @@ public final class FixedWeighting: TaskBalancer {
         telemetry = TaskBalancerTelemetry(weights: weights)
     }
 
+    public convenience init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options)
+    }
+
     public func lossWeights(losses: [Double]) throws -> [Double] {
         try validateLosses(losses)
         return weights
     }
 
-    public func objective(losses: [Double]) -> Double {
-        var total = 0.0
-        for k in 0..<taskCount { total += weights[k] * losses[k] }
-        return total
-    }
-
-    public func combine(parameters: [Parameter], losses: [Double]) throws {
-        preconditionFailure("fixed weighting uses one weighted backward pass, not combine")
-    }
+    public func objective(losses: [Double]) -> Double { weightedObjective(weights: weights, losses: losses) }
 
     public func finishStep(losses: [Double], batchSize: Int) {
         telemetry.step += 1
     }
 
-    public var state: TaskBalancerState { .fixed(state: State(taskCount: taskCount, steps: telemetry.step)) }
+    public var methodState: State { State(taskCount: taskCount, steps: telemetry.step) }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .fixed(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a fixed state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount else {
-            throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
-        }
+    public func restore(methodState saved: State) {
         telemetry.step = saved.steps
     }
 }

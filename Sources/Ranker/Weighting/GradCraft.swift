@@ -14,9 +14,13 @@
 /// Non-finite task gradients: nothing is written and
 /// `TaskBalancingError.nonFiniteTaskGradient` is thrown (skip the step).
 /// Small systems that needed the pseudo-inverse are counted in `telemetry`.
-public final class GradCraft: TaskBalancer {
+public final class GradCraft: TaskBalancerMethod {
+    public static let methodName = "gradcraft"
+    public static let family = TaskBalancerFamily.gradientCombination
+
     /// Hyperparameters (JSON keys `tau`, `epsilon`, `scope`).
-    public struct Options: Codable, Equatable, Sendable {
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = GradCraft
         /// Magnitude adjustment `tau ∈ [0, 1]` (code name `r`): 1 scales every task
         /// to the largest norm, 0 keeps the norms.
         public var tau: Double
@@ -26,6 +30,8 @@ public final class GradCraft: TaskBalancer {
         /// Which shared parameters take part.
         public var scope: SharedGradientScope
 
+        public init() { self.init(tau: 1) }
+
         public init(tau: Double = 1, epsilon: Double = 0, scope: SharedGradientScope = .allShared) {
             self.tau = tau
             self.epsilon = epsilon
@@ -33,6 +39,7 @@ public final class GradCraft: TaskBalancer {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable { case tau, epsilon, scope }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -43,7 +50,7 @@ public final class GradCraft: TaskBalancer {
         }
 
         /// Checks the ranges; returns a message for the first bad value.
-        public func problem() -> String? {
+        public func problem(taskCount: Int) -> String? {
             if !(tau >= 0 && tau <= 1) { return "gradcraft: tau must be in [0, 1], got \(tau)" }
             if !(epsilon >= 0 && epsilon.isFinite) { return "gradcraft: epsilon must be finite and >= 0, got \(epsilon)" }
             return nil
@@ -51,7 +58,7 @@ public final class GradCraft: TaskBalancer {
     }
 
     /// Checkpointed state.
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
         public var pseudoInverseFallbacksTotal: Int
@@ -59,7 +66,6 @@ public final class GradCraft: TaskBalancer {
 
     public let taskCount: Int
     public let options: Options
-    public var methodName: String { "gradcraft" }
     public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last step's projection (conflict sets, weights, coefficients).
@@ -72,13 +78,17 @@ public final class GradCraft: TaskBalancer {
 
     public init(taskCount: Int, options: Options = Options()) {
         precondition(taskCount >= 1, "GradCraft needs at least one task")
-        if let problem = options.problem() { preconditionFailure(problem) }
+        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
         self.taskCount = taskCount
         self.options = options
         gram = TaskGradientGram(taskCount: taskCount)
         scratch = [Float](repeating: 0, count: taskCount)
         ones = [Double](repeating: 1, count: taskCount)
         telemetry = TaskBalancerTelemetry(weights: ones)
+    }
+
+    public convenience init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options)
     }
 
     /// Ones: the multi-gradient pass runs on the raw task losses.
@@ -88,7 +98,7 @@ public final class GradCraft: TaskBalancer {
     }
 
     /// `Σ_k L_k` (the raw losses GradCraft balances).
-    public func objective(losses: [Double]) -> Double { losses.reduce(0, +) }
+    public func objective(losses: [Double]) -> Double { weightedObjective(weights: ones, losses: losses) }
 
     public func combine(parameters: [Parameter], losses: [Double]) throws {
         try validateLosses(losses)
@@ -112,18 +122,11 @@ public final class GradCraft: TaskBalancer {
         telemetry.step += 1
     }
 
-    public var state: TaskBalancerState {
-        .gradCraft(state: State(taskCount: taskCount, steps: telemetry.step,
-                         pseudoInverseFallbacksTotal: telemetry.pseudoInverseFallbacksTotal))
+    public var methodState: State {
+        State(taskCount: taskCount, steps: telemetry.step, pseudoInverseFallbacksTotal: telemetry.pseudoInverseFallbacksTotal)
     }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .gradCraft(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a gradcraft state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount else {
-            throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
-        }
+    public func restore(methodState saved: State) {
         telemetry = TaskBalancerTelemetry(step: saved.steps, weights: ones,
                                           pseudoInverseFallbacksTotal: saved.pseudoInverseFallbacksTotal)
         lastProjection = nil

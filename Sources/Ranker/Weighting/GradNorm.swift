@@ -15,44 +15,48 @@
 ///
 /// Options beyond the paper (off by default), as in NextRec
 /// (`nextrec/loss/grad_norm.py`): `variant` (`nextrec` = 0.4.x epsilons,
-/// `nextrec-clamp` = 0.6.x clamps, see `GradNormRule`), `lossEMADecay` (the
+/// `nextrec_clamp` = 0.6.x clamps, see `GradNormRule`), `loss_ema_decay` (the
 /// ratio's numerator is an EMA of the losses, seeded with the first step's
-/// losses), `initialLossEMASteps`/`initialLossEMADecay` (`L(0)` is the EMA of
+/// losses), `initial_loss_ema_steps`/`initial_loss_ema_decay` (`L(0)` is the EMA of
 /// the first `N` steps' losses, frozen after step `N`; until then the running
 /// EMA is the reference), and `optimizer = sgd` (plain `w ← w − lr·g`).
 ///
 /// State changes (reference losses, EMAs, weights, Adam moments) happen only in
 /// `finishStep`, so a step skipped after `combine` leaves no trace.
-public final class GradNorm: TaskBalancer {
+public final class GradNorm: TaskBalancerMethod {
+    public static let methodName = "gradnorm"
+    public static let family = TaskBalancerFamily.lossWeighting
+
     /// Which parameters `W` the gradient norms are taken over.
-    public enum Scope: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum Scope: String, TaskBalancerOptionValue {
         /// The model's last shared layer (the names passed at construction):
         /// Shared-Bottom the last bottom Linear weight, MMoE the experts' last
         /// Linear weights, PLE the last-level shared experts' last weights, ESMM
         /// the CTR tower's last hidden weight (spec 5.3).
-        case lastSharedLayer = "last-shared-layer"
+        case lastSharedLayer = "last_shared_layer"
         /// Every shared parameter, embedding rows included.
-        case allShared = "all-shared"
+        case allShared = "all_shared"
     }
 
     /// Numerical variant of the weight gradient (see `GradNormRule`).
-    public enum Variant: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum Variant: String, TaskBalancerOptionValue {
         /// The spec's form: no epsilons except `max(L0, 1e-8)` and the clamp.
         case paper
         /// NextRec 0.4.x: `sqrt(·+1e-8)`, `+1e-8` denominators.
         case nextrec
         /// NextRec 0.6.x: the same guards as clamps.
-        case nextrecClamp = "nextrec-clamp"
+        case nextrecClamp = "nextrec_clamp"
     }
 
     /// The optimizer of `w`.
-    public enum WeightOptimizer: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum WeightOptimizer: String, TaskBalancerOptionValue {
         case adam
         case sgd
     }
 
-    /// Hyperparameters (JSON keys as the property names).
-    public struct Options: Codable, Equatable, Sendable {
+    /// Hyperparameters (JSON keys: the property names in snake_case).
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = GradNorm
         public var alpha: Double
         public var learningRate: Double
         public var optimizer: WeightOptimizer
@@ -67,6 +71,8 @@ public final class GradNorm: TaskBalancer {
         public var initialLossEMASteps: Int
         /// Decay of that EMA.
         public var initialLossEMADecay: Double
+
+        public init() { self.init(alpha: 1.5) }
 
         public init(alpha: Double = 1.5, learningRate: Double = 0.025, optimizer: WeightOptimizer = .adam,
                     beta1: Double = 0.9, beta2: Double = 0.999, adamEpsilon: Double = 1e-8,
@@ -86,9 +92,11 @@ public final class GradNorm: TaskBalancer {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case alpha, learningRate, optimizer, beta1, beta2, adamEpsilon, scope, variant
-            case lossEMADecay, initialLossEMASteps, initialLossEMADecay
+            case alpha, optimizer, beta1, beta2, scope, variant
+            case learningRate = "learning_rate", adamEpsilon = "adam_epsilon", lossEMADecay = "loss_ema_decay"
+            case initialLossEMASteps = "initial_loss_ema_steps", initialLossEMADecay = "initial_loss_ema_decay"
         }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -107,25 +115,25 @@ public final class GradNorm: TaskBalancer {
         }
 
         /// Checks the ranges; returns a message for the first bad value.
-        public func problem() -> String? {
+        public func problem(taskCount: Int) -> String? {
             if !(alpha >= 0 && alpha.isFinite) { return "gradnorm: alpha must be finite and >= 0, got \(alpha)" }
-            if !(learningRate > 0 && learningRate.isFinite) { return "gradnorm: learningRate must be finite and > 0, got \(learningRate)" }
+            if !(learningRate > 0 && learningRate.isFinite) { return "gradnorm: learning_rate must be finite and > 0, got \(learningRate)" }
             if !(beta1 >= 0 && beta1 < 1) { return "gradnorm: beta1 must be in [0, 1), got \(beta1)" }
             if !(beta2 >= 0 && beta2 < 1) { return "gradnorm: beta2 must be in [0, 1), got \(beta2)" }
-            if !(adamEpsilon >= 0 && adamEpsilon.isFinite) { return "gradnorm: adamEpsilon must be finite and >= 0, got \(adamEpsilon)" }
+            if !(adamEpsilon >= 0 && adamEpsilon.isFinite) { return "gradnorm: adam_epsilon must be finite and >= 0, got \(adamEpsilon)" }
             if let decay = lossEMADecay, !(decay >= 0 && decay < 1) {
-                return "gradnorm: lossEMADecay must be in [0, 1), got \(decay)"
+                return "gradnorm: loss_ema_decay must be in [0, 1), got \(decay)"
             }
-            if initialLossEMASteps < 0 { return "gradnorm: initialLossEMASteps must be >= 0, got \(initialLossEMASteps)" }
+            if initialLossEMASteps < 0 { return "gradnorm: initial_loss_ema_steps must be >= 0, got \(initialLossEMASteps)" }
             if !(initialLossEMADecay >= 0 && initialLossEMADecay < 1) {
-                return "gradnorm: initialLossEMADecay must be in [0, 1), got \(initialLossEMADecay)"
+                return "gradnorm: initial_loss_ema_decay must be in [0, 1), got \(initialLossEMADecay)"
             }
             return nil
         }
     }
 
     /// Checkpointed state.
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
         /// `w` (used by the next step).
@@ -136,10 +144,10 @@ public final class GradNorm: TaskBalancer {
         public var optimizerSteps: Int
         /// `L(0)` once fixed.
         public var initialLosses: [Double]?
-        /// The running EMA towards `L(0)` and its step count (`initialLossEMASteps > 0`).
+        /// The running EMA towards `L(0)` and its step count (`initial_loss_ema_steps > 0`).
         public var initialLossEMA: [Double]?
         public var initialLossEMACount: Int
-        /// The EMA of the losses (`lossEMADecay`).
+        /// The EMA of the losses (`loss_ema_decay`).
         public var lossEMA: [Double]?
     }
 
@@ -156,7 +164,6 @@ public final class GradNorm: TaskBalancer {
     public let options: Options
     /// Parameter names of `W` for `.lastSharedLayer` (empty for `.allShared`).
     public let layerParameterNames: Set<String>
-    public var methodName: String { "gradnorm" }
     public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last `combine`'s evaluation.
@@ -171,9 +178,9 @@ public final class GradNorm: TaskBalancer {
     ///   last shared layer (required, non-empty, for `scope = .lastSharedLayer`).
     public init(taskCount: Int, options: Options = Options(), lastSharedLayer: [String] = []) {
         precondition(taskCount >= 1, "GradNorm needs at least one task")
-        if let problem = options.problem() { preconditionFailure(problem) }
+        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
         precondition(options.scope == .allShared || !lastSharedLayer.isEmpty,
-                     "GradNorm with scope last-shared-layer needs the layer's parameter names")
+                     "GradNorm with scope last_shared_layer needs the layer's parameter names")
         self.taskCount = taskCount
         self.options = options
         layerParameterNames = options.scope == .lastSharedLayer ? Set(lastSharedLayer) : []
@@ -186,6 +193,16 @@ public final class GradNorm: TaskBalancer {
         telemetry = TaskBalancerTelemetry(weights: ones)
     }
 
+    /// - Throws: `TaskBalancerConfigurationError` for scope `last_shared_layer`
+    ///   when the model named no last shared layer.
+    public convenience init(options: Options, context: TaskBalancerContext) throws {
+        if options.scope == .lastSharedLayer && context.lastSharedLayer.isEmpty {
+            throw TaskBalancerConfigurationError(
+                "gradnorm: scope \"last_shared_layer\" but the model named no last shared layer; use \"scope\": \"all_shared\"")
+        }
+        self.init(taskCount: context.taskCount, options: options, lastSharedLayer: context.lastSharedLayer)
+    }
+
     /// The current weights `w`.
     public var weights: [Double] { current.weights }
 
@@ -195,11 +212,7 @@ public final class GradNorm: TaskBalancer {
         return current.weights
     }
 
-    public func objective(losses: [Double]) -> Double {
-        var total = 0.0
-        for k in 0..<taskCount { total += current.weights[k] * losses[k] }
-        return total
-    }
+    public func objective(losses: [Double]) -> Double { weightedObjective(weights: current.weights, losses: losses) }
 
     private func isInLayer(_ parameter: Parameter) -> Bool {
         parameter.group == .shared && (options.scope == .allShared || layerParameterNames.contains(parameter.name))
@@ -310,14 +323,11 @@ public final class GradNorm: TaskBalancer {
         telemetry.step = current.steps
     }
 
-    public var state: TaskBalancerState { .gradNorm(state: current) }
+    public var methodState: State { current }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .gradNorm(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a gradnorm state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount, saved.weights.count == taskCount,
-              saved.firstMoment.count == taskCount, saved.secondMoment.count == taskCount else {
+    public func restore(methodState saved: State) throws {
+        guard saved.weights.count == taskCount, saved.firstMoment.count == taskCount,
+              saved.secondMoment.count == taskCount else {
             throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
         }
         current = saved

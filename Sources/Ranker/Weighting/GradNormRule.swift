@@ -8,18 +8,18 @@ import Foundation
 ///
 ///     G_i      = w_i n_i                                   (paper)
 ///              = sqrt(w_i² n_i² + 1e-8)                    (nextrec)
-///              = sqrt(max(w_i² n_i², 1e-8))                (nextrec-clamp)
-///     ratio_i  = L_i / max(L0_i, 1e-8)                     (paper, nextrec-clamp)
+///              = sqrt(max(w_i² n_i², 1e-8))                (nextrec_clamp)
+///     ratio_i  = L_i / max(L0_i, 1e-8)                     (paper, nextrec_clamp)
 ///              = L_i / (L0_i + 1e-8)                       (nextrec)
 ///     r_i      = ratio_i / mean(ratio)                     (paper; r = 1 if mean(ratio) = 0)
 ///              = ratio_i / (mean(ratio) + 1e-8)            (nextrec)
-///              = ratio_i / max(mean(ratio), 1e-8)          (nextrec-clamp)
+///              = ratio_i / max(mean(ratio), 1e-8)          (nextrec_clamp)
 ///     target_i = mean(G) · r_i^alpha                       (a constant for the gradient)
 ///     L_grad   = Σ_i |G_i − target_i|
 ///     dL_grad/dw_i = sign(G_i − target_i) · dG_i/dw_i      (sign(0) = 0)
 ///
 /// with `dG_i/dw_i = n_i` (paper), `w_i n_i² / G_i` (nextrec), and the same or 0
-/// where the clamp is active (nextrec-clamp, as torch's `clamp`). A zero
+/// where the clamp is active (nextrec_clamp, as torch's `clamp`). A zero
 /// gradient norm gives `G_i = 0` (paper) and a zero weight gradient.
 public struct GradNormRule: Equatable, Sendable {
     /// `G_i`.

@@ -12,9 +12,12 @@
 /// The generator's state is part of `state`, so a resumed run draws the same
 /// orders. Orders are drawn only after the Gram matrix was found finite; a step
 /// the trainer skips after a successful `combine` has still consumed its draws.
-public final class PCGrad: TaskBalancer {
+public final class PCGrad: TaskBalancerMethod {
+    public static let methodName = "pcgrad"
+    public static let family = TaskBalancerFamily.gradientCombination
+
     /// How the projected task gradients are combined.
-    public enum Reduction: String, Codable, Equatable, Sendable, CaseIterable {
+    public enum Reduction: String, TaskBalancerOptionValue {
         /// `Σ_i pc_i` (LibMTL, paper; project default).
         case sum
         /// `(1/T) Σ_i pc_i`.
@@ -22,9 +25,12 @@ public final class PCGrad: TaskBalancer {
     }
 
     /// Hyperparameters (JSON keys `reduction`, `scope`).
-    public struct Options: Codable, Equatable, Sendable {
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = PCGrad
         public var reduction: Reduction
         public var scope: SharedGradientScope
+
+        public init() { self.init(reduction: .sum) }
 
         public init(reduction: Reduction = .sum, scope: SharedGradientScope = .allShared) {
             self.reduction = reduction
@@ -32,6 +38,7 @@ public final class PCGrad: TaskBalancer {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable { case reduction, scope }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -41,7 +48,7 @@ public final class PCGrad: TaskBalancer {
     }
 
     /// Checkpointed state.
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
         public var generator: RandomGenerator
@@ -49,7 +56,6 @@ public final class PCGrad: TaskBalancer {
 
     public let taskCount: Int
     public let options: Options
-    public var methodName: String { "pcgrad" }
     public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last step's orders and projection.
@@ -73,6 +79,10 @@ public final class PCGrad: TaskBalancer {
         telemetry = TaskBalancerTelemetry(weights: ones)
     }
 
+    public convenience init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options, seed: context.seed)
+    }
+
     /// Ones: the multi-gradient pass runs on the raw task losses.
     public func lossWeights(losses: [Double]) throws -> [Double] {
         try validateLosses(losses)
@@ -80,7 +90,7 @@ public final class PCGrad: TaskBalancer {
     }
 
     /// `Σ_k L_k`.
-    public func objective(losses: [Double]) -> Double { losses.reduce(0, +) }
+    public func objective(losses: [Double]) -> Double { weightedObjective(weights: ones, losses: losses) }
 
     public func combine(parameters: [Parameter], losses: [Double]) throws {
         try combine(parameters: parameters, losses: losses, orders: nil)
@@ -110,17 +120,9 @@ public final class PCGrad: TaskBalancer {
         telemetry.step += 1
     }
 
-    public var state: TaskBalancerState {
-        .pcGrad(state: State(taskCount: taskCount, steps: telemetry.step, generator: generator))
-    }
+    public var methodState: State { State(taskCount: taskCount, steps: telemetry.step, generator: generator) }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .pcGrad(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a pcgrad state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount else {
-            throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
-        }
+    public func restore(methodState saved: State) {
         generator = saved.generator
         telemetry = TaskBalancerTelemetry(step: saved.steps, weights: ones)
         lastOrders = []

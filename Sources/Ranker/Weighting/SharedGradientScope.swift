@@ -1,13 +1,13 @@
 /// Which shared parameters a gradient-combination method (GradCraft, PCGrad)
 /// builds its Gram matrix from and combines (spec 6.1.3).
-public enum SharedGradientScope: String, Codable, Equatable, Sendable, CaseIterable {
+public enum SharedGradientScope: String, TaskBalancerOptionValue {
     /// Every shared parameter, including the embedding rows touched in the batch
     /// (the project default; the rows every task shares).
-    case allShared = "all-shared"
+    case allShared = "all_shared"
     /// Shared dense tensors only, for speed. Embedding tables are then left out
     /// of the Gram matrix (norms, conflicts, coefficients) and receive the plain
     /// unit-weight sum `Σ_t taskGrads[t]`, the gradient of `Σ_t L_t`.
-    case denseShared = "dense-shared"
+    case denseShared = "dense_shared"
 
     /// Whether `parameter` (shared) enters the Gram matrix and the combination.
     public func includes(_ parameter: Parameter) -> Bool {

@@ -43,8 +43,10 @@ public protocol TaskBalancer: AnyObject {
     /// Number of tasks `T`.
     var taskCount: Int { get }
     /// The configuration name of the method (`"fixed"`, `"dwa"`, `"gradnorm"`,
-    /// `"uw"`, `"gradcraft"`, `"pcgrad"`).
+    /// `"uw"`, `"gradcraft"`, `"pcgrad"`, or a registered one).
     var methodName: String { get }
+    /// Loss weighting or gradient combination: what `telemetry.weights` hold.
+    var family: TaskBalancerFamily { get }
     /// `true` when the trainer must run the multi-gradient pass and call
     /// `combine(parameters:losses:)` instead of one weighted backward pass.
     var requiresPerTaskGradients: Bool { get }
@@ -66,7 +68,8 @@ public protocol TaskBalancer: AnyObject {
     func objective(losses: [Double]) -> Double
 
     /// Writes the final gradients after the multi-gradient pass (see the type's
-    /// documentation). Only for methods with `requiresPerTaskGradients`.
+    /// documentation). Only for methods with `requiresPerTaskGradients`; the
+    /// default stops the program.
     ///
     /// - Throws: `TaskBalancingError.nonFiniteTaskGradient` (nothing is
     ///   written), `TaskBalancingError.missingParameter` (GradNorm's layer), or a
@@ -89,7 +92,8 @@ public protocol TaskBalancer: AnyObject {
     /// What the last step did (weights or coefficients, gradient statistics).
     var telemetry: TaskBalancerTelemetry { get }
 
-    /// Everything needed to resume (Codable, for checkpoints).
+    /// Everything needed to resume (Codable, for checkpoints; `TaskBalancerMethod`
+    /// supplies it from the method's own `State`).
     var state: TaskBalancerState { get }
 
     /// Restores a state taken from a balancer of the same method and task count.
@@ -103,13 +107,27 @@ extension TaskBalancer {
 
     public var trainableParameters: [Parameter] { [] }
 
+    public func combine(parameters: [Parameter], losses: [Double]) throws {
+        preconditionFailure("\(methodName) uses one weighted backward pass, not combine")
+    }
+
     /// Checks the loss vector of a step: `T` values (programmer error otherwise),
     /// all finite (runtime error otherwise).
-    func validateLosses(_ losses: [Double]) throws {
+    ///
+    /// - Throws: `TaskBalancingError.nonFiniteLoss` for the first NaN or infinity.
+    public func validateLosses(_ losses: [Double]) throws {
         precondition(losses.count == taskCount, "\(methodName): \(losses.count) losses for \(taskCount) tasks")
         for (k, value) in losses.enumerated() where !value.isFinite {
             throw TaskBalancingError.nonFiniteLoss(task: k, value: value)
         }
+    }
+
+    /// `Σ_k w_k L_k`, summed in task order from 0 (`weights` and `losses`: `T`
+    /// values each).
+    public func weightedObjective(weights: [Double], losses: [Double]) -> Double {
+        var total = 0.0
+        for k in 0..<taskCount { total += weights[k] * losses[k] }
+        return total
     }
 }
 

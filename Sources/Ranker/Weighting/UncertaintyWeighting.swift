@@ -13,31 +13,38 @@ import Foundation
 /// the optimizer's list (`trainableParameters`); `lossWeights(losses:)` writes
 /// `dtotal/ds` into its `grad` each step. The arithmetic is in double from the
 /// `Float` values of `s`.
-public final class UncertaintyWeighting: TaskBalancer {
-    /// Hyperparameters (JSON key `initialLogVariance`).
-    public struct Options: Codable, Equatable, Sendable {
+public final class UncertaintyWeighting: TaskBalancerMethod {
+    public static let methodName = "uw"
+    public static let family = TaskBalancerFamily.lossWeighting
+
+    /// Hyperparameters (JSON key `initial_log_variance`).
+    public struct Options: TaskBalancerOptions {
+        public typealias Method = UncertaintyWeighting
         /// Initial `s_k` (LibMTL: −0.5).
         public var initialLogVariance: Double
 
-        public init(initialLogVariance: Double = -0.5) {
+        public init() { self.init(initialLogVariance: -0.5) }
+
+        public init(initialLogVariance: Double) {
             self.initialLogVariance = initialLogVariance
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case initialLogVariance }
+        enum CodingKeys: String, CodingKey, CaseIterable { case initialLogVariance = "initial_log_variance" }
+        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             initialLogVariance = try c.decodeIfPresent(Double.self, forKey: .initialLogVariance) ?? -0.5
         }
 
-        public func problem() -> String? {
-            initialLogVariance.isFinite ? nil : "uw: initialLogVariance must be finite, got \(initialLogVariance)"
+        public func problem(taskCount: Int) -> String? {
+            initialLogVariance.isFinite ? nil : "uw: initial_log_variance must be finite, got \(initialLogVariance)"
         }
     }
 
     /// Checkpointed state (the optimizer's own state for `logVariance` is the
     /// optimizer's to save).
-    public struct State: Codable, Equatable, Sendable {
+    public struct State: TaskBalancerMethodState {
         public var taskCount: Int
         public var steps: Int
         /// `s`, exactly the `Float` values of the parameter.
@@ -71,19 +78,22 @@ public final class UncertaintyWeighting: TaskBalancer {
     public let options: Options
     /// `s`, `1 × T`.
     public let logVariance: Parameter
-    public var methodName: String { "uw" }
     public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
 
     public init(taskCount: Int, options: Options = Options()) {
         precondition(taskCount >= 1, "uncertainty weighting needs at least one task")
-        if let problem = options.problem() { preconditionFailure(problem) }
+        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
         self.taskCount = taskCount
         self.options = options
         logVariance = Parameter(name: UncertaintyWeighting.parameterName, rows: 1, cols: taskCount, group: .shared)
         logVariance.value.fill(Float(options.initialLogVariance))
         telemetry = TaskBalancerTelemetry()
         telemetry.weights = evaluation(losses: [Double](repeating: 0, count: taskCount)).weights
+    }
+
+    public convenience init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options)
     }
 
     public var trainableParameters: [Parameter] { [logVariance] }
@@ -106,23 +116,16 @@ public final class UncertaintyWeighting: TaskBalancer {
     /// `Σ_k [L_k / (2 exp(s_k)) + s_k / 2]`.
     public func objective(losses: [Double]) -> Double { evaluation(losses: losses).total }
 
-    public func combine(parameters: [Parameter], losses: [Double]) throws {
-        preconditionFailure("uncertainty weighting uses one weighted backward pass, not combine")
-    }
-
     public func finishStep(losses: [Double], batchSize: Int) {
         telemetry.step += 1
     }
 
-    public var state: TaskBalancerState {
-        .uncertainty(state: State(taskCount: taskCount, steps: telemetry.step, logVariances: logVariance.value.toArray()))
+    public var methodState: State {
+        State(taskCount: taskCount, steps: telemetry.step, logVariances: logVariance.value.toArray())
     }
 
-    public func restore(_ state: TaskBalancerState) throws {
-        guard case .uncertainty(let saved) = state else {
-            throw TaskBalancingError.stateMismatch("expected a uw state, got \(state.methodName)")
-        }
-        guard saved.taskCount == taskCount, saved.logVariances.count == taskCount else {
+    public func restore(methodState saved: State) throws {
+        guard saved.logVariances.count == taskCount else {
             throw TaskBalancingError.stateMismatch("state has \(saved.taskCount) tasks, balancer has \(taskCount)")
         }
         logVariance.value.copy(from: saved.logVariances)

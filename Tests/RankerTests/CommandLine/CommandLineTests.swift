@@ -132,6 +132,23 @@ final class CommandLineTests: XCTestCase {
         let split = try ranker(["eval", temporary.path, "--split", "holdout"])
         XCTAssertNotEqual(split.status, 0)
         XCTAssertTrue(split.standardError.contains("holdout"), split.standardError)
+        let weighting = try ranker(["train", "--weighting", "mgda"])
+        XCTAssertNotEqual(weighting.status, 0)
+        XCTAssertTrue(weighting.standardError.contains("unknown loss weighting method \"mgda\"; known: fixed, dwa, gradnorm, uw"),
+                      weighting.standardError)
+        let misplaced = try ranker(["train", "--combination", "uw"])
+        XCTAssertNotEqual(misplaced.status, 0)
+        XCTAssertTrue(misplaced.standardError.contains("configure it under \"weighting\""), misplaced.standardError)
+    }
+
+    /// `--weighting` / `--combination` list the registry's (built-in) methods.
+    func testBalancerHelpListsTheRegisteredMethods() throws {
+        let help = try ranker(["train", "--help"])
+        XCTAssertEqual(help.status, 0, help.standardError)
+        let words = help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for names in ["fixed, dwa, gradnorm, uw", "gradcraft, pcgrad"] {
+            XCTAssertTrue(words.contains("method with default options: \(names)."), "\(names): \(words)")
+        }
     }
 
     // MARK: census-income end to end

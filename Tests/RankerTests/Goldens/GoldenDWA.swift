@@ -10,7 +10,7 @@ import XCTest
 /// `avg·(1 + a)` and `avg·(1 − a/3)`, `a` alternating 0.5 / −0.4 over tasks and
 /// epochs), so the size weighting of the averages is exercised: an unweighted
 /// mean of the batch means, `avg·(1 + a/3)`, changes the ratios and fails. The same case runs once per data epoch (`finishEpoch`) and once on
-/// windows of 2 steps (`windowSteps = 2`, `finishEpoch` never called).
+/// windows of 2 steps (`window_steps = 2`, `finishEpoch` never called).
 enum GoldenDWA {
     static func check(_ json: GoldenValue, _ checker: GoldenChecker) throws {
         for (index, c) in json["cases"].array.enumerated() {

@@ -8,7 +8,7 @@ import XCTest
 /// SGD and one first Adam step (`GradNormRule.adamStep`) followed by
 /// `GradNormRule.renormalize`; the LibMTL softmax parametrisation (`weights`
 /// and `grad_logits` through `GradNormRule.softmaxLogitGradient`). Then the same
-/// step through a `GradNorm` balancer on float32 `Parameter`s (scope all-shared):
+/// step through a `GradNorm` balancer on float32 `Parameter`s (scope all_shared):
 /// the written shared gradient against `weighted_grad`, task-specific gradients
 /// scaled by `w_k`, and the updated weights (`GoldenTolerance.floatStep`).
 ///
@@ -92,9 +92,9 @@ enum GoldenGradNorm {
                 let name = "\(label) \(optimizer.rawValue) balancer"
                 let balancer = GradNorm(taskCount: t, options: .init(optimizer: optimizer, scope: .allShared))
                 let zeros = [Double](repeating: 0, count: t)
-                try balancer.restore(.gradNorm(state: GradNorm.State(
+                try balancer.restore(methodState: GradNorm.State(
                     taskCount: t, steps: 3, weights: weights, firstMoment: zeros, secondMoment: zeros, optimizerSteps: 0,
-                    initialLosses: initial, initialLossEMA: nil, initialLossEMACount: 0, lossEMA: nil)))
+                    initialLosses: initial, initialLossEMA: nil, initialLossEMACount: 0, lossEMA: nil))
                 checker.close(try balancer.lossWeights(losses: losses), weights, rtol: 0, "\(name): weights used")
                 let fixture = TaskGradientFixture(rows: rows)
                 try balancer.combine(parameters: fixture.parameters, losses: losses)

@@ -24,7 +24,7 @@ enum GoldenUW {
         let t = losses.count
         let balancer = UncertaintyWeighting(taskCount: t)
         checker.equal(balancer.logVariance.value.toArray(), [Float](repeating: -0.5, count: t), "initial log-variances")
-        try balancer.restore(.uncertainty(state: .init(taskCount: t, steps: 0, logVariances: logVariances.map { Float($0) })))
+        try balancer.restore(methodState: .init(taskCount: t, steps: 0, logVariances: logVariances.map { Float($0) }))
         let float = GoldenTolerance.floatStep
         checker.close(try balancer.lossWeights(losses: losses), weights, rtol: float.rtol, atol: float.atol, "float32 weights")
         checker.close(balancer.objective(losses: losses), total, rtol: float.rtol, atol: float.atol, "float32 total")

@@ -28,7 +28,7 @@ final class CensusExampleTests: XCTestCase {
         XCTAssertEqual(c.training.epochs, 10)
         XCTAssertEqual(c.training.mode, .epochs)
         XCTAssertEqual(c.training.evalEverySteps, 0, "model selection once per epoch")
-        XCTAssertEqual(c.balancer, TaskBalancerConfiguration(weighting: .fixed(FixedWeighting.Options())),
+        XCTAssertEqual(c.balancer, TaskBalancerConfiguration(FixedWeighting.Options()),
                        "BCE summed over the tasks")
         XCTAssertEqual(c.models.map(\.model), [.mmoe, .sharedBottom, .ple])
         for m in c.models { XCTAssertEqual(m.towerHidden, [16], m.model.rawValue) }

@@ -61,7 +61,7 @@ final class TrainerTests: XCTestCase {
             .deletingLastPathComponent().deletingLastPathComponent()
         let file = try RunConfiguration.load(path: root.appendingPathComponent("configs/mmoe-synthetic.json").path)
         var embedded = RunConfiguration.default
-        embedded.balancer = TaskBalancerConfiguration(weighting: .fixed(FixedWeighting.Options()))
+        embedded.balancer = TaskBalancerConfiguration(FixedWeighting.Options())
         XCTAssertEqual(file, embedded)
     }
 
@@ -73,8 +73,9 @@ final class TrainerTests: XCTestCase {
         var c = Self.smallRun()
         c.training.batchSize = 0
         XCTAssertThrowsError(try c.validate()) { XCTAssertEqual("\($0)", "training.batch_size must be >= 1, got 0") }
-        c = Self.smallRun(balancer: TaskBalancerConfiguration(weighting: .fixed(FixedWeighting.Options()),
-                                                               combination: .gradCraft(GradCraft.Options())))
+        c = Self.smallRun(balancer: TaskBalancerConfiguration(
+            weighting: TaskBalancerMethodConfiguration(FixedWeighting.Options()),
+            combination: TaskBalancerMethodConfiguration(GradCraft.Options())))
         XCTAssertThrowsError(try Trainer(configuration: c, runDirectory: temporaryDirectory("both"))) { error in
             XCTAssertTrue("\(error)".contains("gradcraft"), "\(error)")
         }
@@ -86,14 +87,11 @@ final class TrainerTests: XCTestCase {
     func testResumeContinuesBitwiseIdentically() throws {
         let variants: [(String, RunConfiguration)] = [
             ("clippy-fixed", Self.smallRun(optimizer: .clippy(learningRate: 0.1))),
-            ("adagrad-dwa", Self.smallRun(balancer: TaskBalancerConfiguration(
-                weighting: .dwa(DynamicWeightAverage.Options(windowSteps: 5))))),
+            ("adagrad-dwa", Self.smallRun(balancer: TaskBalancerConfiguration(DynamicWeightAverage.Options(windowSteps: 5)))),
             ("clippy-pcgrad", Self.smallRun(.ple, optimizer: .clippy(learningRate: 0.1),
-                                            balancer: TaskBalancerConfiguration(combination: .pcGrad(PCGrad.Options())))),
-            ("adagrad-gradcraft-uw", Self.smallRun(.sharedBottom, balancer: TaskBalancerConfiguration(
-                combination: .gradCraft(GradCraft.Options())))),
-            ("adagrad-uw", Self.smallRun(.esmm, balancer: TaskBalancerConfiguration(
-                weighting: .uncertainty(UncertaintyWeighting.Options())))),
+                                            balancer: TaskBalancerConfiguration(PCGrad.Options()))),
+            ("adagrad-gradcraft-uw", Self.smallRun(.sharedBottom, balancer: TaskBalancerConfiguration(GradCraft.Options()))),
+            ("adagrad-uw", Self.smallRun(.esmm, balancer: TaskBalancerConfiguration(UncertaintyWeighting.Options()))),
         ]
         for (name, configuration) in variants {
             let dataset = try RunData.load(configuration.data)
@@ -137,12 +135,12 @@ final class TrainerTests: XCTestCase {
             print("census-income not found (RANKER_DATA): the census half of this test is skipped")
         }
         let balancers: [(String, TaskBalancerConfiguration)] = [
-            ("fixed", TaskBalancerConfiguration(weighting: .fixed(FixedWeighting.Options()))),
-            ("dwa", TaskBalancerConfiguration(weighting: .dwa(DynamicWeightAverage.Options(windowSteps: 2)))),
-            ("gradnorm", TaskBalancerConfiguration(weighting: .gradNorm(GradNorm.Options()))),
-            ("uw", TaskBalancerConfiguration(weighting: .uncertainty(UncertaintyWeighting.Options()))),
-            ("gradcraft", TaskBalancerConfiguration(combination: .gradCraft(GradCraft.Options()))),
-            ("pcgrad", TaskBalancerConfiguration(combination: .pcGrad(PCGrad.Options()))),
+            ("fixed", TaskBalancerConfiguration(FixedWeighting.Options())),
+            ("dwa", TaskBalancerConfiguration(DynamicWeightAverage.Options(windowSteps: 2))),
+            ("gradnorm", TaskBalancerConfiguration(GradNorm.Options())),
+            ("uw", TaskBalancerConfiguration(UncertaintyWeighting.Options())),
+            ("gradcraft", TaskBalancerConfiguration(GradCraft.Options())),
+            ("pcgrad", TaskBalancerConfiguration(PCGrad.Options())),
         ]
         for (sourceName, dataset) in sources {
             for model in ModelKind.allCases {
@@ -164,7 +162,7 @@ final class TrainerTests: XCTestCase {
 
     func testTelemetryHasTheDocumentedLines() throws {
         var c = Self.smallRun(optimizer: .clippy(learningRate: 0.1),
-                              balancer: TaskBalancerConfiguration(combination: .gradCraft(GradCraft.Options())))
+                              balancer: TaskBalancerConfiguration(GradCraft.Options()))
         c.output.report = true
         let dir = temporaryDirectory("telemetry")
         let summary = try Trainer(configuration: c, runDirectory: dir).run()

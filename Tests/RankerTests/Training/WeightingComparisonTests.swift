@@ -41,9 +41,9 @@ final class WeightingComparisonTests: XCTestCase {
                                       sharedExperts: 1, towerHidden: [8]),
             optimizer: OptimizerConfiguration(kind: .adagrad, learningRate: 0.05, form: .pytorch),
             training: training,
-            methods: [WeightingComparison.Method(name: "Fixed", balancer: TaskBalancerConfiguration(weighting: .fixed(.init()))),
+            methods: [WeightingComparison.Method(name: "Fixed", balancer: TaskBalancerConfiguration(FixedWeighting.Options())),
                       WeightingComparison.Method(name: "GradCraft",
-                                                 balancer: TaskBalancerConfiguration(combination: .gradCraft(.init())))],
+                                                 balancer: TaskBalancerConfiguration(GradCraft.Options()))],
             seeds: [1, 2])
     }
 

@@ -209,7 +209,7 @@ final class GradientCombinationTests: XCTestCase {
         try balancer.combine(parameters: fixture.parameters, losses: [1, 1, 1])
         XCTAssertEqual(balancer.telemetry.pseudoInverseFallbacks, 1)
         XCTAssertEqual(balancer.telemetry.pseudoInverseFallbacksTotal, 2)
-        XCTAssertEqual(balancer.state, .gradCraft(state: .init(taskCount: 3, steps: 0, pseudoInverseFallbacksTotal: 2)))
+        XCTAssertEqual(balancer.methodState, .init(taskCount: 3, steps: 0, pseudoInverseFallbacksTotal: 2))
     }
 
     // MARK: through Parameters

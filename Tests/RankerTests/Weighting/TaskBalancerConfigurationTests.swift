@@ -29,7 +29,8 @@ final class TaskBalancerConfigurationTests: XCTestCase {
             XCTAssertTrue(message.contains("dwa") && message.contains("gradcraft") && message.contains("alternatives"), message)
         }
         XCTAssertThrowsError(try configuration.makeBalancer(taskCount: 2))
-        let gradNormAndPCGrad = TaskBalancerConfiguration(weighting: .gradNorm(.init()), combination: .pcGrad(.init()))
+        let gradNormAndPCGrad = TaskBalancerConfiguration(weighting: TaskBalancerMethodConfiguration(GradNorm.Options()),
+                                                          combination: TaskBalancerMethodConfiguration(PCGrad.Options()))
         XCTAssertThrowsError(try gradNormAndPCGrad.validate(taskCount: 3))
     }
 
@@ -37,10 +38,10 @@ final class TaskBalancerConfigurationTests: XCTestCase {
         let cases: [(String, String, Bool)] = [
             ("{}", "fixed", false),
             (#"{"weighting": {"method": "fixed", "weights": [0.5, 0.5, 2]}}"#, "fixed", false),
-            (#"{"weighting": {"method": "dwa", "temperature": 0.5, "windowSteps": 100}}"#, "dwa", false),
-            (#"{"weighting": {"method": "gradnorm", "alpha": 0.5, "scope": "all-shared", "variant": "nextrec-clamp"}}"#, "gradnorm", true),
-            (#"{"weighting": {"method": "uw", "initialLogVariance": 0}}"#, "uw", false),
-            (#"{"combination": {"method": "gradcraft", "tau": 0.1, "epsilon": 1e-10, "scope": "dense-shared"}}"#, "gradcraft", true),
+            (#"{"weighting": {"method": "dwa", "temperature": 0.5, "window_steps": 100}}"#, "dwa", false),
+            (#"{"weighting": {"method": "gradnorm", "alpha": 0.5, "scope": "all_shared", "variant": "nextrec_clamp"}}"#, "gradnorm", true),
+            (#"{"weighting": {"method": "uw", "initial_log_variance": 0}}"#, "uw", false),
+            (#"{"combination": {"method": "gradcraft", "tau": 0.1, "epsilon": 1e-10, "scope": "dense_shared"}}"#, "gradcraft", true),
             (#"{"combination": {"method": "pcgrad", "reduction": "mean"}}"#, "pcgrad", true),
         ]
         for (json, method, perTask) in cases {
@@ -57,7 +58,7 @@ final class TaskBalancerConfigurationTests: XCTestCase {
             .makeBalancer(taskCount: 2, lastSharedLayer: ["a", "b"]) as? GradNorm
         XCTAssertEqual(gradNorm?.options, GradNorm.Options())
         XCTAssertEqual(gradNorm?.layerParameterNames, ["a", "b"])
-        let uw = try decode(#"{"weighting": {"method": "uw", "initialLogVariance": 0}}"#).makeBalancer(taskCount: 2)
+        let uw = try decode(#"{"weighting": {"method": "uw", "initial_log_variance": 0}}"#).makeBalancer(taskCount: 2)
         XCTAssertEqual(try uw.lossWeights(losses: [1, 1]), [0.5, 0.5])
     }
 
@@ -66,9 +67,9 @@ final class TaskBalancerConfigurationTests: XCTestCase {
             #"{"weighting": {"method": "fixed", "weights": [1, -0.5]}}"#,
             #"{"weighting": {"method": "fixed", "weights": [1, 1, 1]}}"#,
             #"{"weighting": {"method": "dwa", "temperature": 0}}"#,
-            #"{"weighting": {"method": "dwa", "windowSteps": 0}}"#,
-            #"{"weighting": {"method": "gradnorm", "learningRate": -1, "scope": "all-shared"}}"#,
-            #"{"weighting": {"method": "gradnorm", "lossEMADecay": 1, "scope": "all-shared"}}"#,
+            #"{"weighting": {"method": "dwa", "window_steps": 0}}"#,
+            #"{"weighting": {"method": "gradnorm", "learning_rate": -1, "scope": "all_shared"}}"#,
+            #"{"weighting": {"method": "gradnorm", "loss_ema_decay": 1, "scope": "all_shared"}}"#,
             #"{"combination": {"method": "gradcraft", "tau": 1.5}}"#,
             #"{"combination": {"method": "gradcraft", "epsilon": -0.1}}"#,
         ]
@@ -78,11 +79,11 @@ final class TaskBalancerConfigurationTests: XCTestCase {
             }
         }
         // Non-finite weights cannot be written in JSON; build them directly.
-        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: .fixed(.init(weights: [1, .nan]))).validate(taskCount: 2))
-        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: .fixed(.init(weights: [.infinity, 1]))).validate(taskCount: 2))
+        XCTAssertThrowsError(try TaskBalancerConfiguration(FixedWeighting.Options(weights: [1, .nan])).validate(taskCount: 2))
+        XCTAssertThrowsError(try TaskBalancerConfiguration(FixedWeighting.Options(weights: [.infinity, 1])).validate(taskCount: 2))
         // GradNorm on the last shared layer needs the model's layer names.
         XCTAssertThrowsError(try decode(#"{"weighting": {"method": "gradnorm"}}"#).makeBalancer(taskCount: 2)) { error in
-            XCTAssertTrue("\(error)".contains("all-shared"), "\(error)")
+            XCTAssertTrue("\(error)".contains("all_shared"), "\(error)")
         }
     }
 
@@ -92,20 +93,66 @@ final class TaskBalancerConfigurationTests: XCTestCase {
         XCTAssertTrue(decodingMessage(#"{"weigthing": {"method": "dwa"}}"#).contains("unknown key"))
         XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "gradcraft"}}"#).contains("under \"combination\""))
         XCTAssertTrue(decodingMessage(#"{"combination": {"method": "uw"}}"#).contains("under \"weighting\""))
-        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "mgda"}}"#).contains("unknown loss weighting method"))
-        XCTAssertEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense-shared"}}"#), "decoded")
+        // (Methods registered by other test targets in the same process follow the built-in ones.)
+        XCTAssertTrue(decodingMessage(#"{"weighting": {"method": "mgda"}}"#)
+            .hasPrefix("unknown loss weighting method \"mgda\"; known: fixed, dwa, gradnorm, uw"))
+        XCTAssertEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense_shared"}}"#), "decoded")
         XCTAssertNotEqual(decodingMessage(#"{"combination": {"method": "gradcraft", "scope": "dense"}}"#), "decoded")
+    }
+
+    /// Every camelCase key and kebab-case value of before the snake_case change
+    /// is rejected with its new spelling.
+    func testOldSpellingsNameTheNewOnes() {
+        let renamed = [
+            ("dwa", "windowSteps", "window_steps"), ("gradnorm", "learningRate", "learning_rate"),
+            ("gradnorm", "adamEpsilon", "adam_epsilon"), ("gradnorm", "lossEMADecay", "loss_ema_decay"),
+            ("gradnorm", "initialLossEMASteps", "initial_loss_ema_steps"),
+            ("gradnorm", "initialLossEMADecay", "initial_loss_ema_decay"), ("uw", "initialLogVariance", "initial_log_variance"),
+        ]
+        for (method, old, new) in renamed {
+            XCTAssertEqual(decodingMessage(#"{"weighting": {"method": "\#(method)", "\#(old)": 1}}"#),
+                           "unknown key \"\(old)\" for method \"\(method)\": renamed to \"\(new)\"")
+        }
+        let values = [
+            (#"{"weighting": {"method": "gradnorm", "scope": "last-shared-layer"}}"#, "scope", "last-shared-layer", "last_shared_layer"),
+            (#"{"weighting": {"method": "gradnorm", "scope": "all-shared"}}"#, "scope", "all-shared", "all_shared"),
+            (#"{"weighting": {"method": "gradnorm", "variant": "nextrec-clamp"}}"#, "variant", "nextrec-clamp", "nextrec_clamp"),
+            (#"{"combination": {"method": "pcgrad", "scope": "dense-shared"}}"#, "scope", "dense-shared", "dense_shared"),
+        ]
+        for (json, key, old, new) in values {
+            XCTAssertEqual(decodingMessage(json), "unknown value \"\(old)\" for \"\(key)\": renamed to \"\(new)\"")
+        }
+        XCTAssertEqual(decodingMessage(#"{"combination": {"method": "pcgrad", "reduction": "avg"}}"#),
+                       "unknown value \"avg\" for \"reduction\"; known: sum, mean")
+        XCTAssertEqual(decodingMessage(#"{"weighting": {"method": "dwa", "window": 1}}"#),
+                       "unknown key \"window\" for method \"dwa\"; known keys: method, temperature, window_steps")
+    }
+
+    func testRegistryListsTheBuiltInMethodsByFamily() throws {
+        // Built-in first; other test targets may have registered more.
+        XCTAssertEqual(TaskBalancerRegistry.methodNames(.lossWeighting).prefix(4), ["fixed", "dwa", "gradnorm", "uw"])
+        XCTAssertEqual(TaskBalancerRegistry.methodNames(.gradientCombination).prefix(2), ["gradcraft", "pcgrad"])
+        XCTAssertEqual(try TaskBalancerMethodConfiguration(defaultsOf: "dwa", family: .lossWeighting),
+                       TaskBalancerMethodConfiguration(DynamicWeightAverage.Options()))
+        XCTAssertThrowsError(try TaskBalancerMethodConfiguration(defaultsOf: "pcgrad", family: .lossWeighting)) { error in
+            XCTAssertEqual("\(error)", "invalid loss weighting / gradient combination configuration: \"pcgrad\" is a "
+                           + "gradient combination, not a loss weighting: configure it under \"combination\"")
+        }
+        XCTAssertThrowsError(try TaskBalancerConfiguration(weighting: TaskBalancerMethodConfiguration(GradCraft.Options()))
+            .validate(taskCount: 2)) { XCTAssertTrue("\($0)".contains("under \"combination\""), "\($0)") }
+        XCTAssertEqual(GradNorm(taskCount: 2, options: .init(scope: .allShared)).family.combinerKind, "loss_weights")
+        XCTAssertEqual(PCGrad(taskCount: 2, seed: 1).family.combinerKind, "coefficients")
     }
 
     func testConfigurationRoundTrip() throws {
         let configurations = [
-            TaskBalancerConfiguration(weighting: .gradNorm(.init(alpha: 0.8, optimizer: .sgd, scope: .allShared,
-                                                                 variant: .nextrec, lossEMADecay: 0.9, initialLossEMASteps: 3))),
-            TaskBalancerConfiguration(weighting: .dwa(.init(temperature: 1, windowSteps: 7))),
-            TaskBalancerConfiguration(weighting: .fixed(.init(weights: [0.25, 4]))),
-            TaskBalancerConfiguration(weighting: .uncertainty(.init(initialLogVariance: 0.1))),
-            TaskBalancerConfiguration(combination: .gradCraft(.init(tau: 0.3, epsilon: 1e-9, scope: .denseShared))),
-            TaskBalancerConfiguration(combination: .pcGrad(.init(reduction: .mean))),
+            TaskBalancerConfiguration(GradNorm.Options(alpha: 0.8, optimizer: .sgd, scope: .allShared,
+                                                       variant: .nextrec, lossEMADecay: 0.9, initialLossEMASteps: 3)),
+            TaskBalancerConfiguration(DynamicWeightAverage.Options(temperature: 1, windowSteps: 7)),
+            TaskBalancerConfiguration(FixedWeighting.Options(weights: [0.25, 4])),
+            TaskBalancerConfiguration(UncertaintyWeighting.Options(initialLogVariance: 0.1)),
+            TaskBalancerConfiguration(GradCraft.Options(tau: 0.3, epsilon: 1e-9, scope: .denseShared)),
+            TaskBalancerConfiguration(PCGrad.Options(reduction: .mean)),
             TaskBalancerConfiguration(),
         ]
         for configuration in configurations {
@@ -119,6 +166,17 @@ final class TaskBalancerConfigurationTests: XCTestCase {
 
     func roundTrip(_ state: TaskBalancerState) throws -> TaskBalancerState {
         try JSONDecoder().decode(TaskBalancerState.self, from: JSONEncoder().encode(state))
+    }
+
+    func testStateIsKeyedByMethodName() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(FixedWeighting(taskCount: 2).state), as: UTF8.self)
+        XCTAssertEqual(text, #"{"method":"fixed","state":{"steps":0,"taskCount":2}}"#)
+        let unknown = #"{"method": "mgda", "state": {}}"#
+        XCTAssertThrowsError(try JSONDecoder().decode(TaskBalancerState.self, from: Data(unknown.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("unknown method \"mgda\""), "\(error)")
+        }
     }
 
     /// A balancer restored from the JSON of a checkpoint continues exactly like
