@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// Renders a `TrainingRunSummary` as one self-contained XHTML document
 /// (inline CSS and SVG, no script, no external resource).

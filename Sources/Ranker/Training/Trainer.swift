@@ -53,6 +53,8 @@ struct TrainerState: Codable, Equatable {
 public struct TrainingError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
 /// Ctrl-C during training: finish the step, write the checkpoint, stop.
@@ -263,18 +265,7 @@ public final class Trainer {
         if let test { writeEvaluation(test, day: nil) }
         writeEnd(reason: reason, test: test)
         try telemetry.flush()
-        writeReport()
         return summary(reason: reason, test: test)
-    }
-
-    /// `report.html` (when configured); a failure is reported, not fatal.
-    private func writeReport() {
-        guard configuration.output.report else { return }
-        do {
-            try TrainingReport.writeReport(runDirectory: runDirectory)
-        } catch {
-            progress.print("report.html not written: \(error)")
-        }
     }
 
     private func summary(reason: StopReason, test: Evaluation?) -> TrainingSummary {
@@ -336,9 +327,9 @@ public final class Trainer {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
             dataset.fill(batch, rows: order[start..<end])
-            let begin = Clock.now
+            let begin = MonotonicClock.now
             let outcome = try trainStep()
-            state.trainSeconds += Clock.seconds(since: begin)
+            state.trainSeconds += MonotonicClock.seconds(since: begin)
             state.trainSamples += end - start
             state.batchInEpoch += 1
             state.step += 1
