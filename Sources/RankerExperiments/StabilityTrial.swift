@@ -109,7 +109,7 @@ public enum StabilityTrial {
                         seconds: Double) throws -> StabilityTrialOutcome {
         var validAUCs: [Double] = []
         var best = [Double](repeating: .nan, count: taskNames.count)
-        var stopping: TelemetryLogRecord.Event?
+        var stopping: TelemetryRecord.Event?
         try TelemetryLogReader(url: telemetryURL).forEachRecord { record, _ in
             switch record {
             case .evaluation(let e) where e.split == "valid":

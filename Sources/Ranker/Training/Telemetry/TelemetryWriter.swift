@@ -1,72 +1,17 @@
 import Foundation
 
-/// Builds one JSON object as text, for JSONL telemetry: keys in insertion
-/// order, strings escaped, non-finite numbers written as `null` (TELEMETRY.md).
-public struct JSONLine {
-    private var text = "{"
-    private var first = true
-
-    public init() {}
-
-    private mutating func key(_ k: String) {
-        if !first { text += "," }
-        first = false
-        text += JSONLine.quote(k) + ":"
-    }
-
-    public mutating func add(_ k: String, _ value: String) { key(k); text += JSONLine.quote(value) }
-    public mutating func add(_ k: String, _ value: Int) { key(k); text += String(value) }
-    public mutating func add(_ k: String, _ value: Bool) { key(k); text += value ? "true" : "false" }
-    public mutating func add(_ k: String, _ value: Double) { key(k); text += JSONLine.number(value) }
-    public mutating func add(_ k: String, _ value: Double?) { key(k); text += value.map(JSONLine.number) ?? "null" }
-    public mutating func add(_ k: String, _ value: [Double]) { key(k); text += "[" + value.map(JSONLine.number).joined(separator: ",") + "]" }
-    public mutating func add(_ k: String, _ value: [[Double]]) {
-        key(k)
-        text += "[" + value.map { "[" + $0.map(JSONLine.number).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
-    }
-    public mutating func add(_ k: String, _ value: [String]) { key(k); text += "[" + value.map(JSONLine.quote).joined(separator: ",") + "]" }
-    public mutating func addNull(_ k: String) { key(k); text += "null" }
-    /// A nested object or any pre-encoded JSON value.
-    public mutating func addRaw(_ k: String, _ json: String) { key(k); text += json }
-    /// `{name: number}` in the given order.
-    public mutating func add(_ k: String, pairs: [(String, Double)]) {
-        key(k)
-        text += "{" + pairs.map { JSONLine.quote($0.0) + ":" + JSONLine.number($0.1) }.joined(separator: ",") + "}"
-    }
-
-    /// The finished object.
-    public var json: String { text + "}" }
-
-    /// Shortest round-tripping decimal, `null` for NaN and infinities.
-    public static func number(_ v: Double) -> String {
-        guard v.isFinite else { return "null" }
-        if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
-    }
-
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}
-
-/// Appends JSONL lines to a run's `telemetry.jsonl` (buffered; `flush()` at
-/// evaluations, events and the end of the run).
+/// Appends telemetry records to a run's `telemetry.jsonl`, one JSON object
+/// per line (TELEMETRY.md; keys sorted, so every line of a type has the same
+/// layout). Buffered; `flush()` at evaluations, events and the end of the run.
 public final class TelemetryWriter {
     public let url: URL
     private let handle: FileHandle
     private var buffer = Data()
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// Opens `url` for appending (creates it when absent).
     public init(url: URL) throws {
@@ -92,8 +37,14 @@ public final class TelemetryWriter {
 
     deinit { try? flush() }
 
-    public func write(_ line: JSONLine) {
-        buffer.append(contentsOf: line.json.utf8)
+    /// Appends `record` as one line.
+    public func write(_ record: TelemetryRecord) {
+        do {
+            buffer.append(try encoder.encode(record))
+        } catch {
+            // Records write non-finite numbers as null: nothing else can fail.
+            preconditionFailure("telemetry record not encodable: \(error)")
+        }
         buffer.append(0x0A)
         if buffer.count > 1 << 20 { try? flush() }
     }
