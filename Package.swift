@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Ranker", targets: ["Ranker"]),
+        .library(name: "RankerReport", targets: ["RankerReport"]),
+        .library(name: "RankerExperiments", targets: ["RankerExperiments"]),
         .executable(name: "ranker", targets: ["ranker"]),
     ],
     dependencies: [
@@ -29,15 +31,31 @@ let package = Package(
             path: "Modules/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The core: linear algebra, layers, models, losses, metrics, optimizers,
+        // balancers, data, the training loop, checkpoints, telemetry writing.
         .target(
             name: "Ranker",
             dependencies: ["CBLAS", "CZlib"],
             path: "Sources/Ranker"
         ),
+        // report.html from a run's telemetry (reads the core's telemetry records).
+        .target(
+            name: "RankerReport",
+            dependencies: ["Ranker"],
+            path: "Sources/RankerReport"
+        ),
+        // Model, weighting and stability comparisons; benchmark workloads.
+        .target(
+            name: "RankerExperiments",
+            dependencies: ["Ranker", "RankerReport"],
+            path: "Sources/RankerExperiments"
+        ),
         .executableTarget(
             name: "ranker",
             dependencies: [
                 "Ranker",
+                "RankerReport",
+                "RankerExperiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
@@ -50,31 +68,31 @@ let package = Package(
         ),
         .executableTarget(
             name: "census-mmoe",
-            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Ranker", "RankerExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/census-mmoe",
             exclude: ["config.json"]
         ),
         .executableTarget(
             name: "aliccp-esmm",
-            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Ranker", "RankerExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/aliccp-esmm",
             exclude: ["config.json"]
         ),
         .executableTarget(
             name: "weighting",
-            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Ranker", "RankerExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/weighting",
             exclude: ["config.json"]
         ),
         .executableTarget(
             name: "stability",
-            dependencies: ["Ranker"],
+            dependencies: ["Ranker", "RankerExperiments"],
             path: "examples/stability",
             exclude: ["stability.json"]
         ),
         .testTarget(
             name: "RankerTests",
-            dependencies: ["Ranker"],
+            dependencies: ["Ranker", "RankerReport", "RankerExperiments"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):

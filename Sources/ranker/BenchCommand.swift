@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MallocInterposerSwift
 import Ranker
+import RankerExperiments
 
 /// `ranker bench`: the machine's SGEMM peak and training throughput of the
 /// fixed workloads W1–W3, measured in one run.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Ranker
 
 @main
@@ -10,4 +11,11 @@ struct RankerCommand: ParsableCommand {
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, ReportCommand.self,
                       BenchCommand.self]
     )
+
+    /// Data and schemas are looked for from the current directory, then from
+    /// this executable's place (`<repository>/.build/…/ranker`).
+    static func main() {
+        if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
+        main(nil)
+    }
 }

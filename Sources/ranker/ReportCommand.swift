@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerReport
 
 /// `ranker report`: (re)writes a run's report.html from its telemetry.
 struct ReportCommand: ParsableCommand {

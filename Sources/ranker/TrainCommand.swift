@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerReport
 
 /// Flags that override parts of a run configuration (shared by `train` and `eval`).
 struct RunOverrides: ParsableArguments {
@@ -174,6 +175,7 @@ struct TrainCommand: ParsableCommand {
         print("Training \(trainer.modelConfiguration.model.rawValue) (\(trainer.model.parameterCount) parameters) with "
               + "\(configuration.optimizer.kind.rawValue), \(trainer.balancer.methodName) → \(directory.path)")
         let summary = try trainer.run()
+        TrainingReport.writeAfterRun(summary, output: configuration.output)
         print("")
         printSummary(summary)
         print(String(format: "wall time %.1f s, training %.0f samples/s", Date().timeIntervalSince(start),

@@ -25,6 +25,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerExperiments
 
 struct AliCCPESMM: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,6 +63,8 @@ struct AliCCPESMM: ParsableCommand {
     var out: String?
 
     func run() throws {
+        // Data is looked for from the current directory, then from this executable's place.
+        if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
         // 1. The run configuration: data, ESMM towers, optimizer, schedule.
         var configuration = try RunConfiguration.load(path: try configurationPath())
         if let seed { configuration.training.seed = seed }

@@ -21,6 +21,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerExperiments
 
 /// Test AUC of the PyTorch peers (torch-rechub with BatchNorm in every layer,
 /// same protocol, seed 0; PROTOCOL.md "Reference results"): income, marital.
@@ -56,6 +57,8 @@ struct CensusMMoE: ParsableCommand {
     var out: String?
 
     func run() throws {
+        // Data is looked for from the current directory, then from this executable's place.
+        if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
         // 1. The configuration: shared data, optimizer and training settings, and the models.
         var comparison = try ModelComparisonConfiguration.load(path: try configurationPath())
         if let seed { comparison.training.seed = seed }

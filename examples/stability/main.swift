@@ -23,6 +23,7 @@
 //   --rows N               another number of synthetic rows
 import Foundation
 import Ranker
+import RankerExperiments
 
 // MARK: arguments
 

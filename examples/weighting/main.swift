@@ -16,6 +16,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerExperiments
 
 @main
 struct WeightingExample: ParsableCommand {
@@ -76,6 +77,8 @@ struct WeightingExample: ParsableCommand {
     }
 
     func run() throws {
+        // Data is looked for from the current directory, then from this executable's place.
+        if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
         let started = Date()
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         var comparison = try WeightingComparison.load(path: config ?? source.appendingPathComponent("config.json").path)

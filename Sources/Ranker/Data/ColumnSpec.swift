@@ -50,12 +50,6 @@ public enum ColumnRole: String, Codable, Sendable {
     case ignore
 }
 
-/// Whether a task is a binary classification (BCE) or a regression (MSE).
-public enum TaskKind: String, Codable, Sendable {
-    case binary
-    case regression
-}
-
 /// The transform of a dense feature. Statistics come from the training split only.
 ///
 /// * `none`: `x`

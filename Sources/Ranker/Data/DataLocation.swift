@@ -6,8 +6,11 @@ import Foundation
 /// 1. `$RANKER_DATA`, when set (and then only it);
 /// 2. `<repository>/../shared/data` and `<repository>/data` (where `make data`
 ///    downloads to), for each repository root found by walking up from the
-///    current directory, from `filePath` (pass `#filePath` from a test) and
-///    from this library's own source location.
+///    current directory, from `filePath` (a test passes its `#filePath`) and
+///    from each of `startingPoints` (an executable adds its own path).
+///
+/// The library never looks relative to its own source: where to look is the
+/// caller's to say.
 ///
 /// A repository root is the nearest directory at or above a starting point
 /// that holds `Package.swift` and a `schemas` folder. Shipped schemas are
@@ -23,7 +26,11 @@ public enum DataLocation {
         }
     }
 
-    private static let librarySourcePath: String = #filePath
+    /// More places to walk up from, after the current directory and the
+    /// `filePath` of a call: `ranker` and the examples add their executable's
+    /// path here at start, so that a binary in `<repository>/.build/…` finds
+    /// the repository's data from any working directory.
+    nonisolated(unsafe) public static var startingPoints: [String] = []
 
     /// The nearest directory at or above `path` with `Package.swift` and `schemas/`.
     public static func repositoryRoot(from path: String) -> String? {
@@ -44,10 +51,10 @@ public enum DataLocation {
         }
     }
 
-    /// Repository roots from the current directory, `filePath` and the library source, without repeats.
+    /// Repository roots from the current directory, `filePath` and `startingPoints`, without repeats.
     static func repositoryRoots(filePath: String?) -> [String] {
         var roots: [String] = []
-        for start in [FileManager.default.currentDirectoryPath, filePath, librarySourcePath].compactMap({ $0 }) {
+        for start in [FileManager.default.currentDirectoryPath, filePath].compactMap({ $0 }) + startingPoints {
             if let root = repositoryRoot(from: start), !roots.contains(root) { roots.append(root) }
         }
         return roots

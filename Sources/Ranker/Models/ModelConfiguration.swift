@@ -6,25 +6,6 @@ public enum ModelKind: String, Codable, Sendable, CaseIterable {
     case esmm
 }
 
-/// One task of a model or a dataset: its name and kind (`TaskKind`: binary
-/// with BCE-with-logits and output `σ(logit)`, or regression with squared
-/// error and the raw logit as output).
-public struct TaskSpec: Codable, Equatable, Sendable {
-    public var name: String
-    public var kind: TaskKind
-
-    public init(name: String, kind: TaskKind = .binary) {
-        self.name = name
-        self.kind = kind
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        kind = try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .binary
-    }
-}
-
 /// Error in a model configuration, with the offending key.
 public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable {
     public let key: String

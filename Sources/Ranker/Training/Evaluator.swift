@@ -37,21 +37,39 @@ public struct Evaluation: Codable, Equatable, Sendable {
     public func task(named name: String) -> TaskEvaluation? { tasks.first { $0.name == name } }
 
     /// `{"<output>": {"examples": …, "positives": …, "auc": …, …}, …}`: the
-    /// metrics in the layout of the telemetry's `eval` lines (TELEMETRY.md);
-    /// NaN is `null`.
+    /// metrics in the layout of the telemetry's `eval` lines (TELEMETRY.md),
+    /// outputs and metrics in order; NaN is `null`.
     public var metricsJSON: String {
         "{" + tasks.map { t in
             var m = JSONLine()
-            m.add("examples", t.examples)
-            if let p = t.positives { m.add("positives", p) }
-            if t.auc != nil { m.add("auc", t.auc) }
-            if t.gauc != nil { m.add("gauc", t.gauc) }
-            if let u = t.gaucUsers { m.add("users", u) }
-            if let i = t.gaucImpressions { m.add("impressions", i) }
-            if t.logloss != nil { m.add("logloss", t.logloss) }
-            if t.rmse != nil { m.add("rmse", t.rmse) }
+            for (key, value) in t.metricFields { m.add(key, value) }
             return JSONLine.quote(t.name) + ":" + m.json
         }.joined(separator: ",") + "}"
+    }
+
+    /// Output name → metric name → value: the `metrics` of an `eval`
+    /// telemetry record (`metricFields` of each output).
+    public var metricTable: [String: [String: Double]] {
+        Dictionary(tasks.map { t in
+            (t.name, Dictionary(t.metricFields.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+        }, uniquingKeysWith: { $1 })
+    }
+}
+
+extension TaskEvaluation {
+    /// The metrics an output has, by their telemetry names, in order:
+    /// `examples`, `positives`, `auc`, `gauc`, `users`, `impressions`,
+    /// `logloss`, `rmse` (counts as numbers; a metric that is NaN stays NaN).
+    public var metricFields: [(key: String, value: Double)] {
+        var fields: [(key: String, value: Double)] = [("examples", Double(examples))]
+        if let positives { fields.append(("positives", Double(positives))) }
+        if let auc { fields.append(("auc", auc)) }
+        if let gauc { fields.append(("gauc", gauc)) }
+        if let gaucUsers { fields.append(("users", Double(gaucUsers))) }
+        if let gaucImpressions { fields.append(("impressions", Double(gaucImpressions))) }
+        if let logloss { fields.append(("logloss", logloss)) }
+        if let rmse { fields.append(("rmse", rmse)) }
+        return fields
     }
 }
 

@@ -12,7 +12,7 @@ public final class ProgressReporter {
     /// Whether `print(_:)` writes (false for the `silent` setting).
     public let printsMessages: Bool
     private let totalSteps: Int
-    private let start = Clock.now
+    private let start = MonotonicClock.now
     private var lastDraw: UInt64 = 0
     private var samples = 0
     private var barVisible = false
@@ -38,7 +38,7 @@ public final class ProgressReporter {
     public func update(step: Int, batchSize: Int, epoch: String, loss: Double) {
         samples += batchSize
         if style == .none { return }
-        let now = Clock.now
+        let now = MonotonicClock.now
         let sinceDraw = Double(now - lastDraw) / 1e9
         let elapsed = Double(now - start) / 1e9
         let rate = elapsed > 0 ? Double(samples) / elapsed : 0

@@ -400,7 +400,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try optimizer.validate()
     }
 
-    static func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _: Keys.Type, _ section: String) throws {
+    /// Throws a decoding error naming the first key of the decoder's object
+    /// that is not one of `Keys` (configuration files of the experiments use it too).
+    public static func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _: Keys.Type, _ section: String) throws {
         let allowed = Set(Keys.allCases.map(\.stringValue))
         if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: allowed).first {
             throw DecodingError.dataCorrupted(DecodingError.Context(
@@ -415,6 +417,11 @@ public struct RunConfigurationError: Error, CustomStringConvertible, Equatable {
     public let file: String?
     public let message: String
     public var description: String { (file.map { "\($0): " } ?? "") + message }
+
+    public init(file: String?, message: String) {
+        self.file = file
+        self.message = message
+    }
 }
 
 /// `key.path: message` for a decoding error.
@@ -423,8 +430,8 @@ public struct RunConfigurationError: Error, CustomStringConvertible, Equatable {
 /// failure — unreadable file, decoding error, a `RunConfigurationError` from
 /// decoding or `validate` — is thrown as a `RunConfigurationError` naming
 /// the file and, for decoding errors, the key.
-func decodeConfigurationFile<T: Decodable>(_ type: T.Type, path: String,
-                                           validate: (T) throws -> Void = { _ in }) throws -> T {
+public func decodeConfigurationFile<T: Decodable>(_ type: T.Type, path: String,
+                                                  validate: (T) throws -> Void = { _ in }) throws -> T {
     let data: Data
     do {
         data = try Data(contentsOf: URL(fileURLWithPath: path))

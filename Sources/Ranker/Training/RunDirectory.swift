@@ -10,7 +10,8 @@ import Foundation
 /// | `encoding.json` | `Trainer`, for CSV data: the `DatasetEncoding` |
 /// | `checkpoint.safetensors` | `Trainer`: the last state (`Checkpoint`) |
 /// | `best.safetensors` | `Trainer`: the best valid weights (`ModelExport`) |
-/// | `telemetry.jsonl`, `report.html` | `Trainer`, `TrainingReport` |
+/// | `telemetry.jsonl` | `Trainer`: `TelemetryRecord` lines (TELEMETRY.md) |
+/// | `report.html` | after the run, by its caller (`ranker train`, `ranker report`: RankerReport) |
 public struct RunDirectory: Sendable {
     /// Which weights of a run to use.
     public enum Weights: String, Codable, Sendable, CaseIterable {
@@ -29,8 +30,8 @@ public struct RunDirectory: Sendable {
     public var encodingURL: URL { url.appendingPathComponent(DatasetEncoding.fileName) }
     public var checkpointURL: URL { url.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { url.appendingPathComponent("best.safetensors") }
-    public var telemetryURL: URL { url.appendingPathComponent(TrainingReport.telemetryFileName) }
-    public var reportURL: URL { url.appendingPathComponent(TrainingReport.reportFileName) }
+    public var telemetryURL: URL { url.appendingPathComponent("telemetry.jsonl") }
+    public var reportURL: URL { url.appendingPathComponent("report.html") }
 
     /// The file holding `weights`.
     public func weightsURL(_ weights: Weights) -> URL {

@@ -1,70 +1,16 @@
 import Foundation
 
-/// Why a run ended.
-public enum StopReason: String, Codable, Sendable {
-    case completed
-    case earlyStopping = "early_stopping"
-    case maxSteps = "max_steps"
-    /// `interrupt_after_steps` or Ctrl-C: the checkpoint was written; resume continues it.
-    case interrupted
-    /// The stability policy stopped the run.
-    case unstable
-}
-
-/// What a finished run reports.
-public struct TrainingSummary: Codable, Sendable {
-    public var name: String
-    public var runDirectory: String
-    public var steps: Int
-    public var epochs: Int
-    public var stopReason: StopReason
-    public var bestStep: Int?
-    public var bestValid: Evaluation?
-    /// Evaluation of the kept state (best valid state in epoch mode, final
-    /// state in sequential mode) on the test split (last day).
-    public var test: Evaluation?
-    public var events: [String: Int]
-    /// Training throughput over the whole run (steps only, no evaluation).
-    public var trainSamplesPerSecond: Double
-}
-
-/// Trainer state stored in checkpoints next to the model, optimizer and
-/// balancer, so that a resumed run continues exactly.
-struct TrainerState: Codable, Equatable {
-    var step: Int
-    var epoch: Int
-    /// Sequential mode: the day being trained.
-    var day: Int
-    /// Batches of the current epoch (or day) already done.
-    var batchInEpoch: Int
-    /// The shuffling generator as it was at the start of the current epoch/day.
-    var epochGenerator: RandomGenerator
-    var learningRateFactor: Double
-    var bestMeanAUC: Double?
-    var bestStep: Int?
-    var evaluationsWithoutImprovement: Int
-    var rollbacks: Int
-    var monitor: StabilityMonitor
-    var trainSeconds: Double
-    var trainSamples: Int
-}
-
-/// A run stopped by its stability policy or an unusable configuration.
-public struct TrainingError: Error, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
-}
-
-/// Ctrl-C during training: finish the step, write the checkpoint, stop.
-nonisolated(unsafe) private var interruptRequested: Int32 = 0
-
 /// Owns a training run: the loop over epochs (or days), evaluation, the
-/// stability monitor and its policy, telemetry, checkpoints and resume.
+/// stability monitor and its policy. It wires the parts that live in their
+/// own files: the plan (`TrainingPlan`), checkpoints and resume
+/// (`RunCheckpoint`), the best state (`BestModelState`), telemetry records
+/// (`TrainerTelemetry.swift`), Ctrl-C (`InterruptSignal`).
 ///
 /// The run directory receives `config.json`, `encoding.json` (CSV data:
 /// `DatasetEncoding`), `telemetry.jsonl` (TELEMETRY.md),
-/// `checkpoint.safetensors` (the last state, resumable), `best.safetensors`
-/// (the best valid weights, export format) and `report.html`.
+/// `checkpoint.safetensors` (the last state, resumable) and `best.safetensors`
+/// (the best valid weights, export format); `report.html` is RankerReport's,
+/// written by the caller after the run.
 /// Deterministic for a given seed and thread count: a run interrupted and
 /// resumed ends with bitwise the same parameters as an uninterrupted one.
 public final class Trainer {
@@ -78,18 +24,16 @@ public final class Trainer {
     public let runDirectory: URL
     private let evaluator: Evaluator
     private let batch: Batch
-    private var state: TrainerState
-    private var telemetry: TelemetryWriter!
-    private var progress: ProgressReporter!
+    var state: TrainerState
+    var telemetry: TelemetryWriter!
+    var progress: ProgressReporter!
     /// In-memory copy of the last healthy state (for the rollback policy).
     private var lastGood: Checkpoint?
-    /// In-memory copy of the best valid parameters.
-    private var bestParameters: Checkpoint?
-    private var bestValid: Evaluation?
-    private let resumed: Bool
-    private let baseLearningRate: Float
+    private var best = BestModelState()
+    let resumed: Bool
+    let baseLearningRate: Float
     /// Optimizer telemetry: per-tensor clipping factors (Clippy, GC, AGC).
-    private let reportsClipping: Bool
+    let reportsClipping: Bool
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -170,17 +114,10 @@ public final class Trainer {
         }
     }
 
-    /// The full resumable state: model (and balancer) parameters, optimizer,
-    /// balancer state, trainer state, configuration.
+    /// The full resumable state (`RunCheckpoint`).
     private func makeCheckpoint() throws -> Checkpoint {
-        var checkpoint = try Checkpoint(parameters: step.parameters, optimizer: optimizer)
-        checkpoint.metadata[Checkpoint.Key.configuration] = configuration.encodedJSON()
-        try checkpoint.encode(state.step, forKey: Checkpoint.Key.step)
-        try checkpoint.encode(state.epoch, forKey: Checkpoint.Key.epoch)
-        try checkpoint.encode(state.epochGenerator, forKey: Checkpoint.Key.randomGenerator)
-        try checkpoint.encode(balancer.state, forKey: Checkpoint.Key.weighting)
-        try checkpoint.encode(state, forKey: Checkpoint.Key.trainer)
-        return checkpoint
+        try RunCheckpoint.make(configuration: configuration, step: step, optimizer: optimizer, balancer: balancer,
+                               state: state)
     }
 
     private func writeCheckpoint() throws {
@@ -188,30 +125,9 @@ public final class Trainer {
     }
 
     private func restoreCheckpoint() throws {
-        let checkpoint = try Checkpoint.read(from: checkpointURL)
-        // The training-defining configuration must be the same.
-        var stored = try JSONDecoder().decode(RunConfiguration.self,
-                                              from: Data(try checkpoint.string(forKey: Checkpoint.Key.configuration).utf8))
-        var current = configuration
-        stored.training.interruptAfterSteps = 0
-        current.training.interruptAfterSteps = 0
-        stored.training.maxSteps = 0
-        current.training.maxSteps = 0
-        stored.training.epochs = current.training.epochs
-        stored.output = current.output
-        guard stored == current else {
-            throw TrainingError(message: "cannot resume \(checkpointURL.path): the run was made with another configuration "
-                                + "(only epochs, max_steps, interrupt_after_steps and output may change)")
-        }
-        try checkpoint.restore(into: step.parameters, optimizer: optimizer)
-        try balancer.restore(checkpoint.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting))
-        state = try checkpoint.decode(TrainerState.self, forKey: Checkpoint.Key.trainer)
-        if FileManager.default.fileExists(atPath: bestURL.path) {
-            let reader = try SafeTensorsReader(url: bestURL)
-            var best = Checkpoint()
-            for p in model.parameters { best.tensors[Checkpoint.Prefix.model + p.name] = try reader.readMatrix(named: p.name) }
-            bestParameters = best
-        }
+        state = try RunCheckpoint.restore(from: checkpointURL, configuration: configuration, step: step,
+                                          optimizer: optimizer, balancer: balancer)
+        try best.load(from: bestURL, model: model)
         lastGood = try makeCheckpoint().deepCopy()
     }
 
@@ -225,12 +141,8 @@ public final class Trainer {
         progress = ProgressReporter(setting: configuration.output.progress, totalSteps: plan.totalSteps)
         writeRunLine(plan: plan)
         if lastGood == nil { lastGood = try makeCheckpoint().deepCopy() }
-        interruptRequested = 0
-        let previousHandler = signal(SIGINT) { _ in
-            interruptRequested = 1
-            signal(SIGINT, SIG_DFL)  // a second Ctrl-C ends the process
-        }
-        defer { signal(SIGINT, previousHandler) }
+        let previousHandler = InterruptSignal.install()
+        defer { InterruptSignal.restore(previousHandler) }
 
         var stop: StopReason?
         do {
@@ -253,35 +165,20 @@ public final class Trainer {
         }
         try writeCheckpoint()
         // Test the kept state: the best valid parameters (epoch mode).
-        if let best = bestParameters, configuration.training.mode == .epochs {
-            for p in model.parameters {
-                if let m = best.tensors[Checkpoint.Prefix.model + p.name] { p.value.copy(from: m) }
-            }
-        }
+        if configuration.training.mode == .epochs { best.restore(into: model) }
         let testRows = plan.testRows
         let test = testRows.isEmpty ? nil : evaluator.evaluate(rows: testRows, split: "test")
         if let test { writeEvaluation(test, day: nil) }
         writeEnd(reason: reason, test: test)
         try telemetry.flush()
-        writeReport()
         return summary(reason: reason, test: test)
-    }
-
-    /// `report.html` (when configured); a failure is reported, not fatal.
-    private func writeReport() {
-        guard configuration.output.report else { return }
-        do {
-            try TrainingReport.writeReport(runDirectory: runDirectory)
-        } catch {
-            progress.print("report.html not written: \(error)")
-        }
     }
 
     private func summary(reason: StopReason, test: Evaluation?) -> TrainingSummary {
         TrainingSummary(name: configuration.name, runDirectory: runDirectory.path, steps: state.step,
-                        epochs: state.epoch, stopReason: reason, bestStep: state.bestStep, bestValid: bestValid,
+                        epochs: state.epoch, stopReason: reason, bestStep: state.bestStep, bestValid: best.evaluation,
                         test: test, events: state.monitor.counts,
-                        trainSamplesPerSecond: state.trainSeconds > 0 ? Double(state.trainSamples) / state.trainSeconds : 0)
+                        trainSamplesPerSecond: trainSamplesPerSecond)
     }
 
     /// Epoch mode: shuffled passes over the train split.
@@ -336,9 +233,9 @@ public final class Trainer {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
             dataset.fill(batch, rows: order[start..<end])
-            let begin = Clock.now
+            let begin = MonotonicClock.now
             let outcome = try trainStep()
-            state.trainSeconds += Clock.seconds(since: begin)
+            state.trainSeconds += MonotonicClock.seconds(since: begin)
             state.trainSamples += end - start
             state.batchInEpoch += 1
             state.step += 1
@@ -354,7 +251,7 @@ public final class Trainer {
                 try writeCheckpoint()
             }
             if settings.interruptAfterSteps > 0 && state.step == settings.interruptAfterSteps { return .interrupted }
-            if interruptRequested != 0 {
+            if InterruptSignal.wasRequested {
                 progress.print("interrupted: checkpoint written to \(checkpointURL.path); resume with --resume")
                 return .interrupted
             }
@@ -484,11 +381,7 @@ public final class Trainer {
             state.bestMeanAUC = mean
             state.bestStep = state.step
             state.evaluationsWithoutImprovement = 0
-            bestValid = evaluation
-            var best = Checkpoint()
-            for p in model.parameters { best.tensors[Checkpoint.Prefix.model + p.name] = p.value.clone() }
-            bestParameters = best
-            try ModelExport.write(model, to: bestURL, metadata: ["step": "\(state.step)", "valid_mean_auc": "\(mean)"])
+            try best.keep(model, evaluation: evaluation, step: state.step, to: bestURL)
         } else {
             state.evaluationsWithoutImprovement += 1
         }
@@ -497,146 +390,5 @@ public final class Trainer {
         let patience = configuration.training.earlyStoppingPatience
         if patience > 0 && state.evaluationsWithoutImprovement >= patience { return .earlyStopping }
         return nil
-    }
-
-    // MARK: telemetry
-
-    private func writeRunLine(plan: TrainingPlan) {
-        var line = JSONLine()
-        line.add("type", "run")
-        line.add("name", configuration.name)
-        line.add("model", modelConfiguration.model.rawValue)
-        // The tasks of the losses and weights of step lines (ESMM: ctr, ctcvr;
-        // its cvr metrics appear in eval lines as an extra output).
-        line.add("tasks", modelConfiguration.tasks.map(\.name))
-        line.add("combiner", balancer.methodName)
-        line.add("combiner_kind", balancer.family.combinerKind)
-        line.add("optimizer", configuration.optimizer.kind == .clippy ? "clippy_adagrad" : "adagrad")
-        line.add("learning_rate", Double(baseLearningRate))
-        line.add("batch_size", configuration.training.batchSize)
-        line.add("mode", configuration.training.mode.rawValue)
-        line.add("threads", configuration.training.threads)
-        line.add("seed", Int(configuration.training.seed))
-        line.add("train_examples", plan.trainExamples)
-        line.add("total_steps", plan.totalSteps)
-        line.add("parameters", model.parameters.map(\.name))
-        line.add("parameter_count", model.parameterCount)
-        if resumed { line.add("resumed_from_step", state.step) }
-        line.add("started", ISO8601DateFormatter().string(from: Date()))
-        telemetry.write(line)
-    }
-
-    private func writeStepLine(learningRate: Float) {
-        var line = JSONLine()
-        line.add("type", "step")
-        line.add("step", state.step)
-        line.add("epoch", state.epoch)
-        if configuration.training.mode == .sequential { line.add("day", state.day) } else { line.addNull("day") }
-        line.add("lr", Double(learningRate))
-        line.add("losses", step.losses)
-        line.add("objective", step.objective)
-        let t = balancer.telemetry
-        line.add("weights", t.weights.isEmpty ? step.weights : t.weights)
-        if balancer.requiresPerTaskGradients {
-            line.add("grad_norms", t.gradientNorms)
-            line.add("cosines", t.gradientCosines)
-            line.add("conflicting_pairs", t.conflictingPairs)
-            line.add("pinv_fallbacks", t.pseudoInverseFallbacks)
-        }
-        if reportsClipping {
-            let names = optimizer.parameterNames
-            line.add("clip_factors", pairs: names.indices.map { (names[$0], Double(optimizer.clippingFactor(at: $0))) })
-        }
-        line.add("samples_per_s", state.trainSeconds > 0 ? Double(state.trainSamples) / state.trainSeconds : 0)
-        telemetry.write(line)
-    }
-
-    private func writeEvent(_ e: StabilityEvent) {
-        var line = JSONLine()
-        line.add("type", "event")
-        line.add("step", e.step)
-        line.add("kind", e.kind.rawValue)
-        if let task = e.task { line.add("task", task) } else { line.addNull("task") }
-        if let p = e.parameter { line.add("parameter", p) } else { line.addNull("parameter") }
-        line.add("value", e.value)
-        line.add("message", e.message)
-        telemetry.write(line)
-        if e.kind != .recovered { progress.print("step \(e.step): \(e.kind.rawValue)"
-            + (e.task.map { " [\($0)]" } ?? "") + (e.parameter.map { " (largest gradient: \($0))" } ?? "") + ": \(e.message)") }
-    }
-
-    private func writeEvaluation(_ e: Evaluation, day: Int?) {
-        var line = JSONLine()
-        line.add("type", "eval")
-        line.add("step", state.step)
-        line.add("epoch", state.epoch)
-        if let day { line.add("day", day) }
-        line.add("split", e.split)
-        line.addRaw("metrics", e.metricsJSON)
-        line.add("mean_auc", e.meanAUC)
-        line.add("non_finite_predictions", e.nonFinitePredictions)
-        telemetry.write(line)
-    }
-
-    private func writeEnd(reason: StopReason, test: Evaluation?) {
-        var line = JSONLine()
-        line.add("type", "end")
-        line.add("step", state.step)
-        if let s = state.bestStep { line.add("best_step", s) } else { line.addNull("best_step") }
-        line.add("best_mean_auc", state.bestMeanAUC)
-        line.add("stopped", reason.rawValue)
-        line.add("train_samples_per_s", state.trainSeconds > 0 ? Double(state.trainSamples) / state.trainSeconds : 0)
-        line.add("events", pairs: state.monitor.counts.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) })
-        if let test { line.addRaw("test", test.metricsJSON) }
-        telemetry.write(line)
-    }
-
-    private func describe(_ e: Evaluation, step: Int) -> String {
-        let parts = e.tasks.map { t -> String in
-            if let rmse = t.rmse { return "\(t.name) RMSE \(String(format: "%.4f", rmse))" }
-            var s = "\(t.name) AUC \(String(format: "%.4f", t.auc ?? .nan))"
-            if let g = t.gauc { s += " GAUC \(String(format: "%.4f", g))" }
-            return s
-        }
-        return "step \(step) \(e.split): " + parts.joined(separator: ", ")
-    }
-}
-
-/// The shape of a run: how many steps, which rows are tested.
-struct TrainingPlan {
-    let totalSteps: Int
-    let trainExamples: Int
-    let testRows: [Int]
-    /// Sequential mode: rows grouped by day, in day order.
-    let days: [(day: Int32, rows: [Int])]
-
-    init(trainer: Trainer) {
-        let c = trainer.configuration.training
-        let d = trainer.dataset
-        func batches(_ n: Int) -> Int { (n + c.batchSize - 1) / c.batchSize }
-        switch c.mode {
-        case .epochs:
-            days = []
-            trainExamples = d.splits.train.count
-            var steps = c.epochs * batches(d.splits.train.count)
-            if c.maxSteps > 0 { steps = min(steps, c.maxSteps) }
-            totalSteps = steps
-            testRows = d.splits.test
-        case .sequential:
-            let groups = d.days == nil ? [] : d.rowsByDay(Array(0..<d.count))
-            days = groups
-            var steps = 0, examples = 0
-            if groups.count >= 2 {
-                for i in 0..<(groups.count - 1) {
-                    let n = groups[max(0, i - c.windowDays + 1)...i].reduce(0) { $0 + $1.rows.count }
-                    steps += c.epochs * batches(n)
-                    examples += n
-                }
-            }
-            if c.maxSteps > 0 { steps = min(steps, c.maxSteps) }
-            totalSteps = steps
-            trainExamples = examples
-            testRows = groups.last?.rows ?? []
-        }
     }
 }

@@ -106,7 +106,7 @@ public final class TrainingStep {
     /// then — when it was applied — the balancer's per-step update.
     @discardableResult
     public func applyUpdate(learningRate: Float, batchSize: Int) -> OptimizerStepReport {
-        if phaseTimes != nil { phaseStart = Clock.now }
+        if phaseTimes != nil { phaseStart = MonotonicClock.now }
         let report = optimizer.step(parameters: parameters, learningRate: learningRate)
         if report.applied { balancer.finishStep(losses: losses, batchSize: batchSize) }
         endPhase(.update)
@@ -117,13 +117,13 @@ public final class TrainingStep {
     private func startPhases() {
         guard phaseTimes != nil else { return }
         phaseTimes!.steps += 1
-        phaseStart = Clock.now
+        phaseStart = MonotonicClock.now
     }
 
     /// Adds the time since the last phase boundary to `phase` (when recording).
     private func endPhase(_ phase: TrainingStepPhaseTimes.Phase) {
         guard phaseTimes != nil else { return }
-        let now = Clock.now
+        let now = MonotonicClock.now
         phaseTimes!.add(now - phaseStart, to: phase)
         phaseStart = now
     }

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Ranker
+@testable import RankerReport
 
 /// The pieces under the report: downsampling, axes, the SVG chart, escaping.
 final class ReportPlottingTests: XCTestCase {

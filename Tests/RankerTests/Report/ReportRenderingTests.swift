@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerReport
 
 /// Renders a report in headless Chromium and checks the screenshot is a real
 /// picture: the page width, many distinct colours, and enough pixels in the

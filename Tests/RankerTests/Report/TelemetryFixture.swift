@@ -1,5 +1,6 @@
 import Foundation
 @testable import Ranker
+@testable import RankerReport
 
 /// Writes a realistic `telemetry.jsonl` for report tests, line by line in the
 /// TELEMETRY.md format, and remembers what it wrote (the oracle for checks).

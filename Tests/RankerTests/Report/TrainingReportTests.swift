@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import Ranker
+@testable import RankerReport
 
 final class TrainingReportTests: XCTestCase {
     private var directories: [URL] = []

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerExperiments
+@testable import RankerReport
 
 /// `examples/aliccp-esmm` on the torch-rechub Ali-CCP sample: ESMM's test
 /// metrics are computed on the right rows. The rows are selected here from

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Ranker
+@testable import RankerExperiments
 
 /// `TrainingStep.phaseTimes` and `BalancerCostBenchmark` on a tiny MMoE.
 final class BalancerCostBenchmarkTests: XCTestCase {

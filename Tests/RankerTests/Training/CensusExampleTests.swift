@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerExperiments
 
 /// `examples/census-mmoe`: its configuration keeps the census protocol's
 /// fixed hyperparameters, and its pipeline (`ModelComparisonConfiguration` →

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerExperiments
 
 /// The stability experiment's building block (`StabilityTrial`,
 /// `StabilityCellSummary`, `StabilityExperiment`): how a run is counted,

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerReport
 
 /// The trainer end to end on small data: exact resume, every model ×
 /// weighting method × optimizer, stability policies, sequential mode, early
@@ -166,6 +167,8 @@ final class TrainerTests: XCTestCase {
         c.output.report = true
         let dir = temporaryDirectory("telemetry")
         let summary = try Trainer(configuration: c, runDirectory: dir).run()
+        // report.html is RankerReport's, written after the run (as `ranker train` does).
+        XCTAssertNil(TrainingReport.writeAfterRun(summary, output: c.output))
         let lines = try String(contentsOf: dir.appendingPathComponent("telemetry.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         XCTAssertEqual(lines.first?["type"] as? String, "run")

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+@testable import RankerExperiments
 
 /// The building block of `examples/weighting`: runs of two methods × two seeds
 /// on a tiny synthetic log, and the table's arithmetic checked against the

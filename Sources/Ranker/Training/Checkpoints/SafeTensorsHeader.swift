@@ -85,8 +85,8 @@ public struct SafeTensorsHeader: Equatable, Sendable {
         var json = "{"
         var first = true
         if !metadata.isEmpty {
-            json += jsonString(SafeTensorsHeader.metadataKey) + ":{"
-            json += metadata.keys.sorted().map { jsonString($0) + ":" + jsonString(metadata[$0]!) }
+            json += JSONLine.quote(SafeTensorsHeader.metadataKey) + ":{"
+            json += metadata.keys.sorted().map { JSONLine.quote($0) + ":" + JSONLine.quote(metadata[$0]!) }
                 .joined(separator: ",")
             json += "}"
             first = false
@@ -94,7 +94,7 @@ public struct SafeTensorsHeader: Equatable, Sendable {
         for e in entries {
             if !first { json += "," }
             first = false
-            json += jsonString(e.name) + ":{\"dtype\":" + jsonString(e.dtype.rawValue)
+            json += JSONLine.quote(e.name) + ":{\"dtype\":" + JSONLine.quote(e.dtype.rawValue)
                 + ",\"shape\":[" + e.shape.map(String.init).joined(separator: ",")
                 + "],\"data_offsets\":[\(e.begin),\(e.end)]}"
         }
@@ -255,27 +255,4 @@ private struct DecodedHeader: Decodable {
         }
         return SafeTensorsEntry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
     }
-}
-
-/// `value` as a JSON string literal: `"` and `\` escaped, control characters
-/// as `\u00XX`, everything else as UTF-8.
-func jsonString(_ value: String) -> String {
-    var out = "\""
-    for scalar in value.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
 }

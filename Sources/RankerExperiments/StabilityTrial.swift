@@ -1,4 +1,6 @@
 import Foundation
+import Ranker
+import RankerReport
 
 /// How one training run ended, judged the way the Clippy paper's stability
 /// experiment counts runs (the `stability` example).
@@ -91,10 +93,11 @@ public enum StabilityTrial {
     /// - Throws: configuration, data and I/O errors of the trainer.
     public static func run(_ configuration: RunConfiguration, dataset: Dataset? = nil,
                            runDirectory: URL) throws -> StabilityTrialOutcome {
-        let begin = Clock.now
+        let begin = MonotonicClock.now
         let trainer = try Trainer(configuration: configuration, dataset: dataset, runDirectory: runDirectory)
         let summary = try trainer.run()
-        let seconds = Clock.seconds(since: begin)
+        TrainingReport.writeAfterRun(summary, output: configuration.output)
+        let seconds = MonotonicClock.seconds(since: begin)
         return try outcome(summary: summary, telemetryURL: trainer.telemetryURL,
                            taskNames: trainer.model.outputNames,
                            divergenceAUC: configuration.stability.divergenceAUC, seconds: seconds)
@@ -106,7 +109,7 @@ public enum StabilityTrial {
                         seconds: Double) throws -> StabilityTrialOutcome {
         var validAUCs: [Double] = []
         var best = [Double](repeating: .nan, count: taskNames.count)
-        var stopping: TelemetryLogRecord.Event?
+        var stopping: TelemetryRecord.Event?
         try TelemetryLogReader(url: telemetryURL).forEachRecord { record, _ in
             switch record {
             case .evaluation(let e) where e.split == "valid":

@@ -1,4 +1,6 @@
 import Foundation
+import Ranker
+import RankerReport
 
 /// One model trained to the end by `Trainer` and tested: the unit the example
 /// programs (`examples/census-mmoe`, `examples/aliccp-esmm`) are built from.
@@ -25,6 +27,7 @@ public struct ModelRun {
         let start = Date()
         let trainer = try Trainer(configuration: configuration, dataset: dataset, runDirectory: runDirectory)
         let summary = try trainer.run()
+        TrainingReport.writeAfterRun(summary, output: configuration.output)
         return ModelRun(configuration: configuration, trainer: trainer, summary: summary,
                         wallSeconds: Date().timeIntervalSince(start))
     }

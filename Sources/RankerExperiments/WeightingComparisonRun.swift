@@ -1,4 +1,6 @@
 import Foundation
+import Ranker
+import RankerReport
 
 /// The split whose metrics a comparison reports.
 public enum ComparisonSplit: String, Codable, Sendable, CaseIterable {
@@ -97,6 +99,7 @@ public struct WeightingComparisonRun: Codable, Equatable, Sendable {
         var summary: TrainingSummary?
         do {
             summary = try trainer.run()
+            if let s = summary { TrainingReport.writeAfterRun(s, output: trainer.configuration.output) }
             if let s = summary, s.stopReason == .unstable {
                 failure = "stopped by the stability policy at step \(s.steps) ("
                     + s.events.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// Several task-balancing methods (loss weightings and gradient combinations)
 /// trained on the same data with the same model, optimizer, training settings

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// The results of a `WeightingComparison` in the layout of the GradCraft
 /// paper's main table: one row per method; per task AUC and GAUC; the mean

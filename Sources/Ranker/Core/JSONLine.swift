@@ -1,7 +1,9 @@
 import Foundation
 
-/// Builds one JSON object as text, for JSONL telemetry: keys in insertion
-/// order, strings escaped, non-finite numbers written as `null` (TELEMETRY.md).
+/// Builds one JSON object as text, keys in insertion order, strings escaped,
+/// non-finite numbers written as `null`: the JSON lines the commands and
+/// experiments print, and the one JSON string escaper of the library
+/// (`quote`, also used for the SafeTensors header).
 public struct JSONLine {
     private var text = "{"
     private var first = true
@@ -44,6 +46,9 @@ public struct JSONLine {
         return "\(v)"
     }
 
+    /// `s` as a JSON string literal: `"` and `\` escaped, newline, return and
+    /// tab as `\n`, `\r`, `\t`, other control characters as `\u00xx`,
+    /// everything else as UTF-8.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -58,53 +63,5 @@ public struct JSONLine {
             }
         }
         return out + "\""
-    }
-}
-
-/// Appends JSONL lines to a run's `telemetry.jsonl` (buffered; `flush()` at
-/// evaluations, events and the end of the run).
-public final class TelemetryWriter {
-    public let url: URL
-    private let handle: FileHandle
-    private var buffer = Data()
-
-    /// Opens `url` for appending (creates it when absent).
-    public init(url: URL) throws {
-        self.url = url
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw FileIOError(path: url.path, operation: "create", message: "cannot create the telemetry file")
-            }
-        }
-        do {
-            handle = try FileHandle(forUpdating: url)
-            // A crash can leave a half-written last line; cut it off before appending.
-            let contents = try handle.readToEnd() ?? Data()
-            if let last = contents.last, last != 0x0A {
-                let keep = contents.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-                try handle.truncate(atOffset: UInt64(keep))
-            }
-            try handle.seekToEnd()
-        } catch {
-            throw FileIOError(path: url.path, operation: "open", message: "\(error.localizedDescription)")
-        }
-    }
-
-    deinit { try? flush() }
-
-    public func write(_ line: JSONLine) {
-        buffer.append(contentsOf: line.json.utf8)
-        buffer.append(0x0A)
-        if buffer.count > 1 << 20 { try? flush() }
-    }
-
-    public func flush() throws {
-        if buffer.isEmpty { return }
-        do {
-            try handle.write(contentsOf: buffer)
-        } catch {
-            throw FileIOError(path: url.path, operation: "write", message: "\(error.localizedDescription)")
-        }
-        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// The Clippy paper's stability experiment in small: one base run trained
 /// (usually sequentially, day by day) with several optimizers, each at

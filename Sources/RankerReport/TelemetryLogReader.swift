@@ -1,7 +1,9 @@
 import Foundation
+import Ranker
 
 /// Reads a `telemetry.jsonl` line by line (1 MiB at a time, never the whole
-/// file) and hands each decoded record to a closure.
+/// file) and hands each decoded record (`TelemetryRecord`, the type the
+/// trainer writes) to a closure.
 ///
 /// Line rules:
 /// * lines end with `\n` (a `\r` before it is dropped); blank lines are skipped;
@@ -12,42 +14,43 @@ import Foundation
 ///   reported in `Summary.truncatedLastLine` instead of throwing;
 /// * the first record must be the `run` line (`missingRunLine` otherwise);
 ///   a file without any record throws `TelemetryLogError.empty`.
-struct TelemetryLogReader {
+public struct TelemetryLogReader {
     /// What a pass over the file saw besides the records.
-    struct Summary {
+    public struct Summary {
         /// Number of lines read (including blank and truncated ones).
-        var lineCount = 0
+        public var lineCount = 0
         /// Number of records handed to the closure.
-        var recordCount = 0
+        public var recordCount = 0
         /// The skipped half-written last line: its number and byte length.
-        var truncatedLastLine: (line: Int, byteCount: Int)?
+        public var truncatedLastLine: (line: Int, byteCount: Int)?
         /// Lines with a `"type"` this reader does not know, by type.
-        var unknownTypes: [String: Int] = [:]
+        public var unknownTypes: [String: Int] = [:]
     }
 
     /// Where a record came from, to name it in errors found after decoding.
-    struct LineContext {
-        var path: String
+    public struct LineContext {
+        public var path: String
         /// 1-based line number.
-        var number: Int
-        var excerpt: String
+        public var number: Int
+        public var excerpt: String
 
-        func malformed(_ reason: String) -> TelemetryLogError {
+        public func malformed(_ reason: String) -> TelemetryLogError {
             .malformedLine(path: path, line: number, reason: reason, excerpt: excerpt)
         }
     }
 
-    let url: URL
+    public let url: URL
     /// Bytes read per system call.
-    var chunkSize = 1 << 20
+    public var chunkSize = 1 << 20
+    private let decoder = JSONDecoder()
 
-    init(url: URL) {
+    public init(url: URL) {
         self.url = url
     }
 
     /// Streams every record through `body(record, line)` in file order.
     @discardableResult
-    func forEachRecord(_ body: (TelemetryLogRecord, LineContext) throws -> Void) throws -> Summary {
+    public func forEachRecord(_ body: (TelemetryRecord, LineContext) throws -> Void) throws -> Summary {
         let path = url.path
         guard FileManager.default.fileExists(atPath: path) else { throw TelemetryLogError.missingFile(path: path) }
         let handle: FileHandle
@@ -69,21 +72,23 @@ struct TelemetryLogReader {
             var line = bytes
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            let object: JSONValue
+            let record: TelemetryRecord
             do {
-                object = try JSONValue.parse(line)
-            } catch let failure as JSONValue.ParseError {
-                if !terminated {
-                    summary.truncatedLastLine = (line: lineNumber, byteCount: line.count)
-                    return
+                record = try decoder.decode(TelemetryRecord.self, from: Data(line))
+            } catch let error as DecodingError {
+                if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                    // Not JSON: the half-written last line of a crashed run, or an error.
+                    if !terminated {
+                        summary.truncatedLastLine = (line: lineNumber, byteCount: line.count)
+                        return
+                    }
+                    throw malformed(line, lineNumber, "not valid JSON (\(Self.reason(context)))")
                 }
-                throw malformed(line, lineNumber, "not valid JSON (\(failure.reason) at byte \(failure.offset + 1))")
-            }
-            guard case .object(let dictionary) = object else {
-                throw malformed(line, lineNumber, "expected a JSON object")
+                throw malformed(line, lineNumber, Self.recordPrefix(line) + Self.describe(error))
+            } catch let error as TelemetryFieldError {
+                throw malformed(line, lineNumber, Self.recordPrefix(line) + error.description)
             }
             let excerpt = Self.excerpt(line)
-            let record = try TelemetryLogRecordDecoder.decode(dictionary, path: path, line: lineNumber, excerpt: excerpt)
             if case .run = record {
                 sawRun = true
             } else if !sawRun {
@@ -117,6 +122,41 @@ struct TelemetryLogReader {
 
     private func malformed(_ line: ArraySlice<UInt8>, _ number: Int, _ reason: String) -> TelemetryLogError {
         .malformedLine(path: url.path, line: number, reason: reason, excerpt: Self.excerpt(line))
+    }
+
+    /// What the JSON parser said, as briefly as it says it.
+    private static func reason(_ context: DecodingError.Context) -> String {
+        (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+    }
+
+    /// A decoding error of a line that is JSON: the line is not an object, or
+    /// a field has the wrong type (records report their own field errors as
+    /// `TelemetryFieldError`).
+    private static func describe(_ error: DecodingError) -> String {
+        func field(_ path: [CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return "expected a JSON object"
+        case .typeMismatch(let type, let context):
+            return "field \"\(field(context.codingPath))\": expected \(type)"
+        case .valueNotFound(let type, let context):
+            return "field \"\(field(context.codingPath))\": expected \(type), got null"
+        case .keyNotFound(let key, _):
+            return "missing field \"\(key.stringValue)\""
+        case .dataCorrupted(let context):
+            return "field \"\(field(context.codingPath))\": \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// `step line: ` for a line whose `"type"` is readable, else nothing.
+    private static func recordPrefix(_ line: ArraySlice<UInt8>) -> String {
+        struct TypeOnly: Decodable { var type: String }
+        guard let type = try? JSONDecoder().decode(TypeOnly.self, from: Data(line)).type else { return "" }
+        return "\(type) line: "
     }
 
     /// The first 80 characters of a line (invalid UTF-8 replaced), for error messages.

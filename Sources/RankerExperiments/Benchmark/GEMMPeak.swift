@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// One SGEMM throughput measurement: `C = A·B` with square `n × n` operands.
 public struct GEMMMeasurement: Codable, Equatable, Sendable {
@@ -32,32 +33,17 @@ public enum GEMMPeak {
             var best = 0.0
             for _ in 0..<repeats {
                 var calls = 0
-                let start = Clock.now
+                let start = MonotonicClock.now
                 var elapsed = 0.0
                 repeat {
                     BLAS.gemm(a.view, b.view, into: c.view)
                     calls += 1
-                    elapsed = Clock.seconds(since: start)
+                    elapsed = MonotonicClock.seconds(since: start)
                 } while elapsed < secondsPerRepeat
                 best = max(best, flopsPerCall * Double(calls) / elapsed / 1e9)
             }
             return GEMMMeasurement(size: n, threads: threads, gflops: best, repeats: repeats)
         }
-    }
-}
-
-/// Monotonic wall-clock time for measurements.
-public enum Clock {
-    /// Nanoseconds since an arbitrary fixed point (CLOCK_MONOTONIC).
-    public static var now: UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    /// Seconds elapsed since `start` (a value of `now`).
-    public static func seconds(since start: UInt64) -> Double {
-        Double(now - start) / 1e9
     }
 }
 

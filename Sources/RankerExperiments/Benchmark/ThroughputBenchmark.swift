@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// A fixed training workload of the benchmark (issue "Performance"): an MMoE
 /// over 26 sparse fields (vocabulary 10,000, dimension 16) and 13 dense
@@ -109,13 +110,13 @@ public enum ThroughputBenchmark {
         for i in 0..<max(workload.warmupSteps, batches.count) { step(i) }
         trainingStep.phaseTimes = TrainingStepPhaseTimes()
         allocationCounter?.start()
-        let start = Clock.now
+        let start = MonotonicClock.now
         var steps = 0
-        while steps < workload.minimumSteps || Clock.seconds(since: start) < workload.minimumSeconds {
+        while steps < workload.minimumSteps || MonotonicClock.seconds(since: start) < workload.minimumSeconds {
             step(steps)
             steps += 1
         }
-        let seconds = Clock.seconds(since: start)
+        let seconds = MonotonicClock.seconds(since: start)
         let allocations = allocationCounter?.stop()
         let perStep = seconds / Double(steps)
         let flops = BenchmarkWorkload.gemmFLOPsPerStep(parameters: trainingStep.modelParameters,

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// Several architectures trained one after another on the same data with the
 /// same optimizer, balancer and training settings: a run configuration whose

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// Everything the report shows, gathered in one streaming pass over the
 /// telemetry records: downsampled series (`BucketedSeries`, bounded memory),
@@ -25,7 +26,7 @@ struct TrainingRunSummary {
     /// Smallest factor kept apart from zero on log axes.
     static let clipFloor = 1e-12
 
-    let run: TelemetryLogRecord.Run
+    let run: TelemetryRecord.Run
     let tasks: [String]
     var path: String
     var additionalRunLines = 0
@@ -62,18 +63,18 @@ struct TrainingRunSummary {
     var validationMeanAUC = BucketedSeries()
     /// Task names seen in evaluation metrics that the run line does not list.
     var extraMetricTasks: [String] = []
-    var bestValidation: TelemetryLogRecord.Evaluation?
-    var lastValidation: TelemetryLogRecord.Evaluation?
-    var lastTest: TelemetryLogRecord.Evaluation?
+    var bestValidation: TelemetryRecord.Evaluation?
+    var lastValidation: TelemetryRecord.Evaluation?
+    var lastTest: TelemetryRecord.Evaluation?
 
     // events
-    var events: [TelemetryLogRecord.Event] = []
+    var events: [TelemetryRecord.Event] = []
     var eventCounts: [String: Int] = [:]
     var eventTotal = 0
 
-    var end: TelemetryLogRecord.End?
+    var end: TelemetryRecord.End?
 
-    init(run: TelemetryLogRecord.Run, path: String) {
+    init(run: TelemetryRecord.Run, path: String) {
         self.run = run
         self.path = path
         tasks = run.tasks
@@ -101,7 +102,7 @@ struct TrainingRunSummary {
         return (summary!, reading)
     }
 
-    mutating func add(_ record: TelemetryLogRecord, line: TelemetryLogReader.LineContext) throws {
+    mutating func add(_ record: TelemetryRecord, line: TelemetryLogReader.LineContext) throws {
         switch record {
         case .run: additionalRunLines += 1
         case .step(let step): try add(step, line: line)
@@ -123,7 +124,7 @@ struct TrainingRunSummary {
         maximumStep = max(maximumStep, step)
     }
 
-    private mutating func add(_ record: TelemetryLogRecord.Step, line: TelemetryLogReader.LineContext) throws {
+    private mutating func add(_ record: TelemetryRecord.Step, line: TelemetryLogReader.LineContext) throws {
         let t = tasks.count
         let step = record.step
         stepLineCount += 1
@@ -186,7 +187,7 @@ struct TrainingRunSummary {
         clipMedian.add(step: step, value: median)
     }
 
-    private mutating func add(_ evaluation: TelemetryLogRecord.Evaluation) {
+    private mutating func add(_ evaluation: TelemetryRecord.Evaluation) {
         evaluationCounts[evaluation.split, default: 0] += 1
         noteStep(evaluation.step)
         switch evaluation.split {
@@ -212,7 +213,7 @@ struct TrainingRunSummary {
     }
 
     /// The line's `mean_auc`, or the mean of its finite task AUCs when absent.
-    static func meanAUC(of evaluation: TelemetryLogRecord.Evaluation) -> Double? {
+    static func meanAUC(of evaluation: TelemetryRecord.Evaluation) -> Double? {
         if let mean = evaluation.meanAUC { return mean }
         let aucs = evaluation.metrics.values.compactMap { $0["auc"] }.filter(\.isFinite)
         return aucs.isEmpty ? nil : aucs.reduce(0, +) / Double(aucs.count)

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// The HTML report of a training run: reads the run directory's
 /// `telemetry.jsonl` in one streaming pass and renders one self-contained
@@ -89,10 +90,27 @@ public struct TrainingReport {
     }
 
     /// Reads `runDirectory/telemetry.jsonl` and writes `runDirectory/report.html`;
-    /// returns the report's URL. Used by `ranker report RUN_DIR` and at the end of training.
+    /// returns the report's URL. Used by `ranker report RUN_DIR` and after training.
     @discardableResult
     public static func writeReport(runDirectory: URL) throws -> URL {
         try TrainingReport(runDirectory: runDirectory).write()
+    }
+
+    /// After `Trainer.run()` returned `summary`: writes the run's `report.html`
+    /// when `output.report` asks for it and the run came to its end (an
+    /// interrupted run gets its report when the resumed run ends). A report
+    /// that cannot be written does not fail the run: the reason is printed
+    /// (unless `output.progress` is `silent`) and returned.
+    @discardableResult
+    public static func writeAfterRun(_ summary: TrainingSummary, output: OutputSettings) -> Error? {
+        guard output.report, summary.stopReason != .interrupted else { return nil }
+        do {
+            try writeReport(runDirectory: URL(fileURLWithPath: summary.runDirectory))
+            return nil
+        } catch {
+            if output.progress != .silent { print("report.html not written: \(error)") }
+            return error
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Ranker
 
 /// The step-time cost of gradient combination (issue "loss weighting"): by
 /// default the benchmark's W2 model — MMoE, 8 experts [256, 128], towers [64], 26 sparse
@@ -197,9 +198,9 @@ public enum BalancerCostBenchmark {
         for r in 0..<options.repeats {
             for position in 0..<runners.count {
                 let runner = runners[(position + r) % runners.count]
-                let start = Clock.now
+                let start = MonotonicClock.now
                 try runner.run(steps: options.stepsPerRepeat, batches: batches, learningRate: workload.learningRate)
-                let ms = Double(Clock.now - start) / 1e6 / Double(options.stepsPerRepeat)
+                let ms = Double(MonotonicClock.now - start) / 1e6 / Double(options.stepsPerRepeat)
                 runner.blocks.append(ms)
                 progress?("T=\(t) repeat \(r + 1)/\(options.repeats) \(runner.method.rawValue): \(String(format: "%.1f", ms)) ms/step")
             }
@@ -239,11 +240,11 @@ public enum BalancerCostBenchmark {
         var scratch = [Float](repeating: 0, count: t)
         var gramTimes: [Double] = [], projectionTimes: [Double] = [], mixingTimes: [Double] = []
         for _ in 0..<repeats {
-            var start = Clock.now
+            var start = MonotonicClock.now
             try gram.compute(parameters: parameters, include: include)
-            gramTimes.append(Double(Clock.now - start) / 1e6)
+            gramTimes.append(Double(MonotonicClock.now - start) / 1e6)
 
-            start = Clock.now
+            start = MonotonicClock.now
             let coefficients: [Double]
             switch method {
             case .gradcraft:
@@ -253,12 +254,12 @@ public enum BalancerCostBenchmark {
             case .fixed:
                 coefficients = [Double](repeating: 1, count: t)
             }
-            projectionTimes.append(Double(Clock.now - start) / 1e6)
+            projectionTimes.append(Double(MonotonicClock.now - start) / 1e6)
 
-            start = Clock.now
+            start = MonotonicClock.now
             TaskGradientMixing.writeCombination(coefficients: coefficients, parameters: parameters, scratch: &scratch,
                                                 include: include)
-            mixingTimes.append(Double(Clock.now - start) / 1e6)
+            mixingTimes.append(Double(MonotonicClock.now - start) / 1e6)
         }
         return CombinationBreakdown(gramMilliseconds: median(gramTimes), projectionMilliseconds: median(projectionTimes),
                                     mixingMilliseconds: median(mixingTimes))

@@ -1,0 +1,38 @@
+/// The shape of a run: how many steps, which rows are tested.
+struct TrainingPlan {
+    let totalSteps: Int
+    let trainExamples: Int
+    let testRows: [Int]
+    /// Sequential mode: rows grouped by day, in day order.
+    let days: [(day: Int32, rows: [Int])]
+
+    init(trainer: Trainer) {
+        let c = trainer.configuration.training
+        let d = trainer.dataset
+        func batches(_ n: Int) -> Int { (n + c.batchSize - 1) / c.batchSize }
+        switch c.mode {
+        case .epochs:
+            days = []
+            trainExamples = d.splits.train.count
+            var steps = c.epochs * batches(d.splits.train.count)
+            if c.maxSteps > 0 { steps = min(steps, c.maxSteps) }
+            totalSteps = steps
+            testRows = d.splits.test
+        case .sequential:
+            let groups = d.days == nil ? [] : d.rowsByDay(Array(0..<d.count))
+            days = groups
+            var steps = 0, examples = 0
+            if groups.count >= 2 {
+                for i in 0..<(groups.count - 1) {
+                    let n = groups[max(0, i - c.windowDays + 1)...i].reduce(0) { $0 + $1.rows.count }
+                    steps += c.epochs * batches(n)
+                    examples += n
+                }
+            }
+            if c.maxSteps > 0 { steps = min(steps, c.maxSteps) }
+            totalSteps = steps
+            trainExamples = examples
+            testRows = groups.last?.rows ?? []
+        }
+    }
+}
