@@ -124,8 +124,7 @@ public final class Trainer {
         batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
                       labelCount: self.dataset.tasks.count)
         baseLearningRate = configuration.optimizer.learningRate
-        reportsClipping = configuration.optimizer.kind == .clippy
-            || (configuration.optimizer.clipping.map { $0 != .none } ?? false)
+        reportsClipping = try configuration.optimizer.reportsClippingFactors()
         let directory = runDirectory
             ?? URL(fileURLWithPath: configuration.output.directory ?? "runs/\(configuration.name)")
         self.runDirectory = directory
@@ -512,7 +511,7 @@ public final class Trainer {
         line.add("combiner", balancer.methodName)
         line.add("combiner_kind", balancer.requiresPerTaskGradients && balancer.methodName != "gradnorm"
                  ? "coefficients" : "loss_weights")
-        line.add("optimizer", configuration.optimizer.kind == .clippy ? "clippy_adagrad" : "adagrad")
+        line.add("optimizer", configuration.optimizer.telemetryName)
         line.add("learning_rate", Double(baseLearningRate))
         line.add("batch_size", configuration.training.batchSize)
         line.add("mode", configuration.training.mode.rawValue)
