@@ -77,6 +77,12 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "Tests/RankerTests"
         ),
+        // Extensions written outside the library: public API only (no @testable).
+        .testTarget(
+            name: "RankerExtensionTests",
+            dependencies: ["Ranker"],
+            path: "Tests/RankerExtensionTests"
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -47,12 +47,14 @@ final class OptimizerConfigurationTests: XCTestCase {
     }
 
     func testEncodeDecodeRoundTrip() throws {
+        var paper = ClippyAdagradConfiguration(preset: .paper)
+        paper.variableRelativeThreshold = 0.3
         let configurations: [OptimizerConfiguration] = [
             .adagrad(learningRate: 0.2, form: .pytorch, clipping: .adaptive(lambda: 0.02, epsilon: 1e-4)),
             .adagrad(clipping: .gradientNorm(threshold: 1)),
             .adagrad(clipping: GradientClipping.none),
             OptimizerConfiguration(ClippyAdagradRule.self, learningRate: 0.1,
-                                   configuration: ClippyAdagradConfiguration(preset: .paper, variableRelativeThreshold: 0.3)),
+                                   configuration: paper),
         ]
         for c in configurations {
             let data = try JSONEncoder().encode(c)

@@ -56,11 +56,9 @@ public struct AdagradConfiguration: Codable, Equatable, Sendable {
     public var epsilon: Float?
     public var clipping: GradientClipping?
 
-    public init(form: AdagradForm? = nil, initialAccumulatorValue: Float? = nil, epsilon: Float? = nil,
-                clipping: GradientClipping? = nil) {
+    /// A form and clipping; set the other overrides on the value.
+    public init(form: AdagradForm? = nil, clipping: GradientClipping? = nil) {
         self.form = form
-        self.initialAccumulatorValue = initialAccumulatorValue
-        self.epsilon = epsilon
         self.clipping = clipping
     }
 

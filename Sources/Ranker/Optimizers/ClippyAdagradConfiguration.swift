@@ -91,18 +91,9 @@ public struct ClippyAdagradConfiguration: Codable, Equatable, Sendable {
     public var useStandardAccumulatorUpdate: Bool?
     public var clipAccumulatorUpdate: Bool?
 
-    public init(preset: ClippyPreset? = nil, initialAccumulatorValue: Float? = nil, epsilon: Float? = nil,
-                variableRelativeThreshold: Float? = nil, accumulatorRelativeThreshold: Float? = nil,
-                absoluteThreshold: Float? = nil, useStandardAccumulatorUpdate: Bool? = nil,
-                clipAccumulatorUpdate: Bool? = nil) {
+    /// A preset; set the overrides on the value.
+    public init(preset: ClippyPreset? = nil) {
         self.preset = preset
-        self.initialAccumulatorValue = initialAccumulatorValue
-        self.epsilon = epsilon
-        self.variableRelativeThreshold = variableRelativeThreshold
-        self.accumulatorRelativeThreshold = accumulatorRelativeThreshold
-        self.absoluteThreshold = absoluteThreshold
-        self.useStandardAccumulatorUpdate = useStandardAccumulatorUpdate
-        self.clipAccumulatorUpdate = clipAccumulatorUpdate
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
