@@ -10,7 +10,7 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Architecture.")
     var model: ModelKind?
 
-    @Option(help: "Optimizer with its default options: \(OptimizerRegistry.names.joined(separator: ", ")).")
+    @Option(help: "Optimizer, with its default options.")
     var optimizer: OptimizerKind?
 
     @Option(help: "Clippy preset (spec 4.2.4): \(ClippyPreset.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -1,6 +1,7 @@
 /// The update layer (spec section 4): one step over every parameter tensor of
 /// a model, dense tensors from `Parameter.grad`, embedding tables from their
-/// row-sparse `Parameter.sparseGrad`.
+/// row-sparse `Parameter.sparseGrad`. `OptimizerDriver` implements it for
+/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad` and registered rules).
 ///
 /// Contract shared by every optimizer:
 ///
@@ -104,9 +105,9 @@ public struct OptimizerStepReport: Equatable, Sendable {
     public var nonFiniteValueCount: Int
     /// Number of parameter tensors whose update was scaled down (factor < 1).
     public var clippedParameterCount: Int
-    /// Clippy Adagrad: number of tensors whose factor was forced to 0 because
-    /// some coordinate had a zero bound and a non-zero update (spec 4.2.4:
-    /// legal, but worth logging). Always 0 for Adagrad.
+    /// Number of tensors whose factor was 0, i.e. that did not move (Clippy
+    /// Adagrad: some coordinate had a zero bound and a non-zero update, spec
+    /// 4.2.4: legal, but worth logging). 0 for Adagrad in practice.
     public var zeroBoundParameterCount: Int
 
     public init(applied: Bool, nonFiniteParameters: [String] = [], nonFiniteValueCount: Int = 0,

@@ -12,11 +12,6 @@ public struct OptimizerKind: RawRepresentable, Hashable, Sendable, CustomStringC
 
     public var description: String { rawValue }
 
-    /// Every registered kind, sorted by name.
-    public static var allCases: [OptimizerKind] {
-        OptimizerRegistry.names.compactMap(OptimizerKind.init(rawValue:))
-    }
-
     /// The registry's entry (registrations are never removed).
     var entry: OptimizerEntry { OptimizerRegistry.entry(named: rawValue)! }
 }
