@@ -16,7 +16,7 @@
 ///   step is skipped — no parameter, accumulator or step counter changes except
 ///   `skippedStepCount` — and the report names the offending parameters.
 /// * **Binding.** The first `prepare(for:)`, `step` or `restoreState` binds the
-///   optimizer to a parameter list and creates one accumulator per parameter.
+///   optimizer to a parameter list and creates one state tensor per parameter.
 ///   Later steps must pass the same list (same objects, same order);
 ///   passing another list is a programmer error (`precondition`).
 /// * **No allocation in a steady-state step** (scratch buffers are sized on the
@@ -28,7 +28,7 @@
 /// * **Checkpoints.** `stateTensors()` and `scalarState` hold everything a
 ///   resumed run needs; `restoreState` validates it before changing anything.
 public protocol Optimizer: AnyObject {
-    /// Binds the optimizer to `parameters` and creates their accumulators
+    /// Binds the optimizer to `parameters` and creates their state tensors
     /// (no-op when already bound to the same list). Call before exporting
     /// state of an optimizer that has not stepped yet.
     func prepare(for parameters: [Parameter])
