@@ -11,11 +11,11 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Architecture.")
     var model: ModelKind?
 
-    @Option(help: "Optimizer (Adagrad or Clippy Adagrad).")
+    @Option(help: "Optimizer, with its default options.")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Clippy preset (spec 4.2.4).")
-    var preset: ClippyPreset?
+    @Option(help: "Clippy preset (spec 4.2.4): \(ClippyPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var preset: String?
 
     @Option(name: .customLong("lr"), help: "Base learning rate.")
     var learningRate: Float?
@@ -70,13 +70,13 @@ struct RunOverrides: ParsableArguments {
             c.data = DataConfiguration(source: s, embeddingDimension: c.data.embeddingDimension)
         }
         if let m = model { c.model.model = m }
-        if let o = optimizer {
-            c.optimizer = o == .clippy ? .clippy(learningRate: c.optimizer.learningRate)
-                                       : .adagrad(learningRate: c.optimizer.learningRate)
-        }
+        if let o = optimizer { c.optimizer = OptimizerConfiguration(kind: o, learningRate: c.optimizer.learningRate) }
         if let p = preset {
-            guard c.optimizer.kind == .clippy else { throw ValidationError("--preset applies to the clippy optimizer") }
-            c.optimizer.preset = p
+            do {
+                c.optimizer = try c.optimizer.merging(jsonObject: JSONEncoder().encode(["preset": p]))
+            } catch {
+                throw ValidationError("--preset \(p): \(error)")
+            }
         }
         if let lr = learningRate { c.optimizer.learningRate = lr }
         if let w = weighting {

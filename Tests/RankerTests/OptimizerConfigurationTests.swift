@@ -42,16 +42,19 @@ final class OptimizerConfigurationTests: XCTestCase {
         XCTAssertEqual(try c.adagradOptions(),
                        AdagradOptions(epsilon: 1e-8, clipping: .gradientNorm(threshold: 2, global: true)))
         let agc = try decode(#"{"kind": "adagrad", "clipping": {"method": "adaptive", "lambda": 0.01}}"#)
-        XCTAssertEqual(agc.clipping, .adaptive(lambda: 0.01, epsilon: 1e-3))
+        XCTAssertEqual(agc.configuration(as: AdagradConfiguration.self)?.clipping, .adaptive(lambda: 0.01, epsilon: 1e-3))
         XCTAssertTrue(try agc.makeOptimizer() is Adagrad)
     }
 
     func testEncodeDecodeRoundTrip() throws {
+        var paper = ClippyAdagradConfiguration(preset: .paper)
+        paper.variableRelativeThreshold = 0.3
         let configurations: [OptimizerConfiguration] = [
             .adagrad(learningRate: 0.2, form: .pytorch, clipping: .adaptive(lambda: 0.02, epsilon: 1e-4)),
             .adagrad(clipping: .gradientNorm(threshold: 1)),
             .adagrad(clipping: GradientClipping.none),
-            OptimizerConfiguration(kind: .clippy, learningRate: 0.1, preset: .paper, variableRelativeThreshold: 0.3),
+            OptimizerConfiguration(ClippyAdagradRule.self, learningRate: 0.1,
+                                   configuration: paper),
         ]
         for c in configurations {
             let data = try JSONEncoder().encode(c)
@@ -66,7 +69,8 @@ final class OptimizerConfigurationTests: XCTestCase {
                 XCTAssertEqual(error as? OptimizerConfigurationError, expected, line: line)
             }
         }
-        rejects(#"{"kind": "clippy", "absolut_threshold": 0.1}"#, .unknownKey("absolut_threshold"))
+        rejects(#"{"kind": "clippy", "absolut_threshold": 0.1}"#,
+                .unknownKey("absolut_threshold", known: (["kind", "learning_rate"] + ClippyAdagradRule.configurationKeys).sorted()))
         rejects(#"{"kind": "adagrad", "preset": "tfrs"}"#, .optionNotApplicable(key: "preset", kind: "adagrad"))
         rejects(#"{"kind": "clippy", "clipping": {"method": "none"}}"#,
                 .optionNotApplicable(key: "clipping", kind: "clippy"))

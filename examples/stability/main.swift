@@ -109,20 +109,6 @@ do {
     fail("\(error)")
 }
 
-/// The optimizer of a method in words (thresholds included).
-func describeOptimizer(_ o: OptimizerConfiguration) -> String {
-    switch (o.kind, o.clipping ?? .none) {
-    case (.clippy, _):
-        return "Clippy Adagrad, preset \((o.preset ?? .project).rawValue)"
-    case (.adagrad, .none):
-        return "Adagrad"
-    case (.adagrad, .gradientNorm(let c, let global)):
-        return "Adagrad, gradient clipped to norm \(c) " + (global ? "(global)" : "per tensor")
-    case (.adagrad, .adaptive(let lambda, let eps)):
-        return "Adagrad, AGC lambda \(lambda), eps \(eps) (per unit)"
-    }
-}
-
 let dataset: Dataset
 do {
     dataset = try RunData.load(experiment.run.data)
@@ -153,7 +139,7 @@ print("  training: \(experiment.run.training.mode.rawValue), batch \(experiment.
 print("  base learning rate \(experiment.baseLearningRate); multipliers "
       + experiment.multipliers.map { StabilityExperiment.format($0) + "x" }.joined(separator: ", ")
       + "; seeds \(experiment.seeds.map(String.init).joined(separator: ", "))")
-for m in experiment.methods { print("  \(m.name): \(describeOptimizer(m.optimizer))") }
+for m in experiment.methods { print("  \(m.name): \(m.optimizer.summary)") }
 print("")
 
 // MARK: the runs
@@ -243,8 +229,10 @@ for (i, r) in rows.enumerated() {
 func summary(_ method: String, _ multiplier: Double) -> StabilityCellSummary? {
     cells.first { $0.method == method && $0.multiplier == multiplier }.map { StabilityCellSummary($0.outcomes) }
 }
-let adagradName = experiment.methods.first { $0.optimizer.kind == .adagrad && ($0.optimizer.clipping ?? GradientClipping.none) == GradientClipping.none }?.name
-let clippyName = experiment.methods.first { $0.optimizer.kind == .clippy }?.name
+let adagradName = experiment.methods.first {
+    $0.optimizer.configuration(as: AdagradConfiguration.self).map { ($0.clipping ?? .none) == .none } ?? false
+}?.name
+let clippyName = experiment.methods.first { $0.optimizer.configuration(as: ClippyAdagradConfiguration.self) != nil }?.name
 var clippySurvivesWhereAdagradDiverges: [Double] = []
 if let a = adagradName, let c = clippyName {
     for m in experiment.multipliers {

@@ -1,48 +1,7 @@
 import CBLAS
-/// Which Adagrad update formula to use (spec 4.1).
-public enum AdagradForm: String, Codable, CaseIterable, Sendable {
-    /// Keras/TF: `w <- w - lr * g / sqrt(acc + eps)` (project default).
-    case keras
-    /// PyTorch: `w <- w - lr * g / (sqrt(acc) + eps)`.
-    case pytorch
-}
 
-/// Settings of `Adagrad`.
-public struct AdagradOptions: Equatable, Sendable {
-    public var form: AdagradForm
-    /// Value every accumulator starts from (`>= 0`).
-    public var initialAccumulatorValue: Float
-    /// `eps` of the update formula (`>= 0`).
-    public var epsilon: Float
-    /// Gradient clipping applied before the step (GC/AGC baselines, spec 4.3).
-    public var clipping: GradientClipping
-
-    public init(form: AdagradForm = .keras, initialAccumulatorValue: Float = 0.1, epsilon: Float = 1e-7,
-                clipping: GradientClipping = .none) {
-        self.form = form
-        self.initialAccumulatorValue = initialAccumulatorValue
-        self.epsilon = epsilon
-        self.clipping = clipping
-    }
-
-    /// Project default (**Decision**, spec 4.1): Keras form, accumulator 0.1, eps 1e-7.
-    public static let keras = AdagradOptions()
-    /// PyTorch defaults: accumulator 0, eps 1e-10.
-    public static let pytorch = AdagradOptions(form: .pytorch, initialAccumulatorValue: 0, epsilon: 1e-10)
-
-    /// Checks: accumulator and epsilon finite and `>= 0` with a positive sum,
-    /// and valid clipping settings.
-    ///
-    /// - Throws: `OptimizerConfigurationError`.
-    public func validate() throws {
-        try OptimizerConfigurationError.requireNonNegative(initialAccumulatorValue, "initial_accumulator_value")
-        try OptimizerConfigurationError.requireNonNegative(epsilon, "epsilon")
-        guard initialAccumulatorValue + epsilon > 0 else { throw OptimizerConfigurationError.zeroAccumulatorAndEpsilon }
-        try clipping.validate()
-    }
-}
-
-/// Adagrad (spec 4.1), with optional GC/AGC gradient clipping (spec 4.3).
+/// Adagrad (spec 4.1), with optional GC/AGC gradient clipping (spec 4.3), as
+/// an update rule; `Adagrad` is the optimizer that drives it.
 ///
 /// Per coordinate, with the (possibly clipped) gradient `g`, standard ordering:
 ///
@@ -50,95 +9,48 @@ public struct AdagradOptions: Equatable, Sendable {
 ///     keras:    w <- w - lr * g / sqrt(acc + eps)
 ///     pytorch:  w <- w - lr * g / (sqrt(acc) + eps)
 ///
-/// Dense parameters use `grad`; embedding tables apply the same rule to the
-/// touched rows of `sparseGrad` (duplicates already summed) and their
-/// accumulator rows only; untouched rows and an empty sparse gradient change
-/// nothing. Each tensor is clipped on its own unless global GC is chosen.
-/// The clipping factor of a parameter is 1 without clipping, `min(1, c/||g||)`
-/// for GC and the smallest unit factor for AGC. All arithmetic is `Float`;
-/// norms for clipping are accumulated in `Double`.
-///
-/// See `Optimizer` for non-finite gradients, binding, state and allocation.
-public final class Adagrad: Optimizer {
+/// State: the accumulator `acc` (the parameter's shape, starts at
+/// `initialAccumulatorValue`). Embedding tables apply the rule to the touched
+/// rows and their accumulator rows only. Each tensor is clipped on its own
+/// unless global GC is chosen. The clipping factor of a tensor is 1 without
+/// clipping, `min(1, c/||g||)` for GC and the smallest unit factor for AGC.
+/// All arithmetic is `Float`; norms for clipping are accumulated in `Double`.
+public struct AdagradRule: UpdateRule {
     public let options: AdagradOptions
-    private let store: AccumulatorStore
     private let unitFactors = ScratchBuffer<Float>()
     private let weightSquares = ScratchBuffer<Double>()
     private let gradientSquares = ScratchBuffer<Double>()
+    /// Global GC: `min(1, c/||g||)` over every gradient of this step.
+    private var globalFactor: Float = 1
 
-    /// - Throws: `OptimizerConfigurationError` when `options` are invalid.
-    public init(options: AdagradOptions = .keras) throws {
+    public init(options: AdagradOptions) throws {
         try options.validate()
         self.options = options
-        store = AccumulatorStore(initialValue: options.initialAccumulatorValue)
     }
 
-    /// - Throws: `OptimizerConfigurationError` when the settings are invalid.
-    public convenience init(form: AdagradForm = .keras, initialAccumulatorValue: Float = 0.1,
-                            epsilon: Float = 1e-7, clipping: GradientClipping = .none) throws {
-        try self.init(options: AdagradOptions(form: form, initialAccumulatorValue: initialAccumulatorValue,
-                                              epsilon: epsilon, clipping: clipping))
+    public var initialStateValue: Float { options.initialAccumulatorValue }
+
+    public mutating func beginStep(parameters: [Parameter]) {
+        guard case .gradientNorm(let threshold, true) = options.clipping else { return }
+        var sum = 0.0
+        for p in parameters { sum += GradientScan.sumOfSquares(p) }
+        globalFactor = GradientClipping.normFactor(sumOfSquares: sum, threshold: threshold)
     }
 
-    public func prepare(for parameters: [Parameter]) { store.bind(parameters) }
-
-    public var parameterNames: [String] { store.names }
-    public var scalarState: OptimizerScalarState { store.scalars }
-    public func clippingFactor(at index: Int) -> Float { store.factor(at: index) }
-    public func clippingFactor(named name: String) -> Float? { store.factor(named: name) }
-    public func stateTensors() -> [(name: String, value: Matrix)] { store.stateTensors() }
-
-    public func restoreState(tensors: [(name: String, value: Matrix)], scalars: OptimizerScalarState,
-                             parameters: [Parameter]) throws {
-        try store.restore(tensors: tensors, scalars: scalars, parameters: parameters)
-    }
-
-    @discardableResult
-    public func step(parameters: [Parameter], learningRate: Float) -> OptimizerStepReport {
-        precondition(learningRate.isFinite && learningRate >= 0, "learning rate must be finite and >= 0, got \(learningRate)")
-        store.bind(parameters)
-        if let skipped = GradientScan.nonFiniteReport(parameters) {
-            store.scalars.skippedStepCount += 1
-            return skipped
-        }
-        var globalFactor: Float = 1
-        if case .gradientNorm(let threshold, true) = options.clipping {
-            var sum = 0.0
-            for p in parameters { sum += GradientScan.sumOfSquares(p) }
-            globalFactor = GradientClipping.normFactor(sumOfSquares: sum, threshold: threshold)
-        }
-        var clipped = 0
-        for i in 0..<parameters.count {
-            let p = parameters[i]
-            let accumulator = store.accumulators[i]
-            let factor: Float
-            switch p.kind {
-            case .dense:
-                factor = updateDense(p, accumulator: accumulator, learningRate: learningRate, globalFactor: globalFactor)
-            case .embedding:
-                factor = updateRows(p, accumulator: accumulator, learningRate: learningRate, globalFactor: globalFactor)
-            }
-            store.setFactor(factor, zeroBound: false, at: i)
-            if factor < 1 { clipped += 1 }
-        }
-        store.scalars.stepCount += 1
-        return OptimizerStepReport(applied: true, clippedParameterCount: clipped)
-    }
-
-    /// Dense tensor: returns its clipping factor.
-    private func updateDense(_ p: Parameter, accumulator: Matrix, learningRate lr: Float, globalFactor: Float) -> Float {
-        let w = p.value.data, acc = accumulator.data, g = p.grad.data
+    public func updateDense(weight w: UnsafeMutablePointer<Float>, state acc: UnsafeMutablePointer<Float>,
+                            gradient g: UnsafePointer<Float>, rows: Int, cols: Int,
+                            learningRate lr: Float, step: Int) -> Float {
+        let count = rows * cols
         switch options.clipping {
         case .none:
-            apply(weight: w, accumulator: acc, gradient: g, count: p.count, gradientScale: 1, learningRate: lr)
+            apply(weight: w, accumulator: acc, gradient: g, count: count, gradientScale: 1, learningRate: lr)
             return 1
         case .gradientNorm(let threshold, let global):
             let factor = global ? globalFactor
-                : GradientClipping.normFactor(sumOfSquares: GradientScan.sumOfSquares(g, count: p.count), threshold: threshold)
-            apply(weight: w, accumulator: acc, gradient: g, count: p.count, gradientScale: factor, learningRate: lr)
+                : GradientClipping.normFactor(sumOfSquares: GradientScan.sumOfSquares(g, count: count), threshold: threshold)
+            apply(weight: w, accumulator: acc, gradient: g, count: count, gradientScale: factor, learningRate: lr)
             return factor
         case .adaptive(let lambda, let epsilon):
-            let rows = p.rows, cols = p.cols
             let factors = unitFactors.reserve(cols)
             let smallest = GradientClipping.columnFactors(
                 weight: w, gradient: g, rows: rows, cols: cols, lambda: lambda, epsilon: epsilon,
@@ -152,43 +64,40 @@ public final class Adagrad: Optimizer {
         }
     }
 
-    /// Embedding table: the touched rows only; returns its clipping factor.
-    private func updateRows(_ p: Parameter, accumulator: Matrix, learningRate lr: Float, globalFactor: Float) -> Float {
-        guard let sparse = p.sparseGrad, sparse.rowCount > 0 else { return 1 }
-        let d = p.cols, k = sparse.rowCount
-        let w = p.value.data, acc = accumulator.data, g = sparse.values.data
-        return sparse.rowIDs.withUnsafeBufferPointer { ids -> Float in
-            switch options.clipping {
-            case .none, .gradientNorm:
-                var factor: Float = 1
-                if case .gradientNorm(let threshold, let global) = options.clipping {
-                    factor = global ? globalFactor
-                        : GradientClipping.normFactor(sumOfSquares: GradientScan.sumOfSquares(g, count: k * d),
-                                                      threshold: threshold)
-                }
-                for s in 0..<k {
-                    if s + prefetchDistance < k {
-                        prefetchRow(Int(ids[s + prefetchDistance]) * d, count: d, w, acc)
-                    }
-                    let row = Int(ids[s]) * d
-                    apply(weight: w + row, accumulator: acc + row, gradient: g + s * d, count: d,
-                          gradientScale: factor, learningRate: lr)
-                }
-                return factor
-            case .adaptive(let lambda, let epsilon):
-                var smallest: Float = 1
-                for s in 0..<k {
-                    let row = Int(ids[s]) * d
-                    let factor = GradientClipping.unitFactor(
-                        weightSumOfSquares: GradientScan.sumOfSquares(w + row, count: d),
-                        gradientSumOfSquares: GradientScan.sumOfSquares(g + s * d, count: d),
-                        lambda: lambda, epsilon: epsilon)
-                    smallest = min(smallest, factor)
-                    apply(weight: w + row, accumulator: acc + row, gradient: g + s * d, count: d,
-                          gradientScale: factor, learningRate: lr)
-                }
-                return smallest
+    public func updateRows(weight w: UnsafeMutablePointer<Float>, state acc: UnsafeMutablePointer<Float>,
+                           gradient g: UnsafePointer<Float>, rowIDs ids: UnsafeBufferPointer<Int32>, cols d: Int,
+                           learningRate lr: Float, step: Int) -> Float {
+        let k = ids.count
+        switch options.clipping {
+        case .none, .gradientNorm:
+            var factor: Float = 1
+            if case .gradientNorm(let threshold, let global) = options.clipping {
+                factor = global ? globalFactor
+                    : GradientClipping.normFactor(sumOfSquares: GradientScan.sumOfSquares(g, count: k * d),
+                                                  threshold: threshold)
             }
+            for s in 0..<k {
+                if s + prefetchDistance < k {
+                    prefetchRow(Int(ids[s + prefetchDistance]) * d, count: d, w, acc)
+                }
+                let row = Int(ids[s]) * d
+                apply(weight: w + row, accumulator: acc + row, gradient: g + s * d, count: d,
+                      gradientScale: factor, learningRate: lr)
+            }
+            return factor
+        case .adaptive(let lambda, let epsilon):
+            var smallest: Float = 1
+            for s in 0..<k {
+                let row = Int(ids[s]) * d
+                let factor = GradientClipping.unitFactor(
+                    weightSumOfSquares: GradientScan.sumOfSquares(w + row, count: d),
+                    gradientSumOfSquares: GradientScan.sumOfSquares(g + s * d, count: d),
+                    lambda: lambda, epsilon: epsilon)
+                smallest = min(smallest, factor)
+                apply(weight: w + row, accumulator: acc + row, gradient: g + s * d, count: d,
+                      gradientScale: factor, learningRate: lr)
+            }
+            return smallest
         }
     }
 

@@ -1,80 +1,3 @@
-/// Named settings of Clippy Adagrad (spec 4.2.4).
-///
-/// | preset | ordering | rel | acc_rel | abs | eps | acc init |
-/// |---|---|---|---|---|---|---|
-/// | `project` (default) | delayed | 0.5 | 0 | 1e-2 | 1e-7 | 0.1 |
-/// | `paper` | standard | 0.5 | 0 | 1e-2 | 0 | 0.1 |
-/// | `tfrs` | delayed | 0.1 | 0 | 1e-7 | 1e-7 | 0.1 |
-public enum ClippyPreset: String, Codable, CaseIterable, Sendable {
-    case project
-    case paper
-    case tfrs
-
-    public var options: ClippyAdagradOptions {
-        switch self {
-        case .project:
-            return ClippyAdagradOptions(variableRelativeThreshold: 0.5, absoluteThreshold: 1e-2, epsilon: 1e-7)
-        case .paper:
-            return ClippyAdagradOptions(variableRelativeThreshold: 0.5, absoluteThreshold: 1e-2, epsilon: 0,
-                                        useStandardAccumulatorUpdate: true)
-        case .tfrs:
-            return ClippyAdagradOptions(variableRelativeThreshold: 0.1, absoluteThreshold: 1e-7, epsilon: 1e-7)
-        }
-    }
-}
-
-/// Settings of `ClippyAdagrad`, with the TFRS names (spec 4.2.2). The
-/// memberwise defaults are the `project` preset.
-public struct ClippyAdagradOptions: Equatable, Sendable {
-    /// Accumulator start value (`>= 0`).
-    public var initialAccumulatorValue: Float
-    /// `rel`: bound term `rel * |w|` (`>= 0`; the paper's `lambda_rel`).
-    public var variableRelativeThreshold: Float
-    /// `acc_rel`: bound term `acc_rel / sqrt(acc + eps)` (`>= 0`).
-    public var accumulatorRelativeThreshold: Float
-    /// `abs`: constant bound term (`>= 0`; the paper's `lambda_abs`).
-    public var absoluteThreshold: Float
-    /// Added inside the square root of the preconditioner (`>= 0`).
-    public var epsilon: Float
-    /// Update the accumulator before the step (paper ordering) instead of after.
-    public var useStandardAccumulatorUpdate: Bool
-    /// Accumulate `(sigma*g)^2` instead of `g^2` (delayed ordering only).
-    public var clipAccumulatorUpdate: Bool
-
-    public init(initialAccumulatorValue: Float = 0.1, variableRelativeThreshold: Float = 0.5,
-                accumulatorRelativeThreshold: Float = 0, absoluteThreshold: Float = 1e-2, epsilon: Float = 1e-7,
-                useStandardAccumulatorUpdate: Bool = false, clipAccumulatorUpdate: Bool = false) {
-        self.initialAccumulatorValue = initialAccumulatorValue
-        self.variableRelativeThreshold = variableRelativeThreshold
-        self.accumulatorRelativeThreshold = accumulatorRelativeThreshold
-        self.absoluteThreshold = absoluteThreshold
-        self.epsilon = epsilon
-        self.useStandardAccumulatorUpdate = useStandardAccumulatorUpdate
-        self.clipAccumulatorUpdate = clipAccumulatorUpdate
-    }
-
-    public static let project = ClippyPreset.project.options
-    public static let paper = ClippyPreset.paper.options
-    public static let tfrs = ClippyPreset.tfrs.options
-
-    /// Checks: every threshold, the accumulator start value and epsilon are
-    /// finite and `>= 0`; `initialAccumulatorValue + epsilon > 0`;
-    /// `clipAccumulatorUpdate` is not combined with `useStandardAccumulatorUpdate`.
-    ///
-    /// - Throws: `OptimizerConfigurationError`.
-    public func validate() throws {
-        try OptimizerConfigurationError.requireNonNegative(initialAccumulatorValue, "initial_accumulator_value")
-        try OptimizerConfigurationError.requireNonNegative(variableRelativeThreshold, "variable_relative_threshold")
-        try OptimizerConfigurationError.requireNonNegative(accumulatorRelativeThreshold, "accumulator_relative_threshold")
-        try OptimizerConfigurationError.requireNonNegative(absoluteThreshold, "absolute_threshold")
-        try OptimizerConfigurationError.requireNonNegative(epsilon, "epsilon")
-        guard initialAccumulatorValue + epsilon > 0 else { throw OptimizerConfigurationError.zeroAccumulatorAndEpsilon }
-        if clipAccumulatorUpdate && useStandardAccumulatorUpdate {
-            throw OptimizerConfigurationError.clipAccumulatorUpdateWithStandardUpdate
-        }
-    }
-}
-
 /// Clippy Adagrad with the full TFRS semantics (spec 4.2.2), which contain
 /// the paper's form (`paper` preset).
 ///
@@ -103,73 +26,25 @@ public struct ClippyAdagradOptions: Equatable, Sendable {
 /// update that overflowed to infinity. Values are `Float`; the ratios
 /// `bound_j/|delta_j|` and their minimum are formed in `Double`.
 ///
-/// See `Optimizer` for non-finite gradients, binding, state and allocation.
-public final class ClippyAdagrad: Optimizer {
+/// State: the accumulator `acc`. `ClippyAdagrad` is the optimizer that drives it.
+public struct ClippyAdagradRule: UpdateRule {
     public let options: ClippyAdagradOptions
-    private let store: AccumulatorStore
     private let preconditionScratch = ScratchBuffer<Float>()
     private let deltaScratch = ScratchBuffer<Float>()
     private let boundScratch = ScratchBuffer<Float>()
 
-    /// - Throws: `OptimizerConfigurationError` when `options` are invalid.
-    public init(options: ClippyAdagradOptions = .project) throws {
+    public init(options: ClippyAdagradOptions) throws {
         try options.validate()
         self.options = options
-        store = AccumulatorStore(initialValue: options.initialAccumulatorValue)
     }
 
-    /// The optimizer with a preset's settings.
-    public convenience init(preset: ClippyPreset) {
-        // Presets are valid by construction.
-        try! self.init(options: preset.options)
-    }
-
-    public func prepare(for parameters: [Parameter]) { store.bind(parameters) }
-
-    public var parameterNames: [String] { store.names }
-    public var scalarState: OptimizerScalarState { store.scalars }
-    public func clippingFactor(at index: Int) -> Float { store.factor(at: index) }
-    public func clippingFactor(named name: String) -> Float? { store.factor(named: name) }
-    public func stateTensors() -> [(name: String, value: Matrix)] { store.stateTensors() }
-
-    /// Names of the parameters whose factor the last applied step forced to 0
-    /// (a zero bound with a non-zero update).
-    public var zeroBoundParameters: [String] { store.zeroBoundParameters }
-
-    public func restoreState(tensors: [(name: String, value: Matrix)], scalars: OptimizerScalarState,
-                             parameters: [Parameter]) throws {
-        try store.restore(tensors: tensors, scalars: scalars, parameters: parameters)
-    }
-
-    @discardableResult
-    public func step(parameters: [Parameter], learningRate: Float) -> OptimizerStepReport {
-        precondition(learningRate.isFinite && learningRate >= 0, "learning rate must be finite and >= 0, got \(learningRate)")
-        store.bind(parameters)
-        if let skipped = GradientScan.nonFiniteReport(parameters) {
-            store.scalars.skippedStepCount += 1
-            return skipped
-        }
-        var clipped = 0, zeroBound = 0
-        for i in 0..<parameters.count {
-            let p = parameters[i]
-            let accumulator = store.accumulators[i]
-            let sigma: Float
-            switch p.kind {
-            case .dense: sigma = updateDense(p, accumulator: accumulator, learningRate: learningRate)
-            case .embedding: sigma = updateRows(p, accumulator: accumulator, learningRate: learningRate)
-            }
-            store.setFactor(sigma, zeroBound: sigma == 0, at: i)
-            if sigma < 1 { clipped += 1 }
-            if sigma == 0 { zeroBound += 1 }
-        }
-        store.scalars.stepCount += 1
-        return OptimizerStepReport(applied: true, clippedParameterCount: clipped, zeroBoundParameterCount: zeroBound)
-    }
+    public var initialStateValue: Float { options.initialAccumulatorValue }
 
     /// Dense tensor (one "row" of `count` coordinates): returns `sigma`.
-    private func updateDense(_ p: Parameter, accumulator: Matrix, learningRate lr: Float) -> Float {
-        let n = p.count
-        let w = p.value.data, acc = accumulator.data, g = p.grad.data
+    public func updateDense(weight w: UnsafeMutablePointer<Float>, state acc: UnsafeMutablePointer<Float>,
+                            gradient g: UnsafePointer<Float>, rows: Int, cols: Int,
+                            learningRate lr: Float, step: Int) -> Float {
+        let n = rows * cols
         let precondition = preconditionScratch.reserve(n), delta = deltaScratch.reserve(n)
         let bound = boundScratch.reserve(n)
         computeDelta(accumulator: acc, gradient: g, count: n, learningRate: lr, precondition: precondition, delta: delta)
@@ -183,32 +58,30 @@ public final class ClippyAdagrad: Optimizer {
     }
 
     /// Embedding table: the touched rows as one tensor; returns `sigma`.
-    private func updateRows(_ p: Parameter, accumulator: Matrix, learningRate lr: Float) -> Float {
-        guard let sparse = p.sparseGrad, sparse.rowCount > 0 else { return 1 }
-        let d = p.cols, k = sparse.rowCount, n = k * d
-        let w = p.value.data, acc = accumulator.data, g = sparse.values.data
+    public func updateRows(weight w: UnsafeMutablePointer<Float>, state acc: UnsafeMutablePointer<Float>,
+                           gradient g: UnsafePointer<Float>, rowIDs ids: UnsafeBufferPointer<Int32>, cols d: Int,
+                           learningRate lr: Float, step: Int) -> Float {
+        let k = ids.count, n = k * d
         let precondition = preconditionScratch.reserve(n), delta = deltaScratch.reserve(n)
         let bound = boundScratch.reserve(n)
-        return sparse.rowIDs.withUnsafeBufferPointer { ids -> Float in
-            for s in 0..<k {
-                computeDelta(accumulator: acc + Int(ids[s]) * d, gradient: g + s * d, count: d, learningRate: lr,
-                             precondition: precondition + s * d, delta: delta + s * d)
-            }
-            ShrinkByReferences.fillMaximumDelta(bound, count: n, absoluteFactor: options.absoluteThreshold)
-            for s in 0..<k {
-                ShrinkByReferences.addReference(w + Int(ids[s]) * d, relativeFactor: options.variableRelativeThreshold,
-                                                into: bound + s * d, count: d)
-            }
-            ShrinkByReferences.addReference(precondition, relativeFactor: options.accumulatorRelativeThreshold,
-                                            into: bound, count: n)
-            let sigma = Float(ShrinkByReferences.scale(of: delta, maximumDelta: bound, count: n))
-            for s in 0..<k {
-                let row = Int(ids[s]) * d
-                finish(weight: w + row, accumulator: acc + row, gradient: g + s * d, delta: delta + s * d,
-                       count: d, sigma: sigma)
-            }
-            return sigma
+        for s in 0..<k {
+            computeDelta(accumulator: acc + Int(ids[s]) * d, gradient: g + s * d, count: d, learningRate: lr,
+                         precondition: precondition + s * d, delta: delta + s * d)
         }
+        ShrinkByReferences.fillMaximumDelta(bound, count: n, absoluteFactor: options.absoluteThreshold)
+        for s in 0..<k {
+            ShrinkByReferences.addReference(w + Int(ids[s]) * d, relativeFactor: options.variableRelativeThreshold,
+                                            into: bound + s * d, count: d)
+        }
+        ShrinkByReferences.addReference(precondition, relativeFactor: options.accumulatorRelativeThreshold,
+                                        into: bound, count: n)
+        let sigma = Float(ShrinkByReferences.scale(of: delta, maximumDelta: bound, count: n))
+        for s in 0..<k {
+            let row = Int(ids[s]) * d
+            finish(weight: w + row, accumulator: acc + row, gradient: g + s * d, delta: delta + s * d,
+                   count: d, sigma: sigma)
+        }
+        return sigma
     }
 
     /// Standard ordering's accumulator update, then `P = 1/sqrt(acc + eps)`

@@ -111,9 +111,9 @@ extension GradientClipping: Codable {
                 debugDescription: "clipping method must be none, gradient_norm or adaptive, got \(method)")
         }
         if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: allowed).first {
-            let known: Set<String> = ["method", "threshold", "global", "lambda", "epsilon"]
+            let known = ["epsilon", "global", "lambda", "method", "threshold"]
             throw known.contains(key) ? OptimizerConfigurationError.optionNotApplicable(key: key, kind: "clipping method \(method)")
-                                      : OptimizerConfigurationError.unknownKey(key)
+                                      : OptimizerConfigurationError.unknownKey(key, known: known)
         }
     }
 

@@ -1,6 +1,7 @@
 /// The update layer (spec section 4): one step over every parameter tensor of
 /// a model, dense tensors from `Parameter.grad`, embedding tables from their
-/// row-sparse `Parameter.sparseGrad`.
+/// row-sparse `Parameter.sparseGrad`. `OptimizerDriver` implements it for
+/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad` and registered rules).
 ///
 /// Contract shared by every optimizer:
 ///
@@ -15,7 +16,7 @@
 ///   step is skipped — no parameter, accumulator or step counter changes except
 ///   `skippedStepCount` — and the report names the offending parameters.
 /// * **Binding.** The first `prepare(for:)`, `step` or `restoreState` binds the
-///   optimizer to a parameter list and creates one accumulator per parameter.
+///   optimizer to a parameter list and creates one state tensor per parameter.
 ///   Later steps must pass the same list (same objects, same order);
 ///   passing another list is a programmer error (`precondition`).
 /// * **No allocation in a steady-state step** (scratch buffers are sized on the
@@ -27,7 +28,7 @@
 /// * **Checkpoints.** `stateTensors()` and `scalarState` hold everything a
 ///   resumed run needs; `restoreState` validates it before changing anything.
 public protocol Optimizer: AnyObject {
-    /// Binds the optimizer to `parameters` and creates their accumulators
+    /// Binds the optimizer to `parameters` and creates their state tensors
     /// (no-op when already bound to the same list). Call before exporting
     /// state of an optimizer that has not stepped yet.
     func prepare(for parameters: [Parameter])
@@ -104,9 +105,9 @@ public struct OptimizerStepReport: Equatable, Sendable {
     public var nonFiniteValueCount: Int
     /// Number of parameter tensors whose update was scaled down (factor < 1).
     public var clippedParameterCount: Int
-    /// Clippy Adagrad: number of tensors whose factor was forced to 0 because
-    /// some coordinate had a zero bound and a non-zero update (spec 4.2.4:
-    /// legal, but worth logging). Always 0 for Adagrad.
+    /// Number of tensors whose factor was 0, i.e. that did not move (Clippy
+    /// Adagrad: some coordinate had a zero bound and a non-zero update, spec
+    /// 4.2.4: legal, but worth logging). 0 for Adagrad in practice.
     public var zeroBoundParameterCount: Int
 
     public init(applied: Bool, nonFiniteParameters: [String] = [], nonFiniteValueCount: Int = 0,

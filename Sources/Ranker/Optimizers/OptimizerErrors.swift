@@ -17,8 +17,13 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
     case referenceMismatch(String)
     /// A configuration key that does not apply to the chosen optimizer kind.
     case optionNotApplicable(key: String, kind: String)
-    /// A configuration key nobody knows (likely a typo).
-    case unknownKey(String)
+    /// A configuration key that no registered optimizer reads (likely a
+    /// typo), with the keys the chosen optimizer knows.
+    case unknownKey(String, known: [String])
+    /// A `kind` no optimizer is registered under, with the registered names.
+    case unknownOptimizer(String, known: [String])
+    /// Options of one optimizer asked of another's configuration.
+    case kindMismatch(expected: String, actual: String)
 
     public var description: String {
         switch self {
@@ -36,8 +41,12 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
             return "shrink_by_references: \(detail)"
         case .optionNotApplicable(let key, let kind):
             return "optimizer option \(key) does not apply to optimizer kind \(kind)"
-        case .unknownKey(let key):
-            return "unknown optimizer configuration key \(key)"
+        case .unknownKey(let key, let known):
+            return "unknown optimizer configuration key \(key) (known keys: \(known.joined(separator: ", ")))"
+        case .unknownOptimizer(let name, let known):
+            return "no optimizer named \(name) (registered: \(known.joined(separator: ", ")))"
+        case .kindMismatch(let expected, let actual):
+            return "asked for \(expected) options of a \(actual) optimizer configuration"
         }
     }
 
@@ -63,7 +72,8 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
     case duplicateTensor(name: String)
     /// A state tensor whose shape differs from its parameter's.
     case shapeMismatch(name: String, expectedRows: Int, expectedCols: Int, rows: Int, cols: Int)
-    /// An accumulator value that is negative or not finite.
+    /// A state value that is not finite or that the update rule rejects
+    /// (`UpdateRule.isValidStateValue`; accumulators must be `>= 0`).
     case invalidValue(name: String, index: Int, value: Float)
     /// Negative step counters.
     case invalidScalars(OptimizerScalarState)
@@ -79,7 +89,7 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
         case .shapeMismatch(let name, let er, let ec, let r, let c):
             return "optimizer state tensor \(name) is \(r) × \(c), the parameter is \(er) × \(ec)"
         case .invalidValue(let name, let index, let value):
-            return "optimizer state tensor \(name) holds \(value) at flat index \(index) (accumulators are finite and >= 0)"
+            return "optimizer state tensor \(name) holds \(value) at flat index \(index) (state values are finite and valid for the optimizer; accumulators are >= 0)"
         case .invalidScalars(let s):
             return "optimizer step counters must be >= 0, got step_count \(s.stepCount), skipped_step_count \(s.skippedStepCount)"
         }

@@ -68,8 +68,7 @@ public final class Trainer {
         batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
                       labelCount: self.dataset.tasks.count)
         baseLearningRate = configuration.optimizer.learningRate
-        reportsClipping = configuration.optimizer.kind == .clippy
-            || (configuration.optimizer.clipping.map { $0 != .none } ?? false)
+        reportsClipping = try configuration.optimizer.reportsClippingFactors()
         let directory = runDirectory
             ?? URL(fileURLWithPath: configuration.output.directory ?? "runs/\(configuration.name)")
         self.runDirectory = directory

@@ -14,7 +14,7 @@ extension Trainer {
             tasks: modelConfiguration.tasks.map(\.name),
             combiner: balancer.methodName,
             combinerKind: balancer.family.combinerKind,
-            optimizer: configuration.optimizer.kind == .clippy ? "clippy_adagrad" : "adagrad",
+            optimizer: configuration.optimizer.telemetryName,
             learningRate: Double(baseLearningRate),
             batchSize: configuration.training.batchSize,
             mode: configuration.training.mode.rawValue,

@@ -22,7 +22,7 @@ final class CensusExampleTests: XCTestCase {
         try c.validate()
         XCTAssertEqual(c.data.source, .census)
         XCTAssertEqual(c.data.embeddingDimension, 8)
-        XCTAssertEqual(c.optimizer.kind, .adagrad)
+        XCTAssertEqual(c.optimizer.kind.rawValue, "adagrad")
         XCTAssertEqual(c.optimizer.learningRate, 0.05)
         XCTAssertEqual(try c.optimizer.adagradOptions().initialAccumulatorValue, 0.1)
         XCTAssertEqual(c.training.batchSize, 1024)
