@@ -15,12 +15,12 @@
 /// A UTF-8 byte-order mark at the start of a file is ignored.
 public struct CSVFormat: Codable, Equatable, Sendable {
     /// Which spaces around a field are removed.
-    public enum Trim: String, Codable, Sendable {
+    public enum Trim: String, ConfigurationEnum {
         case none, leading, both
     }
 
     /// What happens to an empty line.
-    public enum BlankLines: String, Codable, Sendable {
+    public enum BlankLines: String, ConfigurationEnum {
         case error, skip
     }
 

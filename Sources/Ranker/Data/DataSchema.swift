@@ -22,7 +22,7 @@ import Foundation
 /// needs the header (unknown column names, duplicates between a name and an
 /// index of the same column, name clashes) is checked when a file is loaded.
 public struct DataSchema: Codable, Equatable, Sendable {
-    public enum UnlistedColumns: String, Codable, Sendable {
+    public enum UnlistedColumns: String, ConfigurationEnum {
         case error, ignore
     }
 

@@ -21,7 +21,7 @@ public struct DenseStatistics: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "dense feature")
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "dense feature")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decode(String.self, forKey: .name),
                   transform: try c.decode(DenseTransform.self, forKey: .transform),

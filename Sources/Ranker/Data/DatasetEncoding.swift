@@ -67,7 +67,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "sparse field")
+            try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "sparse field")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(name: try c.decode(String.self, forKey: .name),
                       encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
@@ -124,7 +124,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "encoding")
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "encoding")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let format = try c.decode(String.self, forKey: .format)
         guard format == DatasetEncoding.formatIdentifier else {

@@ -1,5 +1,5 @@
 /// The three parts of a dataset.
-public enum DatasetPart: String, Codable, Sendable, CaseIterable {
+public enum DatasetPart: String, ConfigurationEnum {
     case train, valid, test
 }
 
@@ -65,7 +65,7 @@ public enum SplitRule: Codable, Equatable, Sendable {
                                "unknown split rule \"\(rule)\" (known: all_train, row_modulo, random, by_day)")
         }
         for key in c.allKeys where !allowed.contains(key) {
-            throw SchemaError(source: schemaSourcePlaceholder, path: codingPathString(decoder.codingPath + [key]),
+            throw SchemaError(source: schemaSourcePlaceholder, path: StrictDecoding.pathString(decoder.codingPath + [key]),
                               problem: .keyNotApplicable(key: key.rawValue, reason: "not a key of rule \"\(rule)\""))
         }
     }
