@@ -1,5 +1,5 @@
 /// The four architectures.
-public enum ModelKind: String, Codable, Sendable, CaseIterable {
+public enum ModelKind: String, ConfigurationEnum {
     case sharedBottom = "shared_bottom"
     case mmoe
     case ple
@@ -18,7 +18,10 @@ public struct TaskSpec: Codable, Equatable, Sendable {
         self.kind = kind
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, kind }
+
     public init(from decoder: Decoder) throws {
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "task")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         kind = try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .binary
@@ -32,7 +35,7 @@ public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable
     public var description: String { "model configuration: \(key): \(message)" }
 }
 
-/// Every size of a model, as JSON (snake_case keys):
+/// Every size of a model, as JSON (snake_case keys; unknown keys are errors):
 ///
 /// ```json
 /// {
@@ -68,7 +71,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// Standard deviation of the `N(0, σ²)` embedding initialisation (project default 0.01).
     public var embeddingInitStd: Double
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tasks, experts, levels
         case sparseFields = "sparse_fields"
         case denseFeatures = "dense_features"
@@ -101,6 +104,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "model")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ModelConfiguration(model: .mmoe, tasks: [])
         model = try c.decode(ModelKind.self, forKey: .model)

@@ -50,7 +50,7 @@ public struct ModelComparisonConfiguration: Decodable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "model comparison")
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "model comparison")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "comparison",
                   data: try c.decode(DataConfiguration.self, forKey: .data),

@@ -41,7 +41,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case name, optimizer }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "methods[]")
+            try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "methods[]")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(name: try c.decode(String.self, forKey: .name),
                       optimizer: try c.decode(OptimizerConfiguration.self, forKey: .optimizer))
@@ -65,7 +65,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows, days }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "full")
+            try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "full")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(seeds: try c.decodeIfPresent([UInt64].self, forKey: .seeds),
                       rows: try c.decodeIfPresent(Int.self, forKey: .rows),
@@ -96,7 +96,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "stability experiment")
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "stability experiment")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(run: try c.decode(RunConfiguration.self, forKey: .run),
                   baseLearningRate: try c.decode(Double.self, forKey: .baseLearningRate),

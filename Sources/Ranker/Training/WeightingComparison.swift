@@ -43,7 +43,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case name, balancer }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "method")
+            try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "method")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             balancer = try c.decode(TaskBalancerConfiguration.self, forKey: .balancer)
@@ -66,7 +66,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows, epochs }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "full")
+            try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "full")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds)
             rows = try c.decodeIfPresent(Int.self, forKey: .rows)
@@ -105,7 +105,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "weighting comparison")
+        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "weighting comparison")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "weighting",
                   data: try c.decode(DataConfiguration.self, forKey: .data),
