@@ -68,7 +68,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stability",
-            dependencies: ["Ranker"],
+            dependencies: ["Ranker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/stability",
             exclude: ["stability.json"]
         ),
