@@ -17,6 +17,8 @@ import ArgumentParser
 import Foundation
 import Ranker
 
+extension ComparisonSplit: ExpressibleByArgument {}
+
 @main
 struct WeightingExample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +51,7 @@ struct WeightingExample: ParsableCommand {
     var tasks: String?
 
     @Option(help: "The split reported: test, or valid (for data whose test split has no positives).")
-    var split: String = "test"
+    var split: ComparisonSplit = .test
 
     @Option(help: "Only these methods, comma-separated names of the configuration (the baseline always runs).")
     var methods: String?
@@ -70,7 +72,6 @@ struct WeightingExample: ParsableCommand {
         if !aliexpress.isEmpty && !(2...3).contains(aliexpress.count) {
             throw ValidationError("--aliexpress takes TRAIN TEST or TRAIN VALID TEST, got \(aliexpress.count) files")
         }
-        if ComparisonSplit(rawValue: split) == nil { throw ValidationError("--split must be test or valid") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
@@ -104,7 +105,6 @@ struct WeightingExample: ParsableCommand {
             comparison.methods = comparison.methods.filter { wanted.contains($0.name) }
         }
         try comparison.validate()
-        let split = ComparisonSplit(rawValue: split)!
 
         // The data, once for every run.
         let dataset = try RunData.load(comparison.data)
