@@ -50,22 +50,19 @@ public enum StrictDecoding {
                           allowed: allowed, renamedTo: snake != key && allowed.contains(snake) ? snake : nil)
     }
 
-    /// Throws a `DecodingError.dataCorrupted` at the unknown key's path whose
-    /// description is `UnknownKey.message(section:)`, when the decoder's
-    /// object has a key that `Keys` does not list.
-    public static func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _: Keys.Type,
-                                                                   section: String) throws {
-        try rejectUnknownKeys(decoder, allowed: Keys.allCases.map(\.stringValue), section: section)
-    }
-
-    /// `rejectUnknownKeys` for a key list known only at run time (a
-    /// registered method's options).
-    public static func rejectUnknownKeys(_ decoder: Decoder, allowed: [String], section: String) throws {
-        if let unknown = try firstUnknownKey(in: decoder, allowed: allowed) {
+    /// The keyed container of the decoder's JSON object, after checking that
+    /// `Keys` lists every key of it: an unknown key throws a
+    /// `DecodingError.dataCorrupted` at the key's path whose description is
+    /// `UnknownKey.message(section:)`.
+    public static func container<Keys: CodingKey & CaseIterable>(
+        _ decoder: Decoder, _: Keys.Type, section: String
+    ) throws -> KeyedDecodingContainer<Keys> {
+        if let unknown = try firstUnknownKey(in: decoder, allowed: Keys.allCases.map(\.stringValue)) {
             throw DecodingError.dataCorrupted(DecodingError.Context(
                 codingPath: decoder.codingPath + [AnyCodingKey(stringValue: unknown.key)],
                 debugDescription: unknown.message(section: section)))
         }
+        return try decoder.container(keyedBy: Keys.self)
     }
 
     /// `batchSize` → `batch_size`, `last-shared-layer` → `last_shared_layer`,

@@ -195,8 +195,7 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         let single = try c.decodeIfPresent(ColumnReference.self, forKey: .column)
         let several = try c.decodeIfPresent([ColumnReference].self, forKey: .columns)
         switch (single, several) {

@@ -5,16 +5,18 @@
 /// replaces it with the schema's file name.
 let schemaSourcePlaceholder = "<schema>"
 
-/// Throws a `SchemaError` for the first key of the object being decoded that
-/// `Keys` does not list: `.renamedKey` when it is an old spelling of a listed
-/// key (`columnNames` for `column_names`), `.unknownKey` otherwise.
-func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _ keys: Keys.Type) throws {
-    guard let unknown = try StrictDecoding.firstUnknownKey(in: decoder, allowed: Keys.allCases.map(\.stringValue)) else {
-        return
+/// The keyed container of a schema object, after checking that `Keys` lists
+/// every key of it; the first other key throws a `SchemaError`:
+/// `.renamedKey` when it is an old spelling of a listed key (`columnNames`
+/// for `column_names`), `.unknownKey` otherwise.
+func schemaContainer<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _ keys: Keys.Type) throws
+    -> KeyedDecodingContainer<Keys> {
+    if let unknown = try StrictDecoding.firstUnknownKey(in: decoder, allowed: Keys.allCases.map(\.stringValue)) {
+        throw SchemaError(source: schemaSourcePlaceholder, path: unknown.path,
+                          problem: unknown.renamedTo.map { .renamedKey(unknown.key, to: $0) }
+                              ?? .unknownKey(unknown.key, allowed: unknown.allowed))
     }
-    throw SchemaError(source: schemaSourcePlaceholder, path: unknown.path,
-                      problem: unknown.renamedTo.map { .renamedKey(unknown.key, to: $0) }
-                          ?? .unknownKey(unknown.key, allowed: unknown.allowed))
+    return try decoder.container(keyedBy: Keys.self)
 }
 
 /// A `SchemaError.invalidValue` at the current coding path (plus `key`).

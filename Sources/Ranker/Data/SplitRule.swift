@@ -37,8 +37,7 @@ public enum SplitRule: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         let rule = try c.decode(String.self, forKey: .rule)
         let allowed: Set<CodingKeys>
         switch rule {

@@ -50,8 +50,7 @@ public struct DataConfiguration: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "data")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "data")
         self.init(source: try c.decode(Source.self, forKey: .source),
                   synthetic: try c.decodeIfPresent(SyntheticClickLogConfig.self, forKey: .synthetic),
                   path: try c.decodeIfPresent(String.self, forKey: .path),

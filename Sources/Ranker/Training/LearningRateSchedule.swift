@@ -23,8 +23,7 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable { case kind, steps = "warmup_steps" }
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "learning_rate_schedule")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "learning_rate_schedule")
         switch try c.decode(Kind.self, forKey: .kind) {
         case .constant: self = .constant
         case .warmup, .linearWarmup: self = .linearWarmup(steps: try c.decode(Int.self, forKey: .steps))

@@ -26,13 +26,12 @@ public struct OutputSettings: Codable, Equatable, Sendable {
     public init() {}
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "output")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "output")
         var s = OutputSettings()
         s.directory = try c.decodeIfPresent(String.self, forKey: .directory)
-        s.progress = try c.decodeIfPresent(Progress.self, forKey: .progress) ?? s.progress
-        s.telemetryEverySteps = try c.decodeIfPresent(Int.self, forKey: .telemetryEverySteps) ?? s.telemetryEverySteps
-        s.report = try c.decodeIfPresent(Bool.self, forKey: .report) ?? s.report
+        s.progress = try c.decode(.progress, default: s.progress)
+        s.telemetryEverySteps = try c.decode(.telemetryEverySteps, default: s.telemetryEverySteps)
+        s.report = try c.decode(.report, default: s.report)
         self = s
     }
 }

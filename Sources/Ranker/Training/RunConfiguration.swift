@@ -50,8 +50,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "run configuration")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "run configuration")
         self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "run",
                   data: try c.decode(DataConfiguration.self, forKey: .data),
                   model: try c.decode(ModelConfiguration.self, forKey: .model),

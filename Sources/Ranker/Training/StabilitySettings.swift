@@ -39,16 +39,15 @@ public struct StabilitySettings: Codable, Equatable, Sendable {
     public init() {}
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "stability")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "stability")
         var s = StabilitySettings()
-        s.policy = try c.decodeIfPresent(StabilityPolicy.self, forKey: .policy) ?? s.policy
-        s.spikeFactor = try c.decodeIfPresent(Double.self, forKey: .spikeFactor) ?? s.spikeFactor
-        s.movingAverageDecay = try c.decodeIfPresent(Double.self, forKey: .movingAverageDecay) ?? s.movingAverageDecay
-        s.warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? s.warmupSteps
-        s.divergenceSteps = try c.decodeIfPresent(Int.self, forKey: .divergenceSteps) ?? s.divergenceSteps
-        s.divergenceAUC = try c.decodeIfPresent(Double.self, forKey: .divergenceAUC) ?? s.divergenceAUC
-        s.maxRollbacks = try c.decodeIfPresent(Int.self, forKey: .maxRollbacks) ?? s.maxRollbacks
+        s.policy = try c.decode(.policy, default: s.policy)
+        s.spikeFactor = try c.decode(.spikeFactor, default: s.spikeFactor)
+        s.movingAverageDecay = try c.decode(.movingAverageDecay, default: s.movingAverageDecay)
+        s.warmupSteps = try c.decode(.warmupSteps, default: s.warmupSteps)
+        s.divergenceSteps = try c.decode(.divergenceSteps, default: s.divergenceSteps)
+        s.divergenceAUC = try c.decode(.divergenceAUC, default: s.divergenceAUC)
+        s.maxRollbacks = try c.decode(.maxRollbacks, default: s.maxRollbacks)
         self = s
     }
 }

@@ -46,22 +46,20 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public init() {}
 
     public init(from decoder: Decoder) throws {
-        try StrictDecoding.rejectUnknownKeys(decoder, CodingKeys.self, section: "training")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "training")
         var s = TrainingSettings()
-        s.mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? s.mode
-        s.epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? s.epochs
-        s.batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? s.batchSize
-        s.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? s.seed
-        s.threads = try c.decodeIfPresent(Int.self, forKey: .threads) ?? s.threads
-        s.learningRateSchedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .learningRateSchedule)
-            ?? s.learningRateSchedule
-        s.evalEverySteps = try c.decodeIfPresent(Int.self, forKey: .evalEverySteps) ?? s.evalEverySteps
-        s.earlyStoppingPatience = try c.decodeIfPresent(Int.self, forKey: .earlyStoppingPatience) ?? s.earlyStoppingPatience
-        s.windowDays = try c.decodeIfPresent(Int.self, forKey: .windowDays) ?? s.windowDays
-        s.maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps) ?? s.maxSteps
-        s.checkpointEverySteps = try c.decodeIfPresent(Int.self, forKey: .checkpointEverySteps) ?? s.checkpointEverySteps
-        s.interruptAfterSteps = try c.decodeIfPresent(Int.self, forKey: .interruptAfterSteps) ?? s.interruptAfterSteps
+        s.mode = try c.decode(.mode, default: s.mode)
+        s.epochs = try c.decode(.epochs, default: s.epochs)
+        s.batchSize = try c.decode(.batchSize, default: s.batchSize)
+        s.seed = try c.decode(.seed, default: s.seed)
+        s.threads = try c.decode(.threads, default: s.threads)
+        s.learningRateSchedule = try c.decode(.learningRateSchedule, default: s.learningRateSchedule)
+        s.evalEverySteps = try c.decode(.evalEverySteps, default: s.evalEverySteps)
+        s.earlyStoppingPatience = try c.decode(.earlyStoppingPatience, default: s.earlyStoppingPatience)
+        s.windowDays = try c.decode(.windowDays, default: s.windowDays)
+        s.maxSteps = try c.decode(.maxSteps, default: s.maxSteps)
+        s.checkpointEverySteps = try c.decode(.checkpointEverySteps, default: s.checkpointEverySteps)
+        s.interruptAfterSteps = try c.decode(.interruptAfterSteps, default: s.interruptAfterSteps)
         self = s
     }
 }
