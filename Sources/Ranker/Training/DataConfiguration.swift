@@ -21,6 +21,13 @@ public struct DataConfiguration: Codable, Equatable, Sendable {
             self.path = path
             self.part = part
         }
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case path, part }
+
+        public init(from decoder: Decoder) throws {
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "files[]")
+            self.init(path: try c.decode(String.self, forKey: .path), part: try c.decodeIfPresent(DatasetPart.self, forKey: .part))
+        }
     }
 
     public var source: Source

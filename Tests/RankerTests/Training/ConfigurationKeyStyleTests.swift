@@ -50,6 +50,8 @@ final class ConfigurationKeyStyleTests: XCTestCase {
             .hasPrefix(#"expert: unknown key "expert" in model; known: bottom_hidden, dense_features"#))
         XCTAssertTrue(message(ModelConfiguration.self, #"{"model": "mmoe", "tasks": [{"name": "a", "type": "binary"}]}"#)
             .hasPrefix(#"tasks[0].type: unknown key "type" in task; known: kind, name"#))
+        XCTAssertEqual(message(DataConfiguration.self, #"{"source": "csv", "schema": "s.json", "files": [{"path": "a.csv", "prt": "train"}]}"#),
+                       #"files[0].prt: unknown key "prt" in files[]; known: part, path"#)
     }
 
     func testEnumValuesAreCheckedAgainstTheirClosedSet() {
