@@ -35,10 +35,12 @@ build: deps
 	$(SWIFT) build -c release
 
 ## test: every test (unit, gradient checks, goldens, end-to-end), release mode.
-## The command-line tests run .build/release/ranker, built here with the same flags.
+## The command-line tests run .build/release/ranker and the examples (their --help),
+## built here with the same flags.
+EXECUTABLES  := ranker census-mmoe aliccp-esmm weighting stability
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
-	$(SWIFT) build $(TEST_FLAGS) --product ranker
+	for product in $(EXECUTABLES); do $(SWIFT) build $(TEST_FLAGS) --product $$product || exit 1; done
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
 ## goldens: only the golden runner (RANKER_GOLDENS=dir to check other case files).

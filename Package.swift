@@ -86,7 +86,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stability",
-            dependencies: ["Ranker", "RankerExperiments"],
+            dependencies: ["Ranker", "RankerExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/stability",
             exclude: ["stability.json"]
         ),

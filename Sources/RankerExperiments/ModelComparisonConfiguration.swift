@@ -51,8 +51,7 @@ public struct ModelComparisonConfiguration: Decodable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "model comparison")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "model comparison")
         self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "comparison",
                   data: try c.decode(DataConfiguration.self, forKey: .data),
                   models: try c.decode([ModelConfiguration].self, forKey: .models),

@@ -42,8 +42,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case name, optimizer }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "methods[]")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "methods[]")
             self.init(name: try c.decode(String.self, forKey: .name),
                       optimizer: try c.decode(OptimizerConfiguration.self, forKey: .optimizer))
         }
@@ -66,8 +65,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows, days }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "full")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "full")
             self.init(seeds: try c.decodeIfPresent([UInt64].self, forKey: .seeds),
                       rows: try c.decodeIfPresent(Int.self, forKey: .rows),
                       days: try c.decodeIfPresent(Int.self, forKey: .days))
@@ -97,8 +95,7 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "stability experiment")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "stability experiment")
         self.init(run: try c.decode(RunConfiguration.self, forKey: .run),
                   baseLearningRate: try c.decode(Double.self, forKey: .baseLearningRate),
                   multipliers: try c.decode([Double].self, forKey: .multipliers),

@@ -44,8 +44,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case name, balancer }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "method")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "method")
             name = try c.decode(String.self, forKey: .name)
             balancer = try c.decode(TaskBalancerConfiguration.self, forKey: .balancer)
         }
@@ -67,8 +66,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         enum CodingKeys: String, CodingKey, CaseIterable { case seeds, rows, epochs }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "full")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "full")
             seeds = try c.decodeIfPresent([UInt64].self, forKey: .seeds)
             rows = try c.decodeIfPresent(Int.self, forKey: .rows)
             epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -106,8 +104,7 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "weighting comparison")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "weighting comparison")
         self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "weighting",
                   data: try c.decode(DataConfiguration.self, forKey: .data),
                   model: try c.decode(ModelConfiguration.self, forKey: .model),

@@ -12,29 +12,53 @@
 // Output: one line per run, the table, the wall time, and as the last line one
 // JSON object with the results.
 //
-// Options:
-//   --full                 the longer sweep (the file's "full" section: more seeds, more days)
-//   --config PATH          another experiment file
-//   --runs DIR             keep every run's directory (telemetry, report.html) under DIR
-//   --methods A,B          only these methods (names as in the file)
-//   --multipliers 4,8      only these learning-rate multipliers
-//   --seeds 1,2            these seeds
-//   --base-lr X            another base learning rate
-//   --rows N               another number of synthetic rows
+// Options: `swift run -c release stability --help`.
+import ArgumentParser
 import Foundation
 import Ranker
 import RankerExperiments
 
 // MARK: arguments
 
-struct Arguments {
+/// A comma-separated list of numbers (`1,2,4`).
+func commaSeparated<T: LosslessStringConvertible>(_ text: String) throws -> [T] {
+    let parsed = text.split(separator: ",").map { T(String($0)) }
+    guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("cannot read \"\(text)\"") }
+    return parsed.map { $0! }
+}
+
+struct StabilityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stability",
+        abstract: "The Clippy paper's stability experiment in small: optimizers x learning rates x seeds.",
+        discussion: "The settings are in examples/stability/stability.json (StabilityExperiment). Prints one line "
+            + "per run, the table, the wall time, and as the last line one JSON object with the results.")
+
+    @Flag(help: "The longer sweep (the file's \"full\" section: more seeds, more days).")
     var full = false
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("Another experiment file.", valueName: "path"))
     var configPath: String?
+
+    @Option(name: .customLong("runs"),
+            help: ArgumentHelp("Keep every run's directory (telemetry, report.html) under this directory.", valueName: "dir"))
     var runsDirectory: String?
+
+    @Option(help: ArgumentHelp("Only these methods, comma-separated (names as in the file).", valueName: "a,b"),
+            transform: { $0.split(separator: ",").map(String.init) })
     var methods: [String]?
+
+    @Option(help: ArgumentHelp("Only these learning-rate multipliers, comma-separated.", valueName: "4,8"),
+            transform: commaSeparated)
     var multipliers: [Double]?
+
+    @Option(help: ArgumentHelp("These seeds, comma-separated.", valueName: "1,2"), transform: commaSeparated)
     var seeds: [UInt64]?
+
+    @Option(name: .customLong("base-lr"), help: ArgumentHelp("Another base learning rate.", valueName: "x"))
     var baseLearningRate: Double?
+
+    @Option(help: ArgumentHelp("Another number of synthetic rows.", valueName: "n"))
     var rows: Int?
 }
 
@@ -43,42 +67,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-func parseArguments(_ list: [String]) -> Arguments {
-    var a = Arguments()
-    var i = 0
-    func value(_ name: String) -> String {
-        i += 1
-        guard i < list.count else { fail("\(name) needs a value") }
-        return list[i]
-    }
-    func numbers<T: LosslessStringConvertible>(_ name: String, _: T.Type) -> [T] {
-        let text = value(name)
-        let parsed = text.split(separator: ",").map { T(String($0)) }
-        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { fail("\(name): cannot read \"\(text)\"") }
-        return parsed.map { $0! }
-    }
-    while i < list.count {
-        switch list[i] {
-        case "--full": a.full = true
-        case "--config": a.configPath = value("--config")
-        case "--runs": a.runsDirectory = value("--runs")
-        case "--methods": a.methods = value("--methods").split(separator: ",").map(String.init)
-        case "--multipliers": a.multipliers = numbers("--multipliers", Double.self)
-        case "--seeds": a.seeds = numbers("--seeds", UInt64.self)
-        case "--base-lr": a.baseLearningRate = numbers("--base-lr", Double.self)[0]
-        case "--rows": a.rows = numbers("--rows", Int.self)[0]
-        case "-h", "--help":
-            print("usage: stability [--full] [--config PATH] [--runs DIR] [--methods A,B] [--multipliers 1,2]"
-                  + " [--seeds 1,2] [--base-lr X] [--rows N]")
-            exit(0)
-        default: fail("unknown argument \(list[i]) (see --help)")
-        }
-        i += 1
-    }
-    return a
-}
-
-let arguments = parseArguments(Array(CommandLine.arguments.dropFirst()))
+let arguments = StabilityCommand.parseOrExit()
 let wallStart = Date()
 
 // MARK: the experiment

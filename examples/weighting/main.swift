@@ -18,6 +18,8 @@ import Foundation
 import Ranker
 import RankerExperiments
 
+extension ComparisonSplit: ExpressibleByArgument {}
+
 @main
 struct WeightingExample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +52,7 @@ struct WeightingExample: ParsableCommand {
     var tasks: String?
 
     @Option(help: "The split reported: test, or valid (for data whose test split has no positives).")
-    var split: String = "test"
+    var split: ComparisonSplit = .test
 
     @Option(help: "Only these methods, comma-separated names of the configuration (the baseline always runs).")
     var methods: String?
@@ -71,7 +73,6 @@ struct WeightingExample: ParsableCommand {
         if !aliexpress.isEmpty && !(2...3).contains(aliexpress.count) {
             throw ValidationError("--aliexpress takes TRAIN TEST or TRAIN VALID TEST, got \(aliexpress.count) files")
         }
-        if ComparisonSplit(rawValue: split) == nil { throw ValidationError("--split must be test or valid") }
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
@@ -107,7 +108,6 @@ struct WeightingExample: ParsableCommand {
             comparison.methods = comparison.methods.filter { wanted.contains($0.name) }
         }
         try comparison.validate()
-        let split = ComparisonSplit(rawValue: split)!
 
         // The data, once for every run.
         let dataset = try RunData.load(comparison.data)

@@ -1,5 +1,5 @@
 /// Whether a task is a binary classification (BCE) or a regression (MSE).
-public enum TaskKind: String, Codable, Sendable {
+public enum TaskKind: String, ConfigurationEnum {
     case binary
     case regression
 }
@@ -16,9 +16,11 @@ public struct TaskSpec: Codable, Equatable, Sendable {
         self.kind = kind
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, kind }
+
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "task")
         name = try c.decode(String.self, forKey: .name)
-        kind = try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .binary
+        kind = try c.decode(.kind, default: .binary)
     }
 }

@@ -15,12 +15,12 @@
 /// A UTF-8 byte-order mark at the start of a file is ignored.
 public struct CSVFormat: Codable, Equatable, Sendable {
     /// Which spaces around a field are removed.
-    public enum Trim: String, Codable, Sendable {
+    public enum Trim: String, ConfigurationEnum {
         case none, leading, both
     }
 
     /// What happens to an empty line.
-    public enum BlankLines: String, Codable, Sendable {
+    public enum BlankLines: String, ConfigurationEnum {
         case error, skip
     }
 
@@ -48,15 +48,14 @@ public struct CSVFormat: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         let defaults = CSVFormat()
-        separator = try c.decodeIfPresent(String.self, forKey: .separator) ?? defaults.separator
-        header = try c.decodeIfPresent(Bool.self, forKey: .header) ?? defaults.header
-        quote = try c.decodeIfPresent(String.self, forKey: .quote) ?? defaults.quote
-        trim = try c.decodeIfPresent(Trim.self, forKey: .trim) ?? defaults.trim
-        missingMarkers = try c.decodeIfPresent([String].self, forKey: .missingMarkers) ?? defaults.missingMarkers
-        blankLines = try c.decodeIfPresent(BlankLines.self, forKey: .blankLines) ?? defaults.blankLines
+        separator = try c.decode(.separator, default: defaults.separator)
+        header = try c.decode(.header, default: defaults.header)
+        quote = try c.decode(.quote, default: defaults.quote)
+        trim = try c.decode(.trim, default: defaults.trim)
+        missingMarkers = try c.decode(.missingMarkers, default: defaults.missingMarkers)
+        blankLines = try c.decode(.blankLines, default: defaults.blankLines)
     }
 
     /// The separator byte, the quote byte (nil: no quoting) — or a description

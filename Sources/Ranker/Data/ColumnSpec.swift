@@ -35,7 +35,7 @@ public enum ColumnReference: Codable, Hashable, Sendable, CustomStringConvertibl
 }
 
 /// What a column is used for.
-public enum ColumnRole: String, Codable, Sendable {
+public enum ColumnRole: String, ConfigurationEnum {
     /// The label of one task (one entry, one task, in schema order).
     case label
     /// A dense (numeric) input feature.
@@ -58,7 +58,7 @@ public enum ColumnRole: String, Codable, Sendable {
 ///   standard deviation `σ = sqrt(Σ(x − μ)² / n)`; when `σ = 0` (a constant
 ///   column) the divisor is 1, so the column becomes 0
 /// * `log1p_standardize`: `log1p`, then `standardize` on the log values
-public enum DenseTransform: String, Codable, Sendable {
+public enum DenseTransform: String, ConfigurationEnum {
     case none
     case log1p
     case standardize
@@ -75,14 +75,14 @@ public enum DenseTransform: String, Codable, Sendable {
 ///   training split gets id 0. The embedding table has V + 1 rows.
 /// * `hash`: id = FNV-1a-64(value bytes) mod `buckets`; the table has
 ///   `buckets` rows. No vocabulary is stored.
-public enum SparseEncoding: String, Codable, Sendable {
+public enum SparseEncoding: String, ConfigurationEnum {
     case vocabulary
     case hash
 }
 
 /// How a user-id column is read: an `integer` (Int64) or any text `hash`ed
 /// with FNV-1a 64 (the bits as Int64).
-public enum UserFormat: String, Codable, Sendable {
+public enum UserFormat: String, ConfigurationEnum {
     case integer
     case hash
 }
@@ -90,14 +90,14 @@ public enum UserFormat: String, Codable, Sendable {
 /// How a day column is read: an `integer` (Int32, used as is) or a date
 /// `yyyymmdd` (converted to days since 1970-01-01, so consecutive dates are
 /// consecutive integers).
-public enum DayFormat: String, Codable, Sendable {
+public enum DayFormat: String, ConfigurationEnum {
     case integer
     case yyyymmdd
 }
 
 /// What happens when a field is missing (empty after trimming, or one of the
 /// missing markers).
-public enum MissingPolicy: String, Codable, Sendable {
+public enum MissingPolicy: String, ConfigurationEnum {
     /// A `DataError.Problem.missingValue` naming file, line and column.
     case error
     /// The column's `default` text is used instead (read like any value).
@@ -189,8 +189,7 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         let single = try c.decodeIfPresent(ColumnReference.self, forKey: .column)
         let several = try c.decodeIfPresent([ColumnReference].self, forKey: .columns)
         switch (single, several) {
@@ -199,7 +198,7 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
             guard !list.isEmpty else { throw invalidValue(decoder, CodingKeys.columns, "\"columns\" is empty") }
             columns = list
         case (nil, nil):
-            throw SchemaError(source: schemaSourcePlaceholder, path: codingPathString(decoder.codingPath),
+            throw SchemaError(source: schemaSourcePlaceholder, path: StrictDecoding.pathString(decoder.codingPath),
                               problem: .missingKey("column"))
         case (_?, _?):
             throw invalidValue(decoder, nil, "give either \"column\" or \"columns\", not both")

@@ -22,7 +22,7 @@ import Foundation
 /// needs the header (unknown column names, duplicates between a name and an
 /// index of the same column, name clashes) is checked when a file is loaded.
 public struct DataSchema: Codable, Equatable, Sendable {
-    public enum UnlistedColumns: String, Codable, Sendable {
+    public enum UnlistedColumns: String, ConfigurationEnum {
         case error, ignore
     }
 
@@ -57,16 +57,15 @@ public struct DataSchema: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         description = try c.decodeIfPresent(String.self, forKey: .description)
-        format = try c.decodeIfPresent(CSVFormat.self, forKey: .format) ?? CSVFormat()
+        format = try c.decode(.format, default: CSVFormat())
         columnNames = try c.decodeIfPresent([String].self, forKey: .columnNames)
-        defaultDimension = try c.decodeIfPresent(Int.self, forKey: .defaultDimension) ?? 8
-        unlistedColumns = try c.decodeIfPresent(UnlistedColumns.self, forKey: .unlistedColumns) ?? .error
+        defaultDimension = try c.decode(.defaultDimension, default: 8)
+        unlistedColumns = try c.decode(.unlistedColumns, default: .error)
         columns = try c.decode([ColumnSpec].self, forKey: .columns)
-        split = try c.decodeIfPresent(SplitRule.self, forKey: .split) ?? .allTrain
+        split = try c.decode(.split, default: .allTrain)
     }
 
     public func encode(to encoder: Encoder) throws {

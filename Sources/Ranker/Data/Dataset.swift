@@ -21,8 +21,7 @@ public struct DenseStatistics: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "dense feature")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "dense feature")
         self.init(name: try c.decode(String.self, forKey: .name),
                   transform: try c.decode(DenseTransform.self, forKey: .transform),
                   mean: try c.decode(Double.self, forKey: .mean),

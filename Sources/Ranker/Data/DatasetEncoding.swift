@@ -67,8 +67,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         }
 
         public init(from decoder: Decoder) throws {
-            try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "sparse field")
-            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
             self.init(name: try c.decode(String.self, forKey: .name),
                       encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
                       vocabulary: try c.decode(Int.self, forKey: .vocabulary),
@@ -124,8 +123,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try RunConfiguration.rejectUnknownKeys(decoder, CodingKeys.self, "encoding")
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "encoding")
         let format = try c.decode(String.self, forKey: .format)
         guard format == DatasetEncoding.formatIdentifier else {
             throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription:

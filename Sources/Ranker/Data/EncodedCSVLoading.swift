@@ -33,6 +33,39 @@ struct FrozenLoad {
     let keep: [ColumnReference]
 }
 
+extension FrozenLoad {
+    /// Checks that the frozen encoding describes the columns the schema binds
+    /// (same fields, encodings, bucket counts, dense transforms; every task
+    /// among the label columns when labels are read) and returns the label
+    /// index of each task.
+    func taskColumns(checking binding: SchemaBinding) throws -> [Int] {
+        func fail(_ message: String) -> DatasetEncodingError {
+            DatasetEncodingError(source: source, message: message + " (the encoding does not belong to this schema)")
+        }
+        guard binding.sparse.map(\.name) == encoding.sparseFields.map(\.name) else {
+            throw fail("sparse fields \(encoding.sparseFields.map(\.name)), the schema binds \(binding.sparse.map(\.name))")
+        }
+        for (bound, field) in zip(binding.sparse, encoding.sparseFields) {
+            guard bound.encoding == field.encoding, bound.encoding == .vocabulary || bound.buckets == field.vocabulary else {
+                throw fail("sparse field \(field.name) is \(field.encoding.rawValue) with \(field.vocabulary) rows, "
+                           + "the schema says \(bound.encoding.rawValue)" + (bound.encoding == .hash ? " with \(bound.buckets) buckets" : ""))
+            }
+        }
+        guard binding.dense.map(\.name) == encoding.denseNames,
+              zip(binding.dense, encoding.denseFeatures).allSatisfy({ $0.transform == $1.transform }) else {
+            throw fail("dense features \(encoding.denseFeatures.map { "\($0.name) (\($0.transform.rawValue))" }), "
+                       + "the schema binds \(binding.dense.map { "\($0.name) (\($0.transform.rawValue))" })")
+        }
+        guard labels == .required else { return [] }
+        return try encoding.tasks.map { task in
+            guard let t = binding.labels.firstIndex(where: { $0.name == task.name && $0.kind == task.kind }) else {
+                throw fail("task \(task.name) (\(task.kind.rawValue)) is not a label column of the schema")
+            }
+            return t
+        }
+    }
+}
+
 extension CSVDatasetLoader {
     /// Reads CSV files with a frozen `encoding` (`encoding.json` of a run):
     /// the rows are parsed with `encoding.schema` exactly as training parsed

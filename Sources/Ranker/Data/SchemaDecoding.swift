@@ -5,35 +5,23 @@
 /// replaces it with the schema's file name.
 let schemaSourcePlaceholder = "<schema>"
 
-/// `columns[3].transform` for a coding path.
-func codingPathString(_ path: [CodingKey]) -> String {
-    var text = ""
-    for key in path {
-        if let index = key.intValue {
-            text += "[\(index)]"
-        } else {
-            text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-        }
+/// The keyed container of a schema object, after checking that `Keys` lists
+/// every key of it; the first other key throws a `SchemaError`:
+/// `.renamedKey` when it is an old spelling of a listed key (`columnNames`
+/// for `column_names`), `.unknownKey` otherwise.
+func schemaContainer<Keys: CodingKey & CaseIterable>(_ decoder: Decoder, _ keys: Keys.Type) throws
+    -> KeyedDecodingContainer<Keys> {
+    if let unknown = try StrictDecoding.firstUnknownKey(in: decoder, allowed: Keys.allCases.map(\.stringValue)) {
+        throw SchemaError(source: schemaSourcePlaceholder, path: unknown.path,
+                          problem: unknown.renamedTo.map { .renamedKey(unknown.key, to: $0) }
+                              ?? .unknownKey(unknown.key, allowed: unknown.allowed))
     }
-    return text
-}
-
-/// Throws `SchemaError.unknownKey` for the first key of the object being
-/// decoded that `Keys` does not list.
-func rejectUnknownKeys<Keys: CodingKey & CaseIterable & RawRepresentable>(
-    _ decoder: Decoder, _ keys: Keys.Type
-) throws where Keys.RawValue == String {
-    let allowed = Keys.allCases.map(\.rawValue)
-    if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: Set(allowed)).first {
-        throw SchemaError(source: schemaSourcePlaceholder,
-                          path: codingPathString(decoder.codingPath + [AnyCodingKey(stringValue: key)]),
-                          problem: .unknownKey(key, allowed: allowed))
-    }
+    return try decoder.container(keyedBy: Keys.self)
 }
 
 /// A `SchemaError.invalidValue` at the current coding path (plus `key`).
 func invalidValue(_ decoder: Decoder, _ key: CodingKey?, _ message: String) -> SchemaError {
-    SchemaError(source: schemaSourcePlaceholder, path: codingPathString(decoder.codingPath + (key.map { [$0] } ?? [])),
+    SchemaError(source: schemaSourcePlaceholder, path: StrictDecoding.pathString(decoder.codingPath + (key.map { [$0] } ?? [])),
                 problem: .invalidValue(message))
 }
 
@@ -48,11 +36,11 @@ func schemaError(from error: Error, source: String) -> Error {
     guard let decodingError = error as? DecodingError else { return error }
     switch decodingError {
     case .keyNotFound(let key, let context):
-        return SchemaError(source: source, path: codingPathString(context.codingPath), problem: .missingKey(key.stringValue))
+        return SchemaError(source: source, path: StrictDecoding.pathString(context.codingPath), problem: .missingKey(key.stringValue))
     case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
         var message = context.debugDescription
         if let underlying = context.underlyingError { message += " (\(underlying))" }
-        return SchemaError(source: source, path: codingPathString(context.codingPath), problem: .invalidJSON(message))
+        return SchemaError(source: source, path: StrictDecoding.pathString(context.codingPath), problem: .invalidJSON(message))
     @unknown default:
         return SchemaError(source: source, path: "", problem: .invalidJSON("\(decodingError)"))
     }

@@ -6,6 +6,8 @@ public struct SchemaError: Error, Equatable, CustomStringConvertible {
         case invalidJSON(String)
         /// A key the schema format does not define (a typo is never ignored).
         case unknownKey(String, allowed: [String])
+        /// An old spelling of a key that is now written in `snake_case`.
+        case renamedKey(String, to: String)
         /// A required key is absent.
         case missingKey(String)
         /// A value is outside what the key accepts.
@@ -29,6 +31,7 @@ public struct SchemaError: Error, Equatable, CustomStringConvertible {
             case .invalidJSON(let text): return "invalid JSON: \(text)"
             case .unknownKey(let key, let allowed):
                 return "unknown key \"\(key)\" (known keys: \(allowed.joined(separator: ", ")))"
+            case .renamedKey(let key, let newKey): return "unknown key \"\(key)\": renamed to \"\(newKey)\""
             case .missingKey(let key): return "missing required key \"\(key)\""
             case .invalidValue(let text): return text
             case .keyNotApplicable(let key, let reason): return "key \"\(key)\" does not apply: \(reason)"

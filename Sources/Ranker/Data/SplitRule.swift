@@ -1,5 +1,5 @@
 /// The three parts of a dataset.
-public enum DatasetPart: String, Codable, Sendable, CaseIterable {
+public enum DatasetPart: String, ConfigurationEnum {
     case train, valid, test
 }
 
@@ -37,8 +37,7 @@ public enum SplitRule: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try schemaContainer(decoder, CodingKeys.self)
         let rule = try c.decode(String.self, forKey: .rule)
         let allowed: Set<CodingKeys>
         switch rule {
@@ -65,7 +64,7 @@ public enum SplitRule: Codable, Equatable, Sendable {
                                "unknown split rule \"\(rule)\" (known: all_train, row_modulo, random, by_day)")
         }
         for key in c.allKeys where !allowed.contains(key) {
-            throw SchemaError(source: schemaSourcePlaceholder, path: codingPathString(decoder.codingPath + [key]),
+            throw SchemaError(source: schemaSourcePlaceholder, path: StrictDecoding.pathString(decoder.codingPath + [key]),
                               problem: .keyNotApplicable(key: key.rawValue, reason: "not a key of rule \"\(rule)\""))
         }
     }

@@ -1,5 +1,5 @@
 /// The four architectures.
-public enum ModelKind: String, Codable, Sendable, CaseIterable {
+public enum ModelKind: String, ConfigurationEnum {
     case sharedBottom = "shared_bottom"
     case mmoe
     case ple
@@ -13,7 +13,7 @@ public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable
     public var description: String { "model configuration: \(key): \(message)" }
 }
 
-/// Every size of a model, as JSON (snake_case keys):
+/// Every size of a model, as JSON (snake_case keys; unknown keys are errors):
 ///
 /// ```json
 /// {
@@ -49,7 +49,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// Standard deviation of the `N(0, σ²)` embedding initialisation (project default 0.01).
     public var embeddingInitStd: Double
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tasks, experts, levels
         case sparseFields = "sparse_fields"
         case denseFeatures = "dense_features"
@@ -82,22 +82,22 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "model")
         let defaults = ModelConfiguration(model: .mmoe, tasks: [])
         model = try c.decode(ModelKind.self, forKey: .model)
         tasks = try c.decodeIfPresent([TaskSpec].self, forKey: .tasks)
             ?? (model == .esmm ? [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")] : [])
-        sparseFields = try c.decodeIfPresent([SparseField].self, forKey: .sparseFields) ?? []
-        denseFeatures = try c.decodeIfPresent(Int.self, forKey: .denseFeatures) ?? 0
-        bottomHidden = try c.decodeIfPresent([Int].self, forKey: .bottomHidden) ?? defaults.bottomHidden
-        experts = try c.decodeIfPresent(Int.self, forKey: .experts) ?? defaults.experts
-        expertHidden = try c.decodeIfPresent([Int].self, forKey: .expertHidden) ?? defaults.expertHidden
-        gateBias = try c.decodeIfPresent(Bool.self, forKey: .gateBias) ?? defaults.gateBias
-        levels = try c.decodeIfPresent(Int.self, forKey: .levels) ?? defaults.levels
-        specificExperts = try c.decodeIfPresent(Int.self, forKey: .specificExperts) ?? defaults.specificExperts
-        sharedExperts = try c.decodeIfPresent(Int.self, forKey: .sharedExperts) ?? defaults.sharedExperts
-        towerHidden = try c.decodeIfPresent([Int].self, forKey: .towerHidden) ?? defaults.towerHidden
-        embeddingInitStd = try c.decodeIfPresent(Double.self, forKey: .embeddingInitStd) ?? defaults.embeddingInitStd
+        sparseFields = try c.decode(.sparseFields, default: [])
+        denseFeatures = try c.decode(.denseFeatures, default: 0)
+        bottomHidden = try c.decode(.bottomHidden, default: defaults.bottomHidden)
+        experts = try c.decode(.experts, default: defaults.experts)
+        expertHidden = try c.decode(.expertHidden, default: defaults.expertHidden)
+        gateBias = try c.decode(.gateBias, default: defaults.gateBias)
+        levels = try c.decode(.levels, default: defaults.levels)
+        specificExperts = try c.decode(.specificExperts, default: defaults.specificExperts)
+        sharedExperts = try c.decode(.sharedExperts, default: defaults.sharedExperts)
+        towerHidden = try c.decode(.towerHidden, default: defaults.towerHidden)
+        embeddingInitStd = try c.decode(.embeddingInitStd, default: defaults.embeddingInitStd)
     }
 
     /// Width of the model input `x`: `Σ dimension_f + dense_features`.

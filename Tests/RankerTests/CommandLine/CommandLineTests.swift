@@ -9,17 +9,6 @@ import XCTest
 /// process (the trainer's own telemetry, `Evaluator`, `forward` + `predict`
 /// on the rows as the training load encoded them).
 final class CommandLineTests: XCTestCase {
-    static let repositoryRoot = DataLocation.repositoryRoot(from: #filePath)
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
-    static let binary = URL(fileURLWithPath: repositoryRoot).appendingPathComponent(".build/release/ranker")
-
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
     var temporary: URL!
 
     override func setUpWithError() throws {
@@ -31,33 +20,9 @@ final class CommandLineTests: XCTestCase {
         if let temporary { try? FileManager.default.removeItem(at: temporary) }
     }
 
-    /// Runs `ranker arguments…`; output goes through files (no pipe can fill up).
-    func ranker(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Outcome {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            print("skipping: \(Self.binary.path) is not built")
-            throw XCTSkip("\(Self.binary.path) is not built; `make test` builds it "
-                          + "(or: swift build -c release -Xswiftc -enable-testing --product ranker)")
-        }
-        let id = UUID().uuidString
-        let outURL = temporary.appendingPathComponent("stdout-\(id)")
-        let errURL = temporary.appendingPathComponent("stderr-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Outcome(status: process.terminationStatus,
-                       standardOutput: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                       standardError: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    /// Runs `ranker arguments…`.
+    func ranker(_ arguments: [String], environment extra: [String: String] = [:]) throws -> BuiltExecutable.Outcome {
+        try BuiltExecutable(name: "ranker").run(arguments, environment: extra, temporary: temporary)
     }
 
     // MARK: help

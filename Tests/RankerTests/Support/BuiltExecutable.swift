@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// An executable of this package as a user runs it: `.build/release/<name>`,
+/// which `make test` builds (the tests never build it). Output goes through
+/// files, so no pipe can fill up.
+struct BuiltExecutable {
+    struct Outcome {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// The folder holding `Package.swift`, found upwards from this file.
+    static let repositoryRoot: URL = {
+        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while directory.path != "/" {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+                return directory
+            }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }()
+
+    let name: String
+    var url: URL { Self.repositoryRoot.appendingPathComponent(".build/release/\(name)") }
+
+    /// Runs the executable with `arguments` in a fresh folder under
+    /// `temporary`; skips the test when the executable is not built.
+    func run(_ arguments: [String], environment extra: [String: String] = [:], temporary: URL) throws -> Outcome {
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            print("skipping: \(url.path) is not built")
+            throw XCTSkip("\(url.path) is not built; `make test` builds it "
+                          + "(or: swift build -c release -Xswiftc -enable-testing --product \(name))")
+        }
+        let id = UUID().uuidString
+        let outURL = temporary.appendingPathComponent("stdout-\(id)")
+        let errURL = temporary.appendingPathComponent("stderr-\(id)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Outcome(status: process.terminationStatus,
+                       standardOutput: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                       standardError: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+}
