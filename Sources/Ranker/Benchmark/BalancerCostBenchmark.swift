@@ -20,7 +20,7 @@ import Foundation
 /// step's per-task gradients, each `breakdownRepeats` times (median): the
 /// double-precision Gram matrix over the shared parameters
 /// (`TaskGradientGram`), the `T × T` projection (`GradCraftProjection` /
-/// `PCGradProjection`), and writing `Σ_t c_t taskGrads[t]`
+/// `PCGradProjection`), and writing `Σ_t c_t taskGradients[t]`
 /// (`TaskGradientMixing`).
 public enum BalancerCostBenchmark {
     /// The methods compared.
@@ -77,7 +77,7 @@ public enum BalancerCostBenchmark {
         public var gramMilliseconds: Double
         /// The `T × T` rule: conflict sets, small solves or sequential projections.
         public var projectionMilliseconds: Double
-        /// Writing `Σ_t c_t taskGrads[t]` into every shared parameter (`T` passes over `d`).
+        /// Writing `Σ_t c_t taskGradients[t]` into every shared parameter (`T` passes over `d`).
         public var mixingMilliseconds: Double
     }
 
