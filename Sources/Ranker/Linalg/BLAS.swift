@@ -54,18 +54,18 @@ public enum BLAS {
                     a.data, Int32(a.ld), x, 1, beta, y, 1)
     }
 
-    /// `C = alpha · A Aᵀ + beta · C` in double precision (`cblas_dsyrk`,
-    /// row-major), writing the upper triangle of `C` only.
+    /// `y = alpha · A x + beta · y` in double precision (`cblas_dgemv`,
+    /// row-major, no transpose).
     ///
-    /// Shapes: `A` is `n × k` with leading dimension `lda ≥ k`; `C` is `n × n`
-    /// with leading dimension `n`. The strict lower triangle of `C` is left as it was.
+    /// Shapes: `A` is `rows × cols` with leading dimension `lda ≥ cols`; `x`
+    /// has `cols` contiguous elements, `y` has `rows`.
     @inlinable
-    public static func syrkUpper(n: Int, k: Int, a: UnsafePointer<Double>, lda: Int,
-                                 into c: UnsafeMutablePointer<Double>, alpha: Double = 1, beta: Double = 0) {
-        precondition(n >= 0 && k >= 0 && lda >= max(k, 1), "syrkUpper: A is \(n) × \(k), lda \(lda)")
-        if n == 0 || (k == 0 && beta == 1) { return }
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), alpha, a, Int32(lda),
-                    beta, c, Int32(max(n, 1)))
+    public static func gemvDouble(rows: Int, cols: Int, a: UnsafePointer<Double>, lda: Int,
+                                  x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>,
+                                  alpha: Double = 1, beta: Double = 0) {
+        precondition(rows >= 0 && cols >= 0 && lda >= max(cols, 1), "gemvDouble: A is \(rows) × \(cols), lda \(lda)")
+        if rows == 0 || (cols == 0 && beta == 1) { return }
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(cols), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
     /// `y += alpha * x` over `count` contiguous elements.
