@@ -26,7 +26,10 @@
 /// level-3 kernels pad the `T × T` result to their register tile and pack
 /// their operands, and the full widening writes and rereads `8 T d` bytes:
 /// both were 2–3× slower than the per-tensor double dot products they
-/// replace, while the blocked `dgemv` scheme was as fast or faster.
+/// replace. The blocked `dgemv` scheme was faster than those at T = 6
+/// (Gram 11–25 ms against 16–43 ms, interleaved runs on a loaded machine)
+/// and somewhat slower at T = 2 (3–7 ms against 2.3–6.7 ms), where widening
+/// to double costs about as much as the products.
 ///
 /// Non-finite gradients: a NaN or ±infinity anywhere in task `t`'s gradient
 /// makes `P[t][t]` non-finite (squares of finite floats cannot overflow a
