@@ -3,7 +3,7 @@ import XCTest
 
 /// Dense backward against central finite differences: the plain pass, the
 /// stacked multi-gradient pass for a shared layer (one gradient per task in
-/// `taskGrads`) and for a task-specific layer (its own block's gradient in
+/// `taskGradients`) and for a task-specific layer (its own block's gradient in
 /// `grad`), a bias-free layer, and input-gradient accumulation.
 ///
 /// The loss `Σ w ∘ (xW + b)` is linear in each of `W`, `b` and `x`, so central
@@ -48,7 +48,7 @@ final class DenseGradientTests: XCTestCase {
                                         analytic: dX.toArray().map(Double.init), loss: loss)
     }
 
-    /// Shared layer, 3 stacked copies: `taskGrads` row `t` of W and b is the
+    /// Shared layer, 3 stacked copies: `taskGradients` row `t` of W and b is the
     /// gradient of task `t`'s loss; `dX` block `t` likewise.
     func testStackedSharedDenseWritesOneGradientPerTask() {
         let batch = 4, tasks = 3
@@ -59,8 +59,8 @@ final class DenseGradientTests: XCTestCase {
         dense.forward(x.view, into: y.view)
         let dX = Matrix(rows: tasks * batch, cols: 5)
         dense.backward(upstream.stacked.view, inputGradient: dX.view)
-        XCTAssertEqual(dense.weight.taskGrads.rows, tasks)
-        XCTAssertEqual(dense.weight.taskGrads.cols, 15)
+        XCTAssertEqual(dense.weight.taskGradients.rows, tasks)
+        XCTAssertEqual(dense.weight.taskGradients.cols, 15)
         let weightGrads = (0..<tasks).map { TestData.snapshot(dense.weight.taskGradient($0), count: 15) }
         let biasGrads = (0..<tasks).map { TestData.snapshot(dense.bias!.taskGradient($0), count: 3) }
         for t in 0..<tasks {
@@ -78,7 +78,7 @@ final class DenseGradientTests: XCTestCase {
     }
 
     /// Layer of task 1, 3 stacked copies: `grad` is block 1's gradient only,
-    /// `taskGrads` stays unused; `dX` still covers every block.
+    /// `taskGradients` stays unused; `dX` still covers every block.
     func testStackedTaskDenseWritesItsOwnBlock() {
         let batch = 4, tasks = 3, owner = 1
         let dense = makeDense(group: .task(owner), seed: 9)
@@ -88,7 +88,7 @@ final class DenseGradientTests: XCTestCase {
         dense.forward(x.view, into: y.view)
         let dX = Matrix(rows: tasks * batch, cols: 5)
         dense.backward(upstream.stacked.view, inputGradient: dX.view)
-        XCTAssertEqual(dense.weight.taskGrads.count, 0, "a task-specific parameter gets no per-task gradients")
+        XCTAssertEqual(dense.weight.taskGradients.count, 0, "a task-specific parameter gets no per-task gradients")
         let weightGrad = dense.weight.grad.toArray().map(Double.init)
         let biasGrad = dense.bias!.grad.toArray().map(Double.init)
         for t in 0..<tasks {

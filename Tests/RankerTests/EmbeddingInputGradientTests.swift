@@ -75,7 +75,7 @@ final class EmbeddingInputGradientTests: XCTestCase {
         }
     }
 
-    /// Stacked pass: `taskGrads` row `t` holds task `t`'s summed rows in
+    /// Stacked pass: `taskGradients` row `t` holds task `t`'s summed rows in
     /// `rowIDs` order.
     func testStackedTableGradientsMatchFiniteDifferences() {
         let tasks = 3
@@ -86,8 +86,8 @@ final class EmbeddingInputGradientTests: XCTestCase {
         let analytic = input.tables.enumerated().map { f, table -> [[Double]] in
             let sparse = table.sparseGrad!
             let width = sparse.rowCount * fields[f].dimension
-            XCTAssertEqual(table.taskGrads.rows, tasks)
-            XCTAssertEqual(table.taskGrads.cols, width)
+            XCTAssertEqual(table.taskGradients.rows, tasks)
+            XCTAssertEqual(table.taskGradients.cols, width)
             return (0..<tasks).map { t in
                 denseTableGradient(rowIDs: sparse.rowIDs, rows: TestData.snapshot(table.taskGradient(t), count: width),
                                    vocabulary: fields[f].vocabulary, dimension: fields[f].dimension)

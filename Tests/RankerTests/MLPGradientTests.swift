@@ -47,7 +47,7 @@ final class MLPGradientTests: XCTestCase {
         }
     }
 
-    /// Stacked pass over 3 tasks: a shared MLP fills `taskGrads` (row `t` =
+    /// Stacked pass over 3 tasks: a shared MLP fills `taskGradients` (row `t` =
     /// task `t`'s gradient) for every parameter; `dX` block `t` is task `t`'s.
     func testStackedSharedMLPWritesOneGradientPerTask() {
         let tasks = 3
@@ -86,7 +86,7 @@ final class MLPGradientTests: XCTestCase {
         let grads = mlp.parameters.map { $0.grad.toArray().map(Double.init) }
         func loss() -> Double { upstream.loss(owner, of: mlp.forward(x.view)) }
         for (i, p) in mlp.parameters.enumerated() {
-            XCTAssertEqual(p.taskGrads.count, 0)
+            XCTAssertEqual(p.taskGradients.count, 0)
             FiniteDifference.assertGradient(name: "\(p.name)", values: p.value.data, count: p.count,
                                             analytic: grads[i], loss: loss)
         }

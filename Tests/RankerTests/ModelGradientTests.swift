@@ -95,7 +95,7 @@ final class ModelGradientTests: XCTestCase {
                 var sum = [Double](repeating: 0, count: p.count)
                 switch p.group {
                 case .shared:
-                    XCTAssertEqual(p.taskGrads.rows, model.taskCount, "\(label) \(p.name)")
+                    XCTAssertEqual(p.taskGradients.rows, model.taskCount, "\(label) \(p.name)")
                     for t in 0..<model.taskCount {
                         for (i, v) in ModelFixtures.denseTaskGradient(p, task: t).enumerated() { sum[i] += v }
                     }

@@ -20,92 +20,6 @@ public enum ParameterKind: String, Codable, Sendable {
     case embedding
 }
 
-/// The row-sparse gradient of an embedding table: unique row ids in order of
-/// first appearance and one summed gradient row per id (duplicates already
-/// added together, spec 3.1 and 4.1).
-public final class SparseRowGradient {
-    /// Width of each row (the embedding dimension).
-    public let cols: Int
-    /// Unique touched row ids, first-appearance order; `rowIDs.count == rowCount`.
-    public private(set) var rowIDs: [Int32]
-    /// Summed gradient rows: `rowCount × cols` (the matrix keeps its capacity).
-    public let values: Matrix
-    /// Position of each table row in `rowIDs`, or -1 (one entry per table row).
-    private var slotOfRow: [Int32]
-
-    /// Number of distinct rows touched in this step.
-    public var rowCount: Int { rowIDs.count }
-
-    public init(vocabulary: Int, cols: Int) {
-        self.cols = cols
-        rowIDs = []
-        values = Matrix(rows: 0, cols: cols)
-        slotOfRow = [Int32](repeating: -1, count: vocabulary)
-    }
-
-    /// Forgets the touched rows (cost proportional to the rows touched last time).
-    public func reset() {
-        slotOfRow.withUnsafeMutableBufferPointer { slot in
-            for id in rowIDs { slot[Int(id)] = -1 }
-        }
-        rowIDs.removeAll(keepingCapacity: true)
-    }
-
-    /// Registers the ids of a batch (in batch order) and returns, for each of
-    /// them, the slot of its summed row. The value rows are zeroed.
-    ///
-    /// - Parameters:
-    ///   - ids: `count` row ids, read with stride `stride`.
-    ///   - slots: receives `count` slot numbers.
-    public func gather(ids: UnsafePointer<Int32>, count: Int, stride: Int, slots: UnsafeMutablePointer<Int32>) {
-        reset()
-        // At most `count` new rows: make room once, fill through pointers, trim.
-        let previous = rowIDs.count
-        rowIDs.append(contentsOf: repeatElement(0, count: count))
-        var unique = 0
-        rowIDs.withUnsafeMutableBufferPointer { rows in
-            slotOfRow.withUnsafeMutableBufferPointer { slotOf in
-                let vocabulary = slotOf.count
-                for i in 0..<count {
-                    let id = Int(ids[i * stride])
-                    precondition(id >= 0 && id < vocabulary, "embedding id \(id) outside the table of \(vocabulary) rows")
-                    var slot = slotOf[id]
-                    if slot < 0 {
-                        slot = Int32(unique)
-                        slotOf[id] = slot
-                        rows[previous + unique] = Int32(id)
-                        unique += 1
-                    }
-                    slots[i] = slot
-                }
-            }
-        }
-        rowIDs.removeLast(count - unique)
-        // Room for a batch of all-distinct ids, so that a later batch with more
-        // distinct ids than any before does not reallocate.
-        values.reserve(count: count * cols)
-        values.resize(rows: unique, cols: cols)
-        values.fill(0)
-    }
-
-    /// Replaces the touched set by explicit `(id, row)` pairs, summing
-    /// duplicates (used by tests and by optimizers driven from outside).
-    public func set(ids: [Int], rows: [[Float]]) {
-        precondition(ids.count == rows.count && rows.allSatisfy { $0.count == cols })
-        var slots = [Int32](repeating: 0, count: ids.count)
-        let ids32 = ids.map { Int32($0) }
-        ids32.withUnsafeBufferPointer { ip in
-            slots.withUnsafeMutableBufferPointer { sp in
-                gather(ids: ip.baseAddress!, count: ids.count, stride: 1, slots: sp.baseAddress!)
-            }
-        }
-        for (i, row) in rows.enumerated() {
-            let dst = values.data + Int(slots[i]) * cols
-            for c in 0..<cols { dst[c] += row[c] }
-        }
-    }
-}
-
 /// A named parameter tensor with its gradient.
 ///
 /// `value` is `rows × cols` (a Dense weight is `in × out`, a bias `1 × out`, an
@@ -114,23 +28,35 @@ public final class SparseRowGradient {
 /// *write* gradients (they do not accumulate): every parameter is used exactly
 /// once per forward pass.
 ///
+/// A parameter starts with storage of its own. Once a model's parameter list
+/// is final, `ParameterSlab` moves every dense tensor into the model's value
+/// and gradient slabs: `value` and `grad` become windows on them (same shape,
+/// same contents), and a shared dense tensor's per-task gradients become a
+/// column block of the model's `TaskGradientMatrix`. Embedding tables keep
+/// their own table and row-sparse gradient.
+///
 /// In a multi-gradient pass (`MultiTaskModel.backwardPerTask`) a shared
-/// parameter receives one gradient per task in `taskGrads` (`T × count` for a
-/// dense tensor; `T × (rowCount · cols)` for an embedding table, rows in the
-/// order of `sparseGrad.rowIDs`), and a task-specific parameter receives its
-/// own task's gradient in `grad` / `sparseGrad`.
+/// parameter receives one gradient per task in `taskGradients` (`T × count`
+/// for a dense tensor; `T × (rowCount · cols)` for an embedding table, rows in
+/// the order of `sparseGrad.rowIDs`), and a task-specific parameter receives
+/// its own task's gradient in `grad` / `sparseGrad`.
 public final class Parameter {
     /// Stable name, unique within a model (checkpoints and telemetry use it).
     public let name: String
     public let group: ParameterGroup
     public let kind: ParameterKind
-    public let value: Matrix
-    /// Dense gradient (`rows × cols`); empty (`0 × cols`) for embedding tables.
-    public let grad: Matrix
+    /// `rows × cols`; a window on the model's value slab once bound.
+    public private(set) var value: Matrix
+    /// Dense gradient (`rows × cols`, a window on the gradient slab once
+    /// bound); empty (`0 × cols`) for embedding tables.
+    public private(set) var grad: Matrix
     /// Row-sparse gradient of an embedding table; `nil` for dense parameters.
     public let sparseGrad: SparseRowGradient?
-    /// Per-task gradients of a shared parameter (see the type's documentation).
-    public let taskGrads: Matrix
+    /// Where the per-task gradients of a slab-bound shared dense tensor live:
+    /// columns `column ..< column + count` of `matrix`; `nil` otherwise.
+    public private(set) var taskGradientLocation: (matrix: TaskGradientMatrix, column: Int)?
+    /// Per-task gradients of a parameter without a location: `T × gradientCount`.
+    private let ownTaskGradients: Matrix
 
     public init(name: String, rows: Int, cols: Int, group: ParameterGroup, kind: ParameterKind = .dense) {
         self.name = name
@@ -145,7 +71,7 @@ public final class Parameter {
             grad = Matrix(rows: 0, cols: cols)
             sparseGrad = SparseRowGradient(vocabulary: rows, cols: cols)
         }
-        taskGrads = Matrix(rows: 0, cols: 0)
+        ownTaskGradients = Matrix(rows: 0, cols: 0)
     }
 
     public var rows: Int { value.rows }
@@ -167,13 +93,50 @@ public final class Parameter {
         kind == .dense ? grad.data : sparseGrad!.values.data
     }
 
-    /// Shapes `taskGrads` as `tasks × gradientCount` (keeps its capacity).
-    public func prepareTaskGradients(tasks: Int) {
-        taskGrads.resize(rows: tasks, cols: gradientCount)
+    /// This step's per-task gradients, `T × gradientCount` (row `t` is task
+    /// `t`'s gradient; leading dimension `d` of the model's
+    /// `TaskGradientMatrix` when bound, `gradientCount` otherwise). `0` rows
+    /// before the first multi-gradient pass and for task-specific parameters.
+    public var taskGradients: MatrixView {
+        if let location = taskGradientLocation { return location.matrix.block(column: location.column, count: count) }
+        return ownTaskGradients.view
     }
 
-    /// Pointer to task `t`'s gradient in `taskGrads`.
+    /// Shapes `taskGradients` as `tasks × gradientCount` (keeps the capacity
+    /// of a parameter's own storage; see `TaskGradientMatrix.prepare`).
+    public func prepareTaskGradients(tasks: Int) {
+        if let location = taskGradientLocation {
+            location.matrix.prepare(tasks: tasks)
+        } else {
+            ownTaskGradients.resize(rows: tasks, cols: gradientCount)
+        }
+    }
+
+    /// Makes room for `count` per-task gradient floats in a parameter's own
+    /// storage, so that later `prepareTaskGradients` calls up to that size
+    /// allocate nothing (an embedding table's touched rows vary per step).
+    public func reserveTaskGradients(count: Int) {
+        precondition(taskGradientLocation == nil, "\(name): per-task gradients live in the model's TaskGradientMatrix")
+        ownTaskGradients.reserve(count: count)
+    }
+
+    /// Pointer to task `t`'s gradient (`gradientCount` contiguous floats).
     public func taskGradient(_ t: Int) -> UnsafeMutablePointer<Float> {
-        taskGrads.data + t * taskGrads.cols
+        taskGradients.row(t)
+    }
+
+    /// Moves this dense tensor into slab storage (`ParameterSlab`): `value`
+    /// and `grad` become the given windows, filled with the current contents;
+    /// a shared tensor also gets its per-task gradient columns.
+    func bind(value newValue: Matrix, grad newGrad: Matrix, taskGradients location: (TaskGradientMatrix, Int)?) {
+        precondition(kind == .dense && !value.isBorrowed, "\(name): only an unbound dense parameter moves into a slab")
+        precondition(newValue.rows == rows && newValue.cols == cols && newGrad.rows == rows && newGrad.cols == cols,
+                     "\(name): slab window \(newValue.rows) × \(newValue.cols) for a \(rows) × \(cols) tensor")
+        precondition(location == nil || group == .shared, "\(name): only shared tensors have per-task gradient columns")
+        newValue.copy(from: value)
+        newGrad.copy(from: grad)
+        value = newValue
+        grad = newGrad
+        taskGradientLocation = location.map { (matrix: $0.0, column: $0.1) }
     }
 }

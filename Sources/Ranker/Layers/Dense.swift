@@ -10,7 +10,8 @@ import Foundation
 /// stacked copies of the upstream gradient (`S·B × out`, copy `t` in rows
 /// `t·B ..< (t+1)·B`): this is the multi-gradient pass, where `S` is the number
 /// of tasks. Then `dX = dY Wᵀ` is still one GEMM over all `S·B` rows, a shared
-/// parameter receives `S` per-task gradients in `taskGrads`, and a parameter
+/// parameter receives `S` per-task gradients in `taskGradients` (for a model's
+/// tensor: its columns of the model's `TaskGradientMatrix`), and a parameter
 /// specific to task `k` receives block `k`'s gradient in `grad`.
 public final class Dense {
     public let inputSize: Int

@@ -115,7 +115,7 @@ public final class EmbeddingInput {
 
     /// Scatter-adds `dx` (`S·B × D`, `S` stacked copies) into the tables'
     /// gradients: summed rows in `sparseGrad` when `S == 1`, otherwise `S`
-    /// per-task gradients in `taskGrads` (rows in `sparseGrad.rowIDs` order).
+    /// per-task gradients in `taskGradients` (rows in `sparseGrad.rowIDs` order).
     public func backward(_ dx: MatrixView) {
         let batch = batchSize
         precondition(dx.cols == outputSize && batch > 0 && dx.rows % batch == 0,
@@ -134,9 +134,9 @@ public final class EmbeddingInput {
                         VectorKernels.add(dx.row(b) + offset, into: values + Int(fieldSlots[b]) * dim, count: dim)
                     }
                 } else {
-                    table.taskGrads.reserve(count: stack * batch * dim)  // the most distinct rows a batch can touch
+                    table.reserveTaskGradients(count: stack * batch * dim)  // the most distinct rows a batch can touch
                     table.prepareTaskGradients(tasks: stack)
-                    table.taskGrads.fill(0)
+                    table.taskGradients.fill(0)
                     for t in 0..<stack {
                         let values = table.taskGradient(t)
                         for b in 0..<batch {

@@ -25,6 +25,7 @@ public final class ESMM: StackedBackwardModel {
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     /// `click · conversion`: `B × 1`.
     private let ctcvrLabels = Matrix(rows: 0, cols: 0)
+    public let parameterSlab: ParameterSlab
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -34,6 +35,7 @@ public final class ESMM: StackedBackwardModel {
                        outputSize: 1, group: .shared)
         cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
                        outputSize: 1, group: .task(1))
+        parameterSlab = ParameterSlab(parameters: input.parameters + ctrTower.parameters + cvrTower.parameters)
     }
 
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
@@ -41,7 +43,7 @@ public final class ESMM: StackedBackwardModel {
     public var taskCount: Int { 2 }
     public var outputNames: [String] { ["ctr", "cvr", "ctcvr"] }
 
-    public var parameters: [Parameter] { input.parameters + ctrTower.parameters + cvrTower.parameters }
+    public var parameters: [Parameter] { parameterSlab.parameters }
 
     /// The CTR tower's last hidden Linear weight (its output layer when it has no hidden layer).
     public var lastSharedLayerParameters: [Parameter] {

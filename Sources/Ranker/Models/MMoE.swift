@@ -24,6 +24,7 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     public let lossHead: TaskLossHead
+    public let parameterSlab: ParameterSlab
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -41,15 +42,15 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
                 hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
+        parameterSlab = ParameterSlab(parameters: input.parameters + experts.parameters + gates.flatMap { $0.parameters }
+                                          + towers.flatMap { $0.parameters })
     }
 
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
 
     public var taskCount: Int { towers.count }
 
-    public var parameters: [Parameter] {
-        input.parameters + experts.parameters + gates.flatMap { $0.parameters } + towers.flatMap { $0.parameters }
-    }
+    public var parameters: [Parameter] { parameterSlab.parameters }
 
     public var lastSharedLayerParameters: [Parameter] { experts.lastLayerWeights }
 

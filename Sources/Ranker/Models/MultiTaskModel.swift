@@ -8,15 +8,20 @@
 /// 3. either `backward(logitGradient:)` with `Σ_t w_t ∂L_t/∂logits` (`B × T`):
 ///    every parameter gets the gradient of the weighted loss; or
 ///    `backwardPerTask(taskLogitGradients:)` with the stacked blocks: every
-///    shared parameter gets `T` per-task gradients in `taskGrads` and every
+///    shared parameter gets `T` per-task gradients in `taskGradients` and every
 ///    task-specific parameter its own task's gradient (see `Parameter`). The
 ///    shared part runs once over `T·B` stacked rows (one GEMM per Dense).
 public protocol MultiTaskModel: AnyObject {
     var configuration: ModelConfiguration { get }
     /// Number of task losses `T`.
     var taskCount: Int { get }
-    /// Every parameter, in a stable order (checkpoints and optimizers use it).
+    /// Every parameter, in a stable order (checkpoints and optimizers use it):
+    /// `parameterSlab.parameters`.
     var parameters: [Parameter] { get }
+    /// The dense parameters and gradients in contiguous slabs, and the
+    /// `T × d` per-task gradients of the shared ones (built by the model's
+    /// initializer from `parameters`).
+    var parameterSlab: ParameterSlab { get }
     /// GradNorm's default `W` (spec 5.3): the weights of the last shared layer.
     var lastSharedLayerParameters: [Parameter] { get }
     /// Names of the prediction columns (`T` of them; ESMM: pCTR, pCVR, pCTCVR).

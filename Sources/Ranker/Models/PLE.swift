@@ -61,6 +61,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
     public let lossHead: TaskLossHead
     private let specificCount: Int
     private let sharedCount: Int
+    public let parameterSlab: ParameterSlab
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -99,6 +100,8 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
                 outputSize: 1, group: .task(k))
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
+        parameterSlab = ParameterSlab(parameters: input.parameters + levels.flatMap { $0.parameters }
+                                          + towers.flatMap { $0.parameters })
     }
 
     /// Parameter groups of every component, from which towers its output reaches.
@@ -156,9 +159,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
 
     public var taskCount: Int { towers.count }
 
-    public var parameters: [Parameter] {
-        input.parameters + levels.flatMap { $0.parameters } + towers.flatMap { $0.parameters }
-    }
+    public var parameters: [Parameter] { parameterSlab.parameters }
 
     /// The last Linear weights of the last level's shared experts (empty when `m_sh == 0`).
     public var lastSharedLayerParameters: [Parameter] { levels.last!.shared?.lastLayerWeights ?? [] }

@@ -20,6 +20,7 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     /// `∂L/∂x`, stacked: `S·B × D`.
     private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     public let lossHead: TaskLossHead
+    public let parameterSlab: ParameterSlab
 
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
@@ -31,15 +32,14 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
                 hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
+        parameterSlab = ParameterSlab(parameters: input.parameters + bottom.parameters + towers.flatMap { $0.parameters })
     }
 
     public var lastInputGradient: MatrixView { inputGradientBuffer.view }
 
     public var taskCount: Int { towers.count }
 
-    public var parameters: [Parameter] {
-        input.parameters + bottom.parameters + towers.flatMap { $0.parameters }
-    }
+    public var parameters: [Parameter] { parameterSlab.parameters }
 
     public var lastSharedLayerParameters: [Parameter] { [bottom.layers.last!.weight] }
 

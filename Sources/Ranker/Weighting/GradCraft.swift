@@ -4,11 +4,11 @@
 /// After the multi-gradient pass, `combine` builds the Gram matrix of the raw
 /// task gradients over the shared parameters of its `scope` (double precision,
 /// `TaskGradientGram`), computes the coefficients `c` with `GradCraftProjection`
-/// and writes `Σ_t c_t taskGrads[t]` as each such parameter's gradient: the
+/// and writes `Σ_t c_t taskGradients[t]` as each such parameter's gradient: the
 /// mean of the magnitude-adjusted, deconflicted task gradients. Task-specific
 /// parameters keep their own task's plain gradient `∇L_k` (factor 1, paper
 /// semantics). With `scope = .denseShared`, embedding tables are left out of
-/// the Gram matrix and get `Σ_t taskGrads[t]` (see `SharedGradientScope`).
+/// the Gram matrix and get `Σ_t taskGradients[t]` (see `SharedGradientScope`).
 ///
 /// Defaults (spec 6.1.3): `tau = 1`, `epsilon = 0`, mean, no norm EMA.
 /// Non-finite task gradients: nothing is written and

@@ -8,7 +8,7 @@
 /// parameter names given at construction; default scope) or every shared
 /// parameter (`scope = .allShared`) — as the diagonal of their Gram matrix,
 /// evaluates `GradNormRule` with the CURRENT weights, and writes the model's
-/// gradient of `Σ_k w_k L_k`: `Σ_t w_t taskGrads[t]` on every shared parameter
+/// gradient of `Σ_k w_k L_k`: `Σ_t w_t taskGradients[t]` on every shared parameter
 /// and `w_k ∇L_k` on task `k`'s own parameters. `finishStep` then takes the
 /// weight-optimizer step with the gradient computed in `combine`, clamps and
 /// renormalises (spec 7, step 5).

@@ -5,7 +5,7 @@
 /// task gradients over the shared parameters of its `scope`, draws one random
 /// visiting order per task (a permutation of all `T` tasks, from the seeded
 /// generator, independently for every task as LibMTL does), computes the
-/// coefficients with `PCGradProjection` and writes `Σ_t c_t taskGrads[t]` into
+/// coefficients with `PCGradProjection` and writes `Σ_t c_t taskGradients[t]` into
 /// each such parameter. Task-specific parameters keep `∇L_k`. Combination
 /// `sum` by default (LibMTL and the paper; spec decision).
 ///

@@ -6,7 +6,7 @@ public enum SharedGradientScope: String, TaskBalancerOptionValue {
     case allShared = "all_shared"
     /// Shared dense tensors only, for speed. Embedding tables are then left out
     /// of the Gram matrix (norms, conflicts, coefficients) and receive the plain
-    /// unit-weight sum `Σ_t taskGrads[t]`, the gradient of `Σ_t L_t`.
+    /// unit-weight sum `Σ_t taskGradients[t]`, the gradient of `Σ_t L_t`.
     case denseShared = "dense_shared"
 
     /// Whether `parameter` (shared) enters the Gram matrix and the combination.

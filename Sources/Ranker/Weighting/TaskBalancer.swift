@@ -9,10 +9,10 @@
 ///   yields the gradient of `Σ_k w_k L_k` on every parameter.
 /// * **Multi-gradient** (`GradNorm`, `GradCraft`, `PCGrad`): the trainer runs the
 ///   multi-gradient pass with UNIT weights (every shared parameter gets
-///   `taskGrads`, `T × gradientCount`; every task-specific parameter of task `k`
+///   `taskGradients`, `T × gradientCount`; every task-specific parameter of task `k`
 ///   gets `∇L_k` in `grad` / `sparseGrad.values`), then calls
 ///   `combine(parameters:losses:)`, which writes the final gradient the optimizer
-///   applies: `Σ_t c_t · taskGrads[t]` into each shared parameter's
+///   applies: `Σ_t c_t · taskGradients[t]` into each shared parameter's
 ///   `gradientPointer`, and the task-specific gradients scaled in place by the
 ///   task's factor (1 for GradCraft and PCGrad, spec 6.1.3; `w_k` for GradNorm).
 ///

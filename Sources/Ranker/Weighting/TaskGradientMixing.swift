@@ -1,17 +1,24 @@
 /// Writes the gradients the optimizer applies after a multi-gradient pass.
 ///
-/// * Shared parameters: `gradientPointer[0..<gradientCount] = Σ_t c_t · taskGrads[t]`
+/// * Shared parameters: `gradientPointer[0..<gradientCount] = Σ_t c_t · taskGradients[t]`
 ///   (overwritten; what was there before is ignored, NaN included).
 /// * Task-specific parameters of task `k`: their own gradient `∇L_k`, already in
 ///   `grad` / `sparseGrad.values`, multiplied in place by `factors[k]`.
 ///
-/// Arithmetic is in `Float` (the coefficients are rounded once to `Float`);
-/// a coefficient of 0 still multiplies its row, so callers must reject
-/// non-finite task gradients first (`TaskGradientGram` does).
+/// Arithmetic is in `Float` (the coefficients are rounded once to `Float`).
+/// The combination is one `cblas_sgemv` per run of per-task gradients
+/// (`TaskGradientRuns`): `out = Gᵀ c` with `G` the run's `T × n` block, so a
+/// model's shared dense gradients (one run over its `T × d`
+/// `TaskGradientMatrix`, written into the shared run of its gradient slab)
+/// take one call, and each embedding table one more. How the `T` products of
+/// a coordinate are added up is OpenBLAS's (fixed for a given build and
+/// thread count). Alignment gaps inside a run receive `Σ_t c_t · 0`: zero for
+/// finite coefficients. A coefficient of 0 still multiplies its row, so
+/// callers must reject non-finite task gradients first (`TaskGradientGram` does).
 public enum TaskGradientMixing {
-    /// Writes `Σ_t coefficients[t] · taskGrads[t]` into every parameter for
-    /// which `include` is true (each must be shared, with `taskGrads` shaped
-    /// `T × gradientCount`).
+    /// Writes `Σ_t coefficients[t] · taskGradients[t]` into every parameter
+    /// for which `include` is true (each must be shared, with
+    /// `taskGradients` shaped `T × gradientCount`).
     ///
     /// - Parameter scratch: `T` floats of workspace (kept by the caller to avoid
     ///   allocating in the step).
@@ -20,19 +27,10 @@ public enum TaskGradientMixing {
         let t = coefficients.count
         if scratch.count != t { scratch = [Float](repeating: 0, count: t) }
         for k in 0..<t { scratch[k] = Float(coefficients[k]) }
-        for parameter in parameters where include(parameter) {
-            precondition(parameter.group == .shared, "parameter '\(parameter.name)' is not shared")
-            let n = parameter.gradientCount
-            if n == 0 { continue }   // e.g. an embedding table no example touched
-            precondition(parameter.taskGrads.rows == t && parameter.taskGrads.cols == n,
-                         "parameter '\(parameter.name)': taskGrads is \(parameter.taskGrads.rows) × \(parameter.taskGrads.cols), "
-                         + "expected \(t) × \(n)")
-            let out = parameter.gradientPointer
-            let first = parameter.taskGradient(0)
-            let c0 = scratch[0]
-            for k in 0..<n { out[k] = c0 * first[k] }
-            for task in 1..<t {
-                BLAS.axpy(count: n, alpha: scratch[task], x: parameter.taskGradient(task), y: out)
+        scratch.withUnsafeBufferPointer { c in
+            TaskGradientRuns.forEach(parameters: parameters, taskCount: t, include: include) { first, g in
+                precondition(first.group == .shared, "parameter '\(first.name)' is not shared")
+                BLAS.gemv(g, x: c.baseAddress!, xCount: t, into: first.gradientPointer, yCount: g.cols, transposeA: true)
             }
         }
     }

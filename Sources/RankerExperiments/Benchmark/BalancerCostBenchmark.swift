@@ -21,7 +21,7 @@ import Ranker
 /// step's per-task gradients, each `breakdownRepeats` times (median): the
 /// double-precision Gram matrix over the shared parameters
 /// (`TaskGradientGram`), the `T × T` projection (`GradCraftProjection` /
-/// `PCGradProjection`), and writing `Σ_t c_t taskGrads[t]`
+/// `PCGradProjection`), and writing `Σ_t c_t taskGradients[t]`
 /// (`TaskGradientMixing`).
 public enum BalancerCostBenchmark {
     /// The methods compared.
@@ -74,11 +74,13 @@ public enum BalancerCostBenchmark {
 
     /// The combination's parts, median ms of one call each.
     public struct CombinationBreakdown: Codable, Equatable, Sendable {
-        /// `P = G Gᵀ` over every shared parameter (`T(T+1)/2` double dot products of length `d`).
+        /// `P = G Gᵀ` over every shared parameter (`T(T+1)/2` double dot products of length `d`,
+        /// as blocked `dgemv` calls over the model's `T × d` per-task gradients and each embedding table).
         public var gramMilliseconds: Double
         /// The `T × T` rule: conflict sets, small solves or sequential projections.
         public var projectionMilliseconds: Double
-        /// Writing `Σ_t c_t taskGrads[t]` into every shared parameter (`T` passes over `d`).
+        /// Writing `Σ_t c_t taskGradients[t]` into every shared parameter (one `sgemv` over the
+        /// `T × d` dense part, one per embedding table).
         public var mixingMilliseconds: Double
     }
 

@@ -215,7 +215,7 @@ final class GradientCombinationTests: XCTestCase {
     // MARK: through Parameters
 
     /// Combining through real Parameters (dense tensor + embedding table with
-    /// `taskGrads`) writes exactly `Σ c_t g_t` of the pure function applied to
+    /// `taskGradients`) writes exactly `Σ c_t g_t` of the pure function applied to
     /// the Gram of the same (float) rows; task-specific gradients are untouched.
     func testCombiningThroughParametersEqualsPureFunction() throws {
         for seed in UInt64(1)...6 {
