@@ -6,6 +6,8 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
     case nonPositiveValue(name: String, value: Float)
     /// A value that must be finite is not.
     case nonFiniteValue(name: String, value: Float)
+    /// A value outside its interval (`range` as written, e.g. `[0, 1)`).
+    case outOfRange(name: String, value: Float, range: String)
     /// `initial_accumulator_value + epsilon` must be positive, otherwise the
     /// first preconditioner `1/sqrt(acc + eps)` is infinite.
     case zeroAccumulatorAndEpsilon
@@ -33,6 +35,8 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
             return "optimizer option \(name) must be a finite value > 0, got \(value)"
         case .nonFiniteValue(let name, let value):
             return "optimizer option \(name) must be finite, got \(value)"
+        case .outOfRange(let name, let value, let range):
+            return "optimizer option \(name) must be in \(range), got \(value)"
         case .zeroAccumulatorAndEpsilon:
             return "initial_accumulator_value + epsilon must be > 0 (otherwise 1/sqrt(acc + eps) is infinite on the first step)"
         case .clipAccumulatorUpdateWithStandardUpdate:
