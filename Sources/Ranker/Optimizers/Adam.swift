@@ -1,7 +1,7 @@
 import Foundation
 
 /// Adam (Kingma & Ba, 2015) in PyTorch's form (`torch.optim.Adam`, no weight
-/// decay, no AMSGrad) as an update rule (docs/ALGORITHMS.md §4.4); `Adam` is
+/// decay, no AMSGrad) as an update rule (ALGORITHMS.md 4.4); `Adam` is
 /// the optimizer that drives it.
 ///
 /// Per coordinate, with gradient `g` and the index `t` of the applied step
@@ -26,8 +26,8 @@ import Foundation
 ///
 /// The arithmetic is written once, generic over the scalar (`update(weight:…)`,
 /// `update(weights:…)`): model parameters run it in `Float`, GradNorm's task
-/// weights in `Double` (§5.3). The bias corrections are computed in `Double`
-/// and rounded to the scalar type (exact for `Double`).
+/// weights in `Double` (ALGORITHMS.md 5.3). The powers `beta^t` of the bias
+/// corrections are computed in `Double` and rounded to the scalar type.
 public struct AdamRule: UpdateRule {
     public let options: AdamOptions
 

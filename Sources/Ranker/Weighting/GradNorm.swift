@@ -305,7 +305,7 @@ public final class GradNorm: TaskBalancerMethod {
         current.lossEMA = step.lossEMA
         switch options.optimizer {
         case .adam:
-            // The optimizer core's Adam (docs/ALGORITHMS.md §4.4), in Double.
+            // The optimizer core's Adam (ALGORITHMS.md 4.4), in Double.
             current.optimizerSteps += 1
             var weights = current.weights, firstMoment = current.firstMoment, secondMoment = current.secondMoment
             AdamRule.update(weights: &weights, gradient: step.weightGradient,
