@@ -1,7 +1,7 @@
 /// The update layer (spec section 4): one step over every parameter tensor of
 /// a model, dense tensors from `Parameter.grad`, embedding tables from their
 /// row-sparse `Parameter.sparseGrad`. `OptimizerDriver` implements it for
-/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad` and registered rules).
+/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad`, `Adam` and registered rules).
 ///
 /// Contract shared by every optimizer:
 ///

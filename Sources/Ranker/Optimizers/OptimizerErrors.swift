@@ -68,7 +68,9 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
 /// Optimizer state that cannot be restored (a checkpoint that does not fit
 /// the model). Nothing is changed when one of these is thrown.
 public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
-    /// No state tensor for this parameter.
+    /// A state tensor the optimizer expects is absent (named as in
+    /// `Optimizer.stateTensorNames(forParameter:)`: the parameter's name, or
+    /// `<parameter>/<state>` for a rule with several state tensors).
     case missingTensor(parameter: String)
     /// A state tensor whose name is no parameter's name.
     case unknownTensor(name: String)
@@ -85,7 +87,7 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingTensor(let parameter):
-            return "optimizer state has no accumulator for parameter \(parameter)"
+            return "optimizer state tensor \(parameter) is missing (every parameter needs each of the optimizer's state tensors)"
         case .unknownTensor(let name):
             return "optimizer state tensor \(name) matches no parameter of the model"
         case .duplicateTensor(let name):
