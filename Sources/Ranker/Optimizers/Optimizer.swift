@@ -1,13 +1,14 @@
 /// The update layer (spec section 4): one step over every parameter tensor of
 /// a model, dense tensors from `Parameter.grad`, embedding tables from their
 /// row-sparse `Parameter.sparseGrad`. `OptimizerDriver` implements it for
-/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad` and registered rules).
+/// every `UpdateRule` (`Adagrad`, `ClippyAdagrad`, `Adam` and registered rules).
 ///
 /// Contract shared by every optimizer:
 ///
 /// * **Local updates.** Every parameter tensor (weight matrix, bias vector,
 ///   embedding table) is updated — and, where the optimizer clips, clipped —
-///   on its own, with its own accumulator of the same shape.
+///   on its own, with its own state tensors of the same shape (Adagrad: one
+///   accumulator; Adam: the moments `m` and `v`).
 /// * **Row-sparse tables.** Only the rows listed in `sparseGrad.rowIDs` and
 ///   their accumulator rows change; a table whose sparse gradient has no rows
 ///   is left untouched.
@@ -16,7 +17,7 @@
 ///   step is skipped — no parameter, accumulator or step counter changes except
 ///   `skippedStepCount` — and the report names the offending parameters.
 /// * **Binding.** The first `prepare(for:)`, `step` or `restoreState` binds the
-///   optimizer to a parameter list and creates one state tensor per parameter.
+///   optimizer to a parameter list and creates its state tensors.
 ///   Later steps must pass the same list (same objects, same order);
 ///   passing another list is a programmer error (`precondition`).
 /// * **No allocation in a steady-state step** (scratch buffers are sized on the
@@ -52,15 +53,23 @@ public protocol Optimizer: AnyObject {
     /// Step counters for checkpoints.
     var scalarState: OptimizerScalarState { get }
 
-    /// The optimizer's tensors, one per bound parameter, named by the
-    /// parameter's name, in bound order. The matrices are the live storage
-    /// (write them out before the next step; do not modify them).
+    /// The names of the state tensors of the parameter named `name`: the
+    /// parameter's name when the optimizer keeps one tensor per parameter
+    /// (Adagrad), `<name>/<state name>` for each of several (Adam:
+    /// `<name>/m`, `<name>/v`). Each has the parameter's shape.
+    func stateTensorNames(forParameter name: String) -> [String]
+
+    /// The optimizer's tensors, those of each bound parameter
+    /// (`stateTensorNames(forParameter:)`) in bound order. The matrices are
+    /// the live storage (write them out before the next step; do not modify
+    /// them).
     func stateTensors() -> [(name: String, value: Matrix)]
 
     /// Restores state exported by `stateTensors()` and `scalarState`, binding
-    /// the optimizer to `parameters`. Everything is validated first (one
-    /// tensor per parameter name, shapes equal to the parameter's, values
-    /// finite and non-negative); on error nothing changes.
+    /// the optimizer to `parameters`. Everything is validated first (exactly
+    /// the tensors named by `stateTensorNames(forParameter:)`, shapes equal to
+    /// the parameter's, values finite and valid for the rule); on error
+    /// nothing changes.
     ///
     /// - Throws: `OptimizerStateError`.
     func restoreState(tensors: [(name: String, value: Matrix)], scalars: OptimizerScalarState,

@@ -1,27 +1,34 @@
 /// The one `Optimizer` implementation: drives an `UpdateRule` over a
 /// parameter list (the contract is `Optimizer`'s).
 ///
-/// It binds to the list (one state tensor per parameter, of its shape), scans
+/// It binds to the list (`Rule.stateNames.count` state tensors per parameter,
+/// each of its shape), scans
 /// every gradient for NaN/infinity and skips the whole step when one is
 /// found, calls the rule's `beginStep`, then `updateDense` for dense tensors
 /// and `updateRows` for embedding tables with touched rows (an untouched table
-/// keeps factor 1), records each tensor's clipping factor, counts clipped
+/// keeps factor 1), passing the index of the applied step (from 1; skipped
+/// steps do not count), records each tensor's clipping factor, counts clipped
 /// (`< 1`) and zero-bound (`== 0`) tensors, and counts steps.
 ///
 /// State storage: the dense parameters' state tensors are segments of one
-/// `Slab` (one allocation, each tensor a `Matrix` view named after its
-/// parameter); every embedding table's state is its own matrix (large,
-/// updated row by row). Checkpoints name each state tensor after its
-/// parameter; `restoreState` checks names, shapes, finiteness and
-/// `Rule.isValidStateValue` before changing anything.
+/// `Slab` (one allocation, each tensor a `Matrix` view); every embedding
+/// table's state tensors are matrices of their own (large, updated row by
+/// row). A rule's only state tensor is named after its parameter, each of
+/// several `<parameter>/<state name>` (`stateTensorNames(forParameter:)`);
+/// `restoreState` checks names, shapes, finiteness and
+/// `Rule.isValidStateValue(_:state:)` before changing anything.
 ///
 /// A step allocates nothing once bound (a skipped step allocates its report).
 public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
     public private(set) var rule: Rule
     public private(set) var parameterNames: [String] = []
     public private(set) var scalarState = OptimizerScalarState()
-    /// One per bound parameter, in bound order.
+    /// `Rule.stateNames.count` per bound parameter, in bound order: state `k`
+    /// of parameter `i` at `i * stateCount + k`.
     private var state: [Matrix] = []
+    /// The base pointers of `state`, same order (what the rule receives).
+    private var statePointers: [UnsafeMutablePointer<Float>] = []
+    private let stateCount = Rule.stateNames.count
     private var slab: Slab?
     private var identities: [ObjectIdentifier] = []
     private var indexByName: [String: Int] = [:]
@@ -53,8 +60,15 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
         (0..<parameterNames.count).filter { factors.data[$0] == 0 }.map { parameterNames[$0] }
     }
 
+    public func stateTensorNames(forParameter name: String) -> [String] {
+        stateCount == 1 ? [name] : Rule.stateNames.map { name + "/" + $0 }
+    }
+
     public func stateTensors() -> [(name: String, value: Matrix)] {
-        (0..<parameterNames.count).map { (name: parameterNames[$0], value: state[$0]) }
+        parameterNames.enumerated().flatMap { i, name in
+            zip(stateTensorNames(forParameter: name), state[(i * stateCount)..<((i + 1) * stateCount)])
+                .map { (name: $0, value: $1) }
+        }
     }
 
     @discardableResult
@@ -68,25 +82,27 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
         rule.beginStep(parameters: parameters)
         let stepIndex = scalarState.stepCount + 1
         var clipped = 0, zeroBound = 0
-        for i in 0..<parameters.count {
-            let p = parameters[i]
-            let s = state[i].data
-            var factor: Float = 1
-            switch p.kind {
-            case .dense:
-                factor = rule.updateDense(weight: p.value.data, state: s, gradient: p.grad.data, rows: p.rows,
-                                          cols: p.cols, learningRate: learningRate, step: stepIndex)
-            case .embedding:
-                if let sparse = p.sparseGrad, sparse.rowCount > 0 {
-                    factor = sparse.rowIDs.withUnsafeBufferPointer { ids in
-                        rule.updateRows(weight: p.value.data, state: s, gradient: sparse.values.data, rowIDs: ids,
-                                        cols: p.cols, learningRate: learningRate, step: stepIndex)
+        statePointers.withUnsafeBufferPointer { pointers in
+            for i in 0..<parameters.count {
+                let p = parameters[i]
+                let s = pointers.baseAddress! + i * stateCount
+                var factor: Float = 1
+                switch p.kind {
+                case .dense:
+                    factor = rule.updateDense(weight: p.value.data, states: s, gradient: p.grad.data, rows: p.rows,
+                                              cols: p.cols, learningRate: learningRate, step: stepIndex)
+                case .embedding:
+                    if let sparse = p.sparseGrad, sparse.rowCount > 0 {
+                        factor = sparse.rowIDs.withUnsafeBufferPointer { ids in
+                            rule.updateRows(weight: p.value.data, states: s, gradient: sparse.values.data,
+                                            rowIDs: ids, cols: p.cols, learningRate: learningRate, step: stepIndex)
+                        }
                     }
                 }
+                factors.data[i] = factor
+                if factor < 1 { clipped += 1 }
+                if factor == 0 { zeroBound += 1 }
             }
-            factors.data[i] = factor
-            if factor < 1 { clipped += 1 }
-            if factor == 0 { zeroBound += 1 }
         }
         scalarState.stepCount = stepIndex
         return OptimizerStepReport(applied: true, clippedParameterCount: clipped, zeroBoundParameterCount: zeroBound)
@@ -104,7 +120,8 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
                      "optimizer is bound to \(identities.count) parameters, step got \(parameters.count)")
         for i in 0..<parameters.count {
             let p = parameters[i]
-            precondition(ObjectIdentifier(p) == identities[i] && p.rows == state[i].rows && p.cols == state[i].cols,
+            let s = state[i * stateCount]
+            precondition(ObjectIdentifier(p) == identities[i] && p.rows == s.rows && p.cols == s.cols,
                          "optimizer is bound to another parameter list (index \(i): \(parameterNames[i]), got \(p.name))")
         }
     }
@@ -118,19 +135,22 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
         identities = parameters.map { ObjectIdentifier($0) }
         indexByName = Dictionary(uniqueKeysWithValues: parameterNames.enumerated().map { ($1, $0) })
         let dense = parameters.filter { $0.kind == .dense }
-        let slab = Slab(sizes: dense.map(\.count))
+        let slab = Slab(sizes: dense.flatMap { [Int](repeating: $0.count, count: stateCount) })
         var segment = 0
-        state = parameters.map { p in
-            let m: Matrix
-            if p.kind == .dense {
-                m = slab.matrix(segment: segment, rows: p.rows, cols: p.cols)
-                segment += 1
-            } else {
-                m = Matrix(rows: p.rows, cols: p.cols)
+        state = parameters.flatMap { p in
+            (0..<stateCount).map { _ in
+                let m: Matrix
+                if p.kind == .dense {
+                    m = slab.matrix(segment: segment, rows: p.rows, cols: p.cols)
+                    segment += 1
+                } else {
+                    m = Matrix(rows: p.rows, cols: p.cols)
+                }
+                m.fill(rule.initialStateValue)
+                return m
             }
-            m.fill(rule.initialStateValue)
-            return m
         }
+        statePointers = state.map(\.data)
         self.slab = slab
         factors.resize(rows: 1, cols: parameters.count)
         factors.fill(1)
@@ -146,20 +166,22 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
             guard byName[t.name] == nil else { throw OptimizerStateError.duplicateTensor(name: t.name) }
             byName[t.name] = t.value
         }
-        let names = Set(parameters.map(\.name))
+        let names = Set(parameters.flatMap { stateTensorNames(forParameter: $0.name) })
         for t in tensors where !names.contains(t.name) {
             throw OptimizerStateError.unknownTensor(name: t.name)
         }
         for p in parameters {
-            guard let m = byName[p.name] else { throw OptimizerStateError.missingTensor(parameter: p.name) }
-            guard m.rows == p.rows, m.cols == p.cols else {
-                throw OptimizerStateError.shapeMismatch(name: p.name, expectedRows: p.rows, expectedCols: p.cols,
-                                                        rows: m.rows, cols: m.cols)
-            }
-            for i in 0..<m.count {
-                let v = m.data[i]
-                guard v.isFinite, Rule.isValidStateValue(v) else {
-                    throw OptimizerStateError.invalidValue(name: p.name, index: i, value: v)
+            for (k, name) in stateTensorNames(forParameter: p.name).enumerated() {
+                guard let m = byName[name] else { throw OptimizerStateError.missingTensor(parameter: name) }
+                guard m.rows == p.rows, m.cols == p.cols else {
+                    throw OptimizerStateError.shapeMismatch(name: name, expectedRows: p.rows, expectedCols: p.cols,
+                                                            rows: m.rows, cols: m.cols)
+                }
+                for i in 0..<m.count {
+                    let v = m.data[i]
+                    guard v.isFinite, Rule.isValidStateValue(v, state: k) else {
+                        throw OptimizerStateError.invalidValue(name: name, index: i, value: v)
+                    }
                 }
             }
         }
@@ -167,7 +189,9 @@ public final class OptimizerDriver<Rule: UpdateRule>: Optimizer {
             && zip(parameters, identities).allSatisfy { ObjectIdentifier($0) == $1 }
         if !sameList { create(for: parameters) }
         for (i, p) in parameters.enumerated() {
-            state[i].copy(from: byName[p.name]!)
+            for (k, name) in stateTensorNames(forParameter: p.name).enumerated() {
+                state[i * stateCount + k].copy(from: byName[name]!)
+            }
         }
         factors.fill(1)
         scalarState = scalars

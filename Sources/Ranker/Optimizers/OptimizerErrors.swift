@@ -6,6 +6,8 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
     case nonPositiveValue(name: String, value: Float)
     /// A value that must be finite is not.
     case nonFiniteValue(name: String, value: Float)
+    /// A value outside its interval (`range` as written, e.g. `[0, 1)`).
+    case outOfRange(name: String, value: Float, range: String)
     /// `initial_accumulator_value + epsilon` must be positive, otherwise the
     /// first preconditioner `1/sqrt(acc + eps)` is infinite.
     case zeroAccumulatorAndEpsilon
@@ -33,6 +35,8 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
             return "optimizer option \(name) must be a finite value > 0, got \(value)"
         case .nonFiniteValue(let name, let value):
             return "optimizer option \(name) must be finite, got \(value)"
+        case .outOfRange(let name, let value, let range):
+            return "optimizer option \(name) must be in \(range), got \(value)"
         case .zeroAccumulatorAndEpsilon:
             return "initial_accumulator_value + epsilon must be > 0 (otherwise 1/sqrt(acc + eps) is infinite on the first step)"
         case .clipAccumulatorUpdateWithStandardUpdate:
@@ -64,7 +68,9 @@ public enum OptimizerConfigurationError: Error, Equatable, CustomStringConvertib
 /// Optimizer state that cannot be restored (a checkpoint that does not fit
 /// the model). Nothing is changed when one of these is thrown.
 public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
-    /// No state tensor for this parameter.
+    /// A state tensor the optimizer expects is absent (named as in
+    /// `Optimizer.stateTensorNames(forParameter:)`: the parameter's name, or
+    /// `<parameter>/<state>` for a rule with several state tensors).
     case missingTensor(parameter: String)
     /// A state tensor whose name is no parameter's name.
     case unknownTensor(name: String)
@@ -81,7 +87,7 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingTensor(let parameter):
-            return "optimizer state has no accumulator for parameter \(parameter)"
+            return "optimizer state tensor \(parameter) is missing (every parameter needs each of the optimizer's state tensors)"
         case .unknownTensor(let name):
             return "optimizer state tensor \(name) matches no parameter of the model"
         case .duplicateTensor(let name):

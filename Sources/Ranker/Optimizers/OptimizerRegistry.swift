@@ -7,6 +7,7 @@ public enum OptimizerRegistry {
     static let builtIn: [any RegisteredOptimizer.Type] = [
         AdagradRule.self,
         ClippyAdagradRule.self,
+        AdamRule.self,
     ]
 
     private static let lock = NSLock()

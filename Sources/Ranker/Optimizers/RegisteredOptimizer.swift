@@ -8,8 +8,8 @@
 /// `kind` and `learning_rate` belong to every optimizer, the other keys to
 /// `Configuration`, which is decoded from the same object (with keys outside
 /// `configurationKeys` rejected before it is decoded) and encoded back into
-/// it. Checkpoints hold the driver's state tensors (one per parameter, named
-/// after it) and step counters.
+/// it. Checkpoints hold the driver's state tensors (`UpdateRule.stateNames`
+/// for each parameter, named after it) and step counters.
 public protocol RegisteredOptimizer: UpdateRule {
     /// The optimizer's keys as written in JSON (optional values stay unset,
     /// so a configuration encodes back to what was read).

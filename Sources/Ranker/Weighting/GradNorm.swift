@@ -305,12 +305,13 @@ public final class GradNorm: TaskBalancerMethod {
         current.lossEMA = step.lossEMA
         switch options.optimizer {
         case .adam:
+            // The optimizer core's Adam (ALGORITHMS.md 4.4), in Double.
             current.optimizerSteps += 1
             var weights = current.weights, firstMoment = current.firstMoment, secondMoment = current.secondMoment
-            GradNormRule.adamStep(weights: &weights, gradient: step.weightGradient,
-                                  firstMoment: &firstMoment, secondMoment: &secondMoment,
-                                  step: current.optimizerSteps, learningRate: options.learningRate,
-                                  beta1: options.beta1, beta2: options.beta2, epsilon: options.adamEpsilon)
+            AdamRule.update(weights: &weights, gradient: step.weightGradient,
+                            firstMoment: &firstMoment, secondMoment: &secondMoment,
+                            step: current.optimizerSteps, learningRate: options.learningRate,
+                            beta1: options.beta1, beta2: options.beta2, epsilon: options.adamEpsilon)
             current.weights = weights
             current.firstMoment = firstMoment
             current.secondMoment = secondMoment

@@ -105,24 +105,6 @@ public struct GradNormRule: Equatable, Sendable {
         for i in weights.indices { weights[i] = weights[i] * t / denominator }
     }
 
-    /// One Adam step on `w` in PyTorch's form (`torch.optim.Adam`, no weight decay):
-    ///
-    ///     m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  (step = 1, 2, …)
-    ///     w ← w − (lr / (1 − β1^step)) · m / (sqrt(v) / sqrt(1 − β2^step) + eps)
-    public static func adamStep(weights: inout [Double], gradient: [Double], firstMoment: inout [Double],
-                                secondMoment: inout [Double], step: Int, learningRate: Double,
-                                beta1: Double, beta2: Double, epsilon adamEpsilon: Double) {
-        precondition(step >= 1, "Adam steps count from 1")
-        let correction1 = 1 - Foundation.pow(beta1, Double(step))
-        let correction2 = (1 - Foundation.pow(beta2, Double(step))).squareRoot()
-        for i in weights.indices {
-            firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * gradient[i]
-            secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * gradient[i] * gradient[i]
-            let denominator = secondMoment[i].squareRoot() / correction2 + adamEpsilon
-            weights[i] -= learningRate / correction1 * firstMoment[i] / denominator
-        }
-    }
-
     /// LibMTL's parametrisation `w = T · softmax(s)` (not used for training;
     /// spec 5.3 table): the chain rule `dL/ds_k = T p_k (dL/dw_k − Σ_i p_i dL/dw_i)`
     /// with `p = softmax(s)`.

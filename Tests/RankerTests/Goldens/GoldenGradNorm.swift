@@ -5,7 +5,7 @@ import XCTest
 ///
 /// `single_step` (float64, `GoldenTolerance.double`): `GradNormRule` on the exact
 /// squared norms of the golden rows (`G`, `r`, `target`, `L_grad`, `grad_w`); one
-/// SGD and one first Adam step (`GradNormRule.adamStep`) followed by
+/// SGD and one first Adam step (`AdamRule.update`, the optimizer core's Adam) followed by
 /// `GradNormRule.renormalize`; the LibMTL softmax parametrisation (`weights`
 /// and `grad_logits` through `GradNormRule.softmaxLogitGradient`). Then the same
 /// step through a `GradNorm` balancer on float32 `Parameter`s (scope all_shared):
@@ -72,8 +72,8 @@ enum GoldenGradNorm {
             // Adam, first step, then renormalise.
             var adam = weights
             var m = [Double](repeating: 0, count: t), v = m
-            GradNormRule.adamStep(weights: &adam, gradient: rule.weightGradient, firstMoment: &m, secondMoment: &v,
-                                  step: 1, learningRate: 0.025, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+            AdamRule.update(weights: &adam, gradient: rule.weightGradient, firstMoment: &m, secondMoment: &v,
+                            step: 1, learningRate: 0.025, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
             GradNormRule.renormalize(&adam, variant: .paper)
             checker.close(adam, c["adam_lr0.025_first_step_renormalized"].doubles, rtol: rtol, "\(label): adam step")
 

@@ -92,8 +92,8 @@ final class LossWeightingTests: XCTestCase {
         assertClose(sgd, [0.933446, 1.021745, 1.044809], rtol: 1e-6, "SGD")
 
         var adam = [1.0, 1, 1], m = [0.0, 0, 0], v = [0.0, 0, 0]
-        GradNormRule.adamStep(weights: &adam, gradient: rule.weightGradient, firstMoment: &m, secondMoment: &v, step: 1,
-                              learningRate: 0.025, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+        AdamRule.update(weights: &adam, gradient: rule.weightGradient, firstMoment: &m, secondMoment: &v, step: 1,
+                        learningRate: 0.025, beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
         GradNormRule.renormalize(&adam, variant: .paper)
         assertClose(adam, [0.9669421, 1.016529, 1.016529], rtol: 1e-6, "Adam")
 

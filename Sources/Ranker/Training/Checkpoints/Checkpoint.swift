@@ -10,6 +10,7 @@ import Foundation
 /// |---|---|
 /// | `model/<parameter name>` | every model parameter (`Parameter.name`, e.g. `model/experts.0.W`) |
 /// | `optimizer/<parameter name>` | the optimizer's state tensor of that parameter (Adagrad accumulator) |
+/// | `optimizer/<parameter name>/<state>` | each of several state tensors (Adam's `m`, `v`) |
 /// | `weighting/<name>` | extra tensors of the loss-weighting layer |
 ///
 /// Metadata (`__metadata__`, string to string; all but `format` and

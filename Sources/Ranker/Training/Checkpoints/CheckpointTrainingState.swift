@@ -43,7 +43,8 @@ extension Checkpoint {
     /// Everything is validated before anything changes: every parameter has
     /// its `model/<name>` tensor of the parameter's shape and every `model/`
     /// tensor is a parameter; with an optimizer, the same holds for
-    /// `optimizer/<name>` (state tensors have their parameter's shape) and
+    /// `optimizer/<state tensor name>` (`Optimizer.stateTensorNames(forParameter:)`,
+    /// each of its parameter's shape) and
     /// the `optimizer` metadata decodes. Tensors outside the `model/`,
     /// `optimizer/` and `weighting/` groups are unexpected. Without an
     /// optimizer, `optimizer/` tensors are ignored (loading weights only).
@@ -56,15 +57,18 @@ extension Checkpoint {
     /// - Throws: `CheckpointError` naming the tensor or key; on error neither
     ///   the parameters nor the optimizer have changed.
     public func restore(into parameters: [Parameter], optimizer: Optimizer?) throws {
-        try validate(group: Prefix.model, against: parameters)
+        try validate(group: Prefix.model, against: parameters.map { (name: $0.name, parameter: $0) })
         for name in tensors.keys.sorted()
         where ![Prefix.model, Prefix.optimizer, Prefix.weighting].contains(where: { name.hasPrefix($0) }) {
             throw CheckpointError.unexpectedTensor(name: name)
         }
         if let optimizer {
-            try validate(group: Prefix.optimizer, against: parameters)
+            let expected = parameters.flatMap { p in
+                optimizer.stateTensorNames(forParameter: p.name).map { (name: $0, parameter: p) }
+            }
+            try validate(group: Prefix.optimizer, against: expected)
             let scalars = try optimizerScalarState()
-            let state = parameters.map { (name: $0.name, value: tensors[Prefix.optimizer + $0.name]!) }
+            let state = expected.map { (name: $0.name, value: tensors[Prefix.optimizer + $0.name]!) }
             do {
                 try optimizer.restoreState(tensors: state, scalars: scalars, parameters: parameters)
             } catch let error as OptimizerStateError {
@@ -83,13 +87,13 @@ extension Checkpoint {
         }
     }
 
-    /// Checks that the tensors of `group` are exactly one per parameter, each
-    /// of its parameter's shape.
-    private func validate(group prefix: String, against parameters: [Parameter]) throws {
+    /// Checks that the tensors of `group` are exactly the `expected` names,
+    /// each of its parameter's shape.
+    private func validate(group prefix: String, against expectedTensors: [(name: String, parameter: Parameter)]) throws {
         var expected = Set<String>()
-        for p in parameters {
-            let name = prefix + p.name
-            precondition(expected.insert(name).inserted, "parameter name \(p.name) appears twice")
+        for (tensor, p) in expectedTensors {
+            let name = prefix + tensor
+            precondition(expected.insert(name).inserted, "tensor name \(name) appears twice")
             guard let m = tensors[name] else { throw CheckpointError.missingTensor(name: name) }
             guard m.rows == p.rows, m.cols == p.cols else {
                 throw CheckpointError.shapeMismatch(name: name, expected: [p.rows, p.cols], found: [m.rows, m.cols])
