@@ -21,48 +21,42 @@ import Ranker
 /// Every section but `data` and `models` has the defaults of `RunConfiguration`;
 /// unknown keys are errors. `runConfiguration(for:)` gives each model's own
 /// run configuration, named `<name>-<model>`.
+@dynamicMemberLookup
 public struct ModelComparisonConfiguration: Decodable, Equatable, Sendable {
-    public var name: String
-    public var data: DataConfiguration
+    /// The sections every model's run shares (`name`, `data`, `optimizer`,
+    /// `balancer`, `training`, `stability`, `output`), read and set through
+    /// the comparison (`comparison.training.seed`); its `model` is the first
+    /// of `models`.
+    public var shared: RunConfiguration
     public var models: [ModelConfiguration]
-    public var optimizer: OptimizerConfiguration
-    public var balancer: TaskBalancerConfiguration
-    public var training: TrainingSettings
-    public var stability: StabilitySettings
-    public var output: OutputSettings
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, data, models, optimizer, balancer, training, stability, output
     }
 
-    public init(name: String, data: DataConfiguration, models: [ModelConfiguration],
-                optimizer: OptimizerConfiguration = .clippy(learningRate: OptimizerConfiguration.defaultLearningRate),
-                balancer: TaskBalancerConfiguration = TaskBalancerConfiguration(),
-                training: TrainingSettings = TrainingSettings(), stability: StabilitySettings = StabilitySettings(),
-                output: OutputSettings = OutputSettings()) {
-        self.name = name
-        self.data = data
+    public init(shared: RunConfiguration, models: [ModelConfiguration]) {
+        self.shared = shared
         self.models = models
-        self.optimizer = optimizer
-        self.balancer = balancer
-        self.training = training
-        self.stability = stability
-        self.output = output
     }
 
+    /// A file without any model is an error (`models needs at least one model`).
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "model comparison")
-        self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "comparison",
-                  data: try c.decode(DataConfiguration.self, forKey: .data),
-                  models: try c.decode([ModelConfiguration].self, forKey: .models),
-                  optimizer: try c.decodeIfPresent(OptimizerConfiguration.self, forKey: .optimizer)
-                      ?? .clippy(learningRate: OptimizerConfiguration.defaultLearningRate),
-                  balancer: try c.decodeIfPresent(TaskBalancerConfiguration.self, forKey: .balancer)
-                      ?? TaskBalancerConfiguration(),
-                  training: try c.decodeIfPresent(TrainingSettings.self, forKey: .training) ?? TrainingSettings(),
-                  stability: try c.decodeIfPresent(StabilitySettings.self, forKey: .stability) ?? StabilitySettings(),
-                  output: try c.decodeIfPresent(OutputSettings.self, forKey: .output) ?? OutputSettings())
+        var models: [ModelConfiguration] = []
+        let shared = try RunConfiguration(sectionsOf: decoder, defaultName: "comparison") {
+            models = try c.decode([ModelConfiguration].self, forKey: .models)
+            guard let first = models.first else { throw Self.noModel }
+            return first
+        }
+        self.init(shared: shared, models: models)
     }
+
+    public subscript<Value>(dynamicMember section: WritableKeyPath<RunConfiguration, Value>) -> Value {
+        get { shared[keyPath: section] }
+        set { shared[keyPath: section] = newValue }
+    }
+
+    static let noModel = RunConfigurationError(file: nil, message: "models needs at least one model")
 
     /// Reads and decodes a file; errors name the file and the key.
     public static func load(path: String) throws -> ModelComparisonConfiguration {
@@ -72,14 +66,16 @@ public struct ModelComparisonConfiguration: Decodable, Equatable, Sendable {
     /// The run configuration of one model: every shared section with that
     /// `model`, named `<name>-<model kind>`.
     public func runConfiguration(for model: ModelConfiguration) -> RunConfiguration {
-        RunConfiguration(name: "\(name)-\(model.model.rawValue)", data: data, model: model, optimizer: optimizer,
-                         balancer: balancer, training: training, stability: stability, output: output)
+        var run = shared
+        run.name = "\(shared.name)-\(model.model.rawValue)"
+        run.model = model
+        return run
     }
 
     /// Checks that there is at least one model, no architecture twice (the
     /// results are keyed by it), and every model's run configuration.
     public func validate() throws {
-        if models.isEmpty { throw RunConfigurationError(file: nil, message: "models needs at least one model") }
+        if models.isEmpty { throw Self.noModel }
         let kinds = models.map(\.model.rawValue)
         if Set(kinds).count != kinds.count {
             throw RunConfigurationError(file: nil, message: "models: each architecture at most once, got "

@@ -51,9 +51,18 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "run configuration")
-        self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "run",
+        try self.init(sectionsOf: decoder, defaultName: "run") { try c.decode(ModelConfiguration.self, forKey: .model) }
+    }
+
+    /// Reads the sections of a run file, in order and with their defaults
+    /// (`name`: `defaultName`), from a decoder whose keys the caller has
+    /// checked; `model` reads the model (a file that lists several models,
+    /// such as `ModelComparisonConfiguration`'s, gives one of them).
+    public init(sectionsOf decoder: Decoder, defaultName: String, model: () throws -> ModelConfiguration) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? defaultName,
                   data: try c.decode(DataConfiguration.self, forKey: .data),
-                  model: try c.decode(ModelConfiguration.self, forKey: .model),
+                  model: try model(),
                   optimizer: try c.decodeIfPresent(OptimizerConfiguration.self, forKey: .optimizer)
                       ?? .clippy(learningRate: OptimizerConfiguration.defaultLearningRate),
                   balancer: try c.decodeIfPresent(TaskBalancerConfiguration.self, forKey: .balancer)

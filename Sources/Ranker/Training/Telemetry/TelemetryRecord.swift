@@ -20,7 +20,9 @@ public enum TelemetryRecord: Codable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: TypeKey.self)
         guard c.contains(.type) else { throw TelemetryFieldError(field: nil, reason: "no \"type\" field") }
-        let type = try c.decodeText(forKey: .type)
+        guard let type = try Text.read(c.superDecoder(forKey: .type)) else {
+            throw TelemetryFieldError(field: TypeKey.type.stringValue, reason: "expected \(Text.expected)")
+        }
         switch type {
         case Run.type: self = .run(try Run(from: decoder))
         case Step.type: self = .step(try Step(from: decoder))
@@ -38,10 +40,10 @@ public enum TelemetryRecord: Codable, Sendable {
         case .evaluation(let record): try record.encode(to: encoder)
         case .event(let record): try record.encode(to: encoder)
         case .end(let record): try record.encode(to: encoder)
-        case .unknown(let type):
-            var c = encoder.container(keyedBy: TypeKey.self)
-            try c.encode(type, forKey: .type)
+        case .unknown: break
         }
+        var c = encoder.container(keyedBy: TypeKey.self)
+        try c.encode(type, forKey: .type)
     }
 
     /// The line's `"type"`.
