@@ -229,10 +229,5 @@ public struct DatasetEncodingError: Error, Equatable, CustomStringConvertible {
     public var source: String
     public var message: String
 
-    public init(source: String, message: String) {
-        self.source = source
-        self.message = message
-    }
-
     public var description: String { "\(source): \(message)" }
 }
