@@ -54,25 +54,8 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         /// Vocabulary fields: the value of id `i + 1` at index `i`; nil for hash fields.
         public var values: [String]?
 
-        public init(name: String, encoding: SparseEncoding, vocabulary: Int, dimension: Int, values: [String]?) {
-            self.name = name
-            self.encoding = encoding
-            self.vocabulary = vocabulary
-            self.dimension = dimension
-            self.values = values
-        }
-
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, encoding, vocabulary, dimension, values
-        }
-
-        public init(from decoder: Decoder) throws {
-            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
-            self.init(name: try c.decode(String.self, forKey: .name),
-                      encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
-                      vocabulary: try c.decode(Int.self, forKey: .vocabulary),
-                      dimension: try c.decode(Int.self, forKey: .dimension),
-                      values: try c.decodeIfPresent([String].self, forKey: .values))
         }
     }
 
@@ -219,6 +202,18 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         }
         try encoding.validate(source: path)
         return encoding
+    }
+}
+
+// Decoding lives in an extension so that the memberwise initializer stays.
+extension DatasetEncoding.SparseFieldEncoding {
+    public init(from decoder: Decoder) throws {
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
+                  vocabulary: try c.decode(Int.self, forKey: .vocabulary),
+                  dimension: try c.decode(Int.self, forKey: .dimension),
+                  values: try c.decodeIfPresent([String].self, forKey: .values))
     }
 }
 
