@@ -19,12 +19,33 @@ enum ByteNumberParsing {
 
     @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
 
+    /// The sign that starts `bytes` (at least one byte): whether it is `-`,
+    /// and its length (1 for `-` or `+`, else 0).
+    @inline(__always) private static func sign(_ bytes: UnsafePointer<UInt8>) -> (negative: Bool, length: Int) {
+        switch bytes[0] {
+        case UInt8(ascii: "-"): return (true, 1)
+        case UInt8(ascii: "+"): return (false, 1)
+        default: return (false, 0)
+        }
+    }
+
+    /// Appends digit `d` to `mantissa` while it holds fewer than 19
+    /// significant digits (leading zeros do not count); returns false, leaving
+    /// both unchanged, once it is full.
+    @inline(__always) private static func appendDigit(
+        _ d: UInt64, to mantissa: inout UInt64, significantDigits: inout Int
+    ) -> Bool {
+        guard significantDigits < 19 else { return false }
+        mantissa = mantissa &* 10 &+ d
+        if mantissa != 0 { significantDigits += 1 }
+        return true
+    }
+
     /// The number written in `bytes[0..<count]`, or nil if it is not one.
     static func parseDouble(_ bytes: UnsafePointer<UInt8>, count: Int) -> Double? {
         if count == 0 { return nil }
-        var i = 0
-        var negative = false
-        if bytes[0] == UInt8(ascii: "-") { negative = true; i = 1 } else if bytes[0] == UInt8(ascii: "+") { i = 1 }
+        let (negative, signLength) = sign(bytes)
+        var i = signLength
         var mantissa: UInt64 = 0
         var significantDigits = 0
         var exponent = 0
@@ -33,10 +54,7 @@ enum ByteNumberParsing {
         while i < count && isDigit(bytes[i]) {
             sawDigit = true
             let d = UInt64(bytes[i] &- 0x30)
-            if significantDigits < 19 {
-                mantissa = mantissa &* 10 &+ d
-                if mantissa != 0 { significantDigits += 1 }
-            } else {
+            if !appendDigit(d, to: &mantissa, significantDigits: &significantDigits) {
                 exponent += 1
                 if d != 0 { inexact = true }
             }
@@ -47,9 +65,7 @@ enum ByteNumberParsing {
             while i < count && isDigit(bytes[i]) {
                 sawDigit = true
                 let d = UInt64(bytes[i] &- 0x30)
-                if significantDigits < 19 {
-                    mantissa = mantissa &* 10 &+ d
-                    if mantissa != 0 { significantDigits += 1 }
+                if appendDigit(d, to: &mantissa, significantDigits: &significantDigits) {
                     exponent -= 1
                 } else if d != 0 {
                     inexact = true
@@ -58,7 +74,6 @@ enum ByteNumberParsing {
             }
         }
         if !sawDigit {
-            let signLength = (bytes[0] == UInt8(ascii: "-") || bytes[0] == UInt8(ascii: "+")) ? 1 : 0
             return i == signLength ? parseSpecial(bytes + i, count: count - i, negative: negative) : nil
         }
         if i < count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
@@ -100,9 +115,8 @@ enum ByteNumberParsing {
     /// A base-10 integer `[+-]digits` that fits in `Int64`, or nil.
     static func parseInt64(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int64? {
         if count == 0 { return nil }
-        var i = 0
-        var negative = false
-        if bytes[0] == UInt8(ascii: "-") { negative = true; i = 1 } else if bytes[0] == UInt8(ascii: "+") { i = 1 }
+        let (negative, signLength) = sign(bytes)
+        var i = signLength
         if i == count { return nil }
         // Accumulate as a negative number so Int64.min is representable.
         var value: Int64 = 0

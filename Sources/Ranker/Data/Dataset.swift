@@ -8,24 +8,9 @@ public struct DenseStatistics: Codable, Equatable, Sendable {
     /// Train population standard deviation; the divisor is 1 when this is 0.
     public var standardDeviation: Double
 
-    public init(name: String, transform: DenseTransform, mean: Double, standardDeviation: Double) {
-        self.name = name
-        self.transform = transform
-        self.mean = mean
-        self.standardDeviation = standardDeviation
-    }
-
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, transform, mean
         case standardDeviation = "standard_deviation"
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "dense feature")
-        self.init(name: try c.decode(String.self, forKey: .name),
-                  transform: try c.decode(DenseTransform.self, forKey: .transform),
-                  mean: try c.decode(Double.self, forKey: .mean),
-                  standardDeviation: try c.decode(Double.self, forKey: .standardDeviation))
     }
 
     /// `(x − mean) / divisor` of a value `x` already through the transform's
@@ -34,6 +19,17 @@ public struct DenseStatistics: Codable, Equatable, Sendable {
     @inline(__always)
     func standardized(_ x: Double) -> Float {
         Float((x - mean) / (standardDeviation > 0 ? standardDeviation : 1))
+    }
+}
+
+// Decoding lives in an extension so that the memberwise initializer stays.
+extension DenseStatistics {
+    public init(from decoder: Decoder) throws {
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "dense feature")
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  transform: try c.decode(DenseTransform.self, forKey: .transform),
+                  mean: try c.decode(Double.self, forKey: .mean),
+                  standardDeviation: try c.decode(Double.self, forKey: .standardDeviation))
     }
 }
 

@@ -54,25 +54,8 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         /// Vocabulary fields: the value of id `i + 1` at index `i`; nil for hash fields.
         public var values: [String]?
 
-        public init(name: String, encoding: SparseEncoding, vocabulary: Int, dimension: Int, values: [String]?) {
-            self.name = name
-            self.encoding = encoding
-            self.vocabulary = vocabulary
-            self.dimension = dimension
-            self.values = values
-        }
-
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, encoding, vocabulary, dimension, values
-        }
-
-        public init(from decoder: Decoder) throws {
-            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
-            self.init(name: try c.decode(String.self, forKey: .name),
-                      encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
-                      vocabulary: try c.decode(Int.self, forKey: .vocabulary),
-                      dimension: try c.decode(Int.self, forKey: .dimension),
-                      values: try c.decodeIfPresent([String].self, forKey: .values))
         }
     }
 
@@ -222,17 +205,24 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
     }
 }
 
+// Decoding lives in an extension so that the memberwise initializer stays.
+extension DatasetEncoding.SparseFieldEncoding {
+    public init(from decoder: Decoder) throws {
+        let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
+        self.init(name: try c.decode(String.self, forKey: .name),
+                  encoding: try c.decode(SparseEncoding.self, forKey: .encoding),
+                  vocabulary: try c.decode(Int.self, forKey: .vocabulary),
+                  dimension: try c.decode(Int.self, forKey: .dimension),
+                  values: try c.decodeIfPresent([String].self, forKey: .values))
+    }
+}
+
 /// An encoding file that cannot be used, or that does not fit the file being
 /// read with it.
 public struct DatasetEncodingError: Error, Equatable, CustomStringConvertible {
     /// The encoding file (or `<encoding>` for one made in code).
     public var source: String
     public var message: String
-
-    public init(source: String, message: String) {
-        self.source = source
-        self.message = message
-    }
 
     public var description: String { "\(source): \(message)" }
 }

@@ -9,21 +9,13 @@ public struct LoadReport: Codable, Equatable, Sendable {
     public struct FileSummary: Codable, Equatable, Sendable {
         public var path: String
         /// Data records read (blank lines that were skipped are not records).
-        public var dataRows: Int
+        public var dataRows = 0
         /// Records that became dataset rows.
-        public var keptRows: Int
+        public var keptRows = 0
         /// Records dropped for a missing value (`skip_row`).
-        public var skippedRows: Int
+        public var skippedRows = 0
         /// Empty lines skipped (`blank_lines: skip`).
-        public var skippedBlankLines: Int
-
-        public init(path: String, dataRows: Int = 0, keptRows: Int = 0, skippedRows: Int = 0, skippedBlankLines: Int = 0) {
-            self.path = path
-            self.dataRows = dataRows
-            self.keptRows = keptRows
-            self.skippedRows = skippedRows
-            self.skippedBlankLines = skippedBlankLines
-        }
+        public var skippedBlankLines = 0
     }
 
     /// Rows dropped because of one column, and where the first one was.
@@ -33,13 +25,6 @@ public struct LoadReport: Codable, Equatable, Sendable {
         public var count: Int
         public var firstFile: String
         public var firstLine: Int
-
-        public init(column: String, count: Int, firstFile: String, firstLine: Int) {
-            self.column = column
-            self.count = count
-            self.firstFile = firstFile
-            self.firstLine = firstLine
-        }
     }
 
     public var files: [FileSummary]

@@ -50,12 +50,6 @@ public struct SchemaError: Error, Equatable, CustomStringConvertible {
     public var path: String
     public var problem: Problem
 
-    public init(source: String, path: String, problem: Problem) {
-        self.source = source
-        self.path = path
-        self.problem = problem
-    }
-
     public var description: String {
         path.isEmpty ? "\(source): \(problem.message)" : "\(source): \(path): \(problem.message)"
     }

@@ -83,20 +83,7 @@ public final class SymmetricSolver {
         }
         reserve(n)
         // 1. Eigenvalues only, to decide between Cholesky and the pseudo-inverse.
-        a.withUnsafeMutableBufferPointer { ap in
-            ap.baseAddress!.update(from: matrix, count: n * n)
-        }
-        var info = a.withUnsafeMutableBufferPointer { ap in
-            eigenvalues.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "U")),
-                               Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
-            }
-        }
-        precondition(info >= 0, "LAPACKE_dsyevd: illegal argument \(-info)")
-        if info > 0 {
-            throw LAPACKError(call: "LAPACKE_dsyevd", info: info,
-                              hint: "the eigenvalue iteration did not converge; the matrix holds NaN or infinity?")
-        }
+        try decompose(matrix, n: n, vectors: false)
         let lambdaMax = eigenvalues[n - 1]
         let lambdaMin = eigenvalues[0]
         let wellConditioned = lambdaMax > 0 && lambdaMin > rcond * lambdaMax
@@ -106,7 +93,7 @@ public final class SymmetricSolver {
             a.withUnsafeMutableBufferPointer { ap in
                 ap.baseAddress!.update(from: matrix, count: n * n)
             }
-            info = a.withUnsafeMutableBufferPointer { ap in
+            var info = a.withUnsafeMutableBufferPointer { ap in
                 LAPACKE_dpotrf(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "U")), Int32(n), ap.baseAddress, Int32(n))
             }
             precondition(info >= 0, "LAPACKE_dpotrf: illegal argument \(-info)")
@@ -122,20 +109,7 @@ public final class SymmetricSolver {
         }
 
         // 3. Pseudo-inverse from the eigendecomposition A = V diag(λ) Vᵀ.
-        a.withUnsafeMutableBufferPointer { ap in
-            ap.baseAddress!.update(from: matrix, count: n * n)
-        }
-        info = a.withUnsafeMutableBufferPointer { ap in
-            eigenvalues.withUnsafeMutableBufferPointer { wp in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "U")),
-                               Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
-            }
-        }
-        precondition(info >= 0, "LAPACKE_dsyevd: illegal argument \(-info)")
-        if info > 0 {
-            throw LAPACKError(call: "LAPACKE_dsyevd", info: info,
-                              hint: "the eigenvalue iteration did not converge; the matrix holds NaN or infinity?")
-        }
+        try decompose(matrix, n: n, vectors: true)
         let top = eigenvalues[n - 1]
         let cutoff = rcond * top
         // x = Σ_{λ_i > cutoff} v_i (v_iᵀ b) / λ_i ; eigenvector i is column i of the row-major V.
@@ -149,6 +123,27 @@ public final class SymmetricSolver {
             }
         }
         return true
+    }
+
+    /// Copies `matrix` into `a` and runs `dsyevd` on it: the eigenvalues go
+    /// to `eigenvalues` (ascending) and, with `vectors`, the eigenvectors
+    /// replace `a` (column `i` of the row-major result is vector `i`).
+    private func decompose(_ matrix: UnsafePointer<Double>, n: Int, vectors: Bool) throws {
+        a.withUnsafeMutableBufferPointer { ap in
+            ap.baseAddress!.update(from: matrix, count: n * n)
+        }
+        let job = CChar(UInt8(ascii: vectors ? "V" : "N"))
+        let info = a.withUnsafeMutableBufferPointer { ap in
+            eigenvalues.withUnsafeMutableBufferPointer { wp in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, job, CChar(UInt8(ascii: "U")),
+                               Int32(n), ap.baseAddress, Int32(n), wp.baseAddress)
+            }
+        }
+        precondition(info >= 0, "LAPACKE_dsyevd: illegal argument \(-info)")
+        if info > 0 {
+            throw LAPACKError(call: "LAPACKE_dsyevd", info: info,
+                              hint: "the eigenvalue iteration did not converge; the matrix holds NaN or infinity?")
+        }
     }
 
     /// Array convenience: returns `x` and whether the pseudo-inverse was used.

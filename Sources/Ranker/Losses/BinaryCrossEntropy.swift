@@ -89,13 +89,8 @@ public enum BinaryCrossEntropy {
     public static func meanLoss(logits: [Double], labels: [Double]) -> (loss: Double, gradient: [Double]) {
         precondition(!logits.isEmpty && logits.count == labels.count,
                      "BinaryCrossEntropy: \(logits.count) logits and \(labels.count) labels")
-        let n = Double(logits.count)
-        var sum = 0.0
-        var gradient = [Double](repeating: 0, count: logits.count)
-        for b in 0..<logits.count {
-            sum += loss(logit: logits[b], label: labels[b])
-            gradient[b] = (sigmoid(logits[b]) - labels[b]) / n
+        return PointwiseMeanLoss.mean(count: logits.count) { b in
+            (loss(logit: logits[b], label: labels[b]), sigmoid(logits[b]) - labels[b])
         }
-        return (sum / n, gradient)
     }
 }

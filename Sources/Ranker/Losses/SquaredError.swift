@@ -57,14 +57,9 @@ public enum SquaredError {
     public static func meanLoss(predictions: [Double], targets: [Double]) -> (loss: Double, gradient: [Double]) {
         precondition(!predictions.isEmpty && predictions.count == targets.count,
                      "SquaredError: \(predictions.count) predictions and \(targets.count) targets")
-        let n = Double(predictions.count)
-        var sum = 0.0
-        var gradient = [Double](repeating: 0, count: predictions.count)
-        for b in 0..<predictions.count {
+        return PointwiseMeanLoss.mean(count: predictions.count) { b in
             let d = predictions[b] - targets[b]
-            sum += d * d
-            gradient[b] = 2 * d / n
+            return (d * d, 2 * d)
         }
-        return (sum / n, gradient)
     }
 }

@@ -7,12 +7,6 @@ public struct GAUCResult: Equatable, Sendable, CustomStringConvertible {
     /// `Σ_u n_u` over those users.
     public var impressionsUsed: Int
 
-    public init(value: Double, usersUsed: Int, impressionsUsed: Int) {
-        self.value = value
-        self.usersUsed = usersUsed
-        self.impressionsUsed = impressionsUsed
-    }
-
     public var description: String {
         "GAUC \(value) over \(usersUsed) users / \(impressionsUsed) impressions"
     }

@@ -6,11 +6,6 @@ public struct SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// What is wrong.
     public let problem: Problem
 
-    public init(path: String, problem: Problem) {
-        self.path = path
-        self.problem = problem
-    }
-
     /// Everything the reader checks, and the I/O failures of reader and writer.
     public enum Problem: Equatable, Sendable {
         /// Fewer than the 8 bytes of the header length.
