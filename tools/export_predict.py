@@ -19,7 +19,7 @@ Output (stdout or --output):
 Predictions are probabilities for binary tasks and raw values for regression
 tasks; for ESMM the outputs are ctr, cvr, ctcvr.
 
-The forward equations (docs/EXPORT.md, spec section 3) are written out here
+The forward equations (docs/EXPORT.md, ALGORITHMS.md 3) are written out here
 from the parameter names; nothing is imported from Ranker.
 """
 
@@ -78,7 +78,7 @@ def cross_check_with_safetensors_package(path, tensors, metadata):
 
 
 # --------------------------------------------------------------------------
-# building blocks (spec 3.1, 3.2, 3.4)
+# building blocks (ALGORITHMS.md 3.1, 3.2, 3.4)
 
 
 def relu(z):
@@ -134,7 +134,7 @@ def gate(T, name, u, experts):
 
 
 # --------------------------------------------------------------------------
-# models (spec 3.3 - 3.6)
+# models (ALGORITHMS.md 3.3 - 3.6)
 
 
 def model_input(T, config, rows):

@@ -14,7 +14,7 @@ public enum ComparisonSplit: String, Codable, Sendable, CaseIterable {
 /// One cell of a `WeightingComparison`: one method trained with one seed by
 /// `Trainer`, and its per-task metrics on the reported split.
 public struct WeightingComparisonRun: Codable, Equatable, Sendable {
-    /// One task's metrics (spec 2).
+    /// One task's metrics (ALGORITHMS.md 2).
     public struct TaskScore: Codable, Equatable, Sendable {
         public var name: String
         /// Examples and positives of the evaluated split.

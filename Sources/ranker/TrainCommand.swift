@@ -14,7 +14,7 @@ struct RunOverrides: ParsableArguments {
     @Option(help: "Optimizer, with its default options.")
     var optimizer: OptimizerKind?
 
-    @Option(help: "Clippy preset (spec 4.2.4): \(ClippyPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Clippy preset (ALGORITHMS.md 4.2.4): \(ClippyPreset.allCases.map(\.rawValue).joined(separator: ", ")).")
     var preset: String?
 
     @Option(name: .customLong("lr"), help: "Base learning rate.")

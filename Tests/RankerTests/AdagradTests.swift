@@ -1,9 +1,9 @@
 import XCTest
 @testable import Ranker
 
-/// Adagrad against the worked example of spec 4.1 and hand-computed values
+/// Adagrad against the worked example of ALGORITHMS.md 4.1 and hand-computed values
 /// (float64, computed outside the library) for the PyTorch form, sparse rows
-/// and the GC/AGC baselines of spec 4.3; the edge cases of 4.1.
+/// and the GC/AGC baselines of ALGORITHMS.md 4.3; the edge cases of 4.1.
 final class AdagradTests: XCTestCase {
     func assertClose(_ actual: [Float], _ expected: [Double], rtol: Double = 2e-6, atol: Double = 1e-9,
                      _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
@@ -87,7 +87,7 @@ final class AdagradTests: XCTestCase {
         XCTAssertEqual(optimizer.scalarState, OptimizerScalarState(stepCount: 0, skippedStepCount: 1))
     }
 
-    // MARK: GC and AGC (spec 4.3)
+    // MARK: GC and AGC (ALGORITHMS.md 4.3)
 
     func testLocalGradientNormClipping() throws {
         let optimizer = try Adagrad(clipping: .gradientNorm(threshold: 1))

@@ -67,7 +67,7 @@ final class AdamTests: XCTestCase {
     }
 
     /// The Float rule on model parameters and GradNorm's Double weight step
-    /// are the same function: GradNorm's worked example (spec 5.3, first Adam
+    /// are the same function: GradNorm's worked example (ALGORITHMS.md 5.3, first Adam
     /// step with lr 0.025, then renormalised) through the optimizer driver,
     /// and the driver's Float result equal bit for bit to `AdamRule.update`
     /// on `Float` vectors.

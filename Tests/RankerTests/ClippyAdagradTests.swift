@@ -1,12 +1,12 @@
 import XCTest
 @testable import Ranker
 
-/// Clippy Adagrad against the worked examples of spec 4.2.5 (numbers quoted
+/// Clippy Adagrad against the worked examples of ALGORITHMS.md 4.2.5 (numbers quoted
 /// there, checked with a float64 hand computation), dense and as a touched
 /// row of an embedding table, for every preset and `clip_accumulator_update`;
-/// the presets against the table of spec 4.2.4; the edge cases of 4.2.4.
+/// the presets against the table of ALGORITHMS.md 4.2.4; the edge cases of 4.2.4.
 final class ClippyAdagradTests: XCTestCase {
-    // Spec 4.2.5 input.
+    // ALGORITHMS.md 4.2.5 input.
     let w0: [Float] = [0, 0.3, -1.2]
     let g: [Float] = [2, -0.5, 1]
     let lr: Float = 0.05
@@ -17,7 +17,7 @@ final class ClippyAdagradTests: XCTestCase {
         let acc: [Double]
     }
 
-    // Spec 4.2.5 results.
+    // ALGORITHMS.md 4.2.5 results.
     let project = Expected(sigma: 0.03162279, w: [-0.01, 0.3025, -1.205], acc: [4.1, 0.35, 1.1])
     let clipAccumulator = Expected(sigma: 0.03162279, w: [-0.01, 0.3025, -1.205], acc: [0.104, 0.10025, 0.101])
     let tfrs = Expected(sigma: 3.162279e-7, w: [-1e-7, 0.300000025, -1.20000005], acc: [4.1, 0.35, 1.1])

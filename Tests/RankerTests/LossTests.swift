@@ -189,7 +189,7 @@ final class LossTests: XCTestCase {
     }
 
     func testCTCVRWorkedExample() {
-        // Spec 1.2: a = 0.4, b = -1.2.
+        // ALGORITHMS.md 1.2: a = 0.4, b = -1.2.
         let positive = CTCVRCrossEntropy.evaluate(ctrLogit: 0.4, cvrLogit: -1.2, label: 1)
         assertClose(positive.loss, 1.976298, rtol: 1e-6, "y=1 loss")
         assertClose(positive.ctrGradient, -0.4013123, rtol: 1e-6, "y=1 da")

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Ranker
 
-/// AUC and GAUC on the spec's worked examples and against a naive O(n²)
+/// AUC and GAUC on the worked examples of ALGORITHMS.md and against a naive O(n²)
 /// pair-count oracle on random data with many ties; log loss and RMSE against
 /// their definitions; the documented edge behaviour.
 final class MetricsTests: XCTestCase {
@@ -50,7 +50,7 @@ final class MetricsTests: XCTestCase {
     // MARK: - AUC
 
     func testAUCWorkedExample() throws {
-        // Spec 2.1: 5.5 of 9 pairs.
+        // ALGORITHMS.md 2.1: 5.5 of 9 pairs.
         let auc = try Metrics.auc(scores: [0.9, 0.9, 0.5, 0.3, 0.3, 0.3], labels: [1.0, 0, 1, 0, 1, 0])
         XCTAssertEqual(auc, 5.5 / 9, accuracy: 1e-15)
         XCTAssertEqual(try Metrics.auc(scores: [0.1, 0.2, 0.3, 0.4], labels: [0.0, 0, 1, 1]), 1)
@@ -105,7 +105,7 @@ final class MetricsTests: XCTestCase {
     // MARK: - GAUC
 
     func testGAUCWorkedExample() throws {
-        // Spec 2.2: users 2 (all positive) and 4 (one negative) skipped;
+        // ALGORITHMS.md 2.2: users 2 (all positive) and 4 (one negative) skipped;
         // (3 · 0.75 + 4 · 0.875) / 7.
         let result = try Metrics.gauc(scores: [0.8, 0.3, 0.8, 0.5, 0.1, 0.2, 0.9, 0.4, 0.4, 0.7],
                                       labels: [1.0, 0, 0, 1, 1, 0, 1, 0, 1, 0],

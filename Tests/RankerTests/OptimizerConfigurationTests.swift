@@ -24,7 +24,7 @@ final class OptimizerConfigurationTests: XCTestCase {
 
     func testDefaults() throws {
         let clippy = try decode(#"{"kind": "clippy"}"#)
-        XCTAssertEqual(clippy.learningRate, 0.01, "library default learning rate (spec 4.2.4)")
+        XCTAssertEqual(clippy.learningRate, 0.01, "library default learning rate (ALGORITHMS.md 4.2.4)")
         XCTAssertEqual(try clippy.clippyOptions(), .project)
         let adagrad = try decode(#"{"kind": "adagrad"}"#)
         XCTAssertEqual(adagrad.learningRate, 0.01)

@@ -1,4 +1,4 @@
-/// Which task losses a parameter tensor feeds (spec 3.7): `shared` when at
+/// Which task losses a parameter tensor feeds (ALGORITHMS.md 3.7): `shared` when at
 /// least two tasks reach it, otherwise `task(k)` for the one task that does.
 public enum ParameterGroup: Hashable, Codable, Sendable, CustomStringConvertible {
     case shared

@@ -1,6 +1,6 @@
 /// The row-sparse gradient of an embedding table: unique row ids in order of
 /// first appearance and one summed gradient row per id (duplicates already
-/// added together, spec 3.1 and 4.1).
+/// added together, ALGORITHMS.md 3.1 and 4.1).
 public final class SparseRowGradient {
     /// Width of each row (the embedding dimension).
     public let cols: Int

@@ -36,7 +36,7 @@ public enum ReLU {
 }
 
 /// The logistic function `σ(z) = 1 / (1 + e^{-z})`, evaluated without overflow
-/// (spec 1.1): `1/(1+e^{-z})` for `z ≥ 0`, `e^{z}/(1+e^{z})` otherwise.
+/// (ALGORITHMS.md 1.1): `1/(1+e^{-z})` for `z ≥ 0`, `e^{z}/(1+e^{z})` otherwise.
 @inlinable
 public func sigmoid(_ z: Double) -> Double {
     if z >= 0 {
@@ -79,7 +79,7 @@ public enum Sigmoid {
     }
 }
 
-/// Softmax over each row (spec 1.3): `p_e = exp(a_e - max a) / Σ_f exp(a_f - max a)`.
+/// Softmax over each row (ALGORITHMS.md 1.3): `p_e = exp(a_e - max a) / Σ_f exp(a_f - max a)`.
 public enum RowSoftmax {
     /// `v ← softmax(v)` row by row, in place.
     public static func forward(_ v: MatrixView) {

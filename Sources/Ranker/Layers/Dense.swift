@@ -1,8 +1,8 @@
 import Foundation
 
-/// A fully connected layer `y = x W + b` (spec 3.2).
+/// A fully connected layer `y = x W + b` (ALGORITHMS.md 3.2).
 ///
-/// Storage: `W` is `inputSize × outputSize` row-major (the spec's `in × out`
+/// Storage: `W` is `inputSize × outputSize` row-major (ALGORITHMS.md conventions: `in × out`
 /// layout, so column `j` of `W` holds the weights of output unit `j`), `b` is
 /// `1 × outputSize`. Both are `Parameter`s named `<name>.W` and `<name>.b`.
 ///

@@ -13,7 +13,7 @@ public struct SparseField: Codable, Equatable, Sendable {
     }
 }
 
-/// The model input layer (spec 3.1): one embedding table per sparse field,
+/// The model input layer (ALGORITHMS.md 3.1): one embedding table per sparse field,
 /// looked up and concatenated in field order, then the dense features appended
 /// as raw values:
 ///

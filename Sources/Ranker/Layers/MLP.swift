@@ -1,5 +1,5 @@
 /// A stack of `Linear → ReLU` layers, optionally followed by a final linear
-/// layer without activation (spec 3.2).
+/// layer without activation (ALGORITHMS.md 3.2).
 ///
 /// * `hiddenSizes = [h1, …, hm]`, `outputSize = nil`: an expert or bottom MLP;
 ///   ReLU after every layer, including the last.

@@ -25,7 +25,7 @@ public struct NonFiniteMatrixError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Solves small symmetric positive (semi)definite systems `A x = b` in double
-/// precision (spec 6.1.3), reusing its workspace across calls.
+/// precision (ALGORITHMS.md 6.1.3), reusing its workspace across calls.
 ///
 /// Procedure for an `n × n` matrix `A` (only the upper triangle is read):
 /// 1. eigenvalues of `A` (`dsyevd`, values only);

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Binary cross-entropy on logits (spec 1.1), the loss of every binary task.
+/// Binary cross-entropy on logits (ALGORITHMS.md 1.1), the loss of every binary task.
 ///
 /// For a logit `z` and a label `y` in {0, 1} (soft labels in [0, 1] also work):
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The ESMM CTCVR loss (spec 1.2): cross-entropy of the label
+/// The ESMM CTCVR loss (ALGORITHMS.md 1.2): cross-entropy of the label
 /// `y = click AND conversion` against `pCTCVR = p·q`, with `p = σ(a)` from the
 /// CTR logit `a` and `q = σ(b)` from the CVR logit `b`:
 ///

@@ -1,4 +1,4 @@
-/// Squared error for regression tasks (spec 1.4); the prediction is the raw
+/// Squared error for regression tasks (ALGORITHMS.md 1.4); the prediction is the raw
 /// logit (no output activation).
 ///
 ///     loss(z, y) = (z - y)²,      dloss/dz = 2 (z - y)

@@ -1,5 +1,5 @@
 extension Metrics {
-    /// Area under the ROC curve (spec 2.1): the Mann–Whitney statistic with
+    /// Area under the ROC curve (ALGORITHMS.md 2.1): the Mann–Whitney statistic with
     /// average ranks for ties,
     ///
     ///     AUC = U / (n₊ n₋),   U = Σ rank(positives) - n₊(n₊+1)/2,

@@ -13,7 +13,7 @@ public struct GAUCResult: Equatable, Sendable, CustomStringConvertible {
 }
 
 extension Metrics {
-    /// Group AUC (spec 2.2): the impression-weighted mean of per-user AUCs,
+    /// Group AUC (ALGORITHMS.md 2.2): the impression-weighted mean of per-user AUCs,
     ///
     ///     GAUC = Σ_u n_u AUC_u / Σ_u n_u,
     ///

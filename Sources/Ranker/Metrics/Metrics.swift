@@ -1,4 +1,4 @@
-/// Evaluation metrics (spec section 2): AUC, GAUC, log loss, RMSE.
+/// Evaluation metrics (ALGORITHMS.md 2): AUC, GAUC, log loss, RMSE.
 ///
 /// Each metric lives in its own file as a static function on this namespace.
 /// They take any collections of floating-point scores and labels (`[Float]`,

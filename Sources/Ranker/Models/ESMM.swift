@@ -1,10 +1,10 @@
-/// Entire Space Multi-task Model (spec 3.6).
+/// Entire Space Multi-task Model (ALGORITHMS.md 3.6).
 ///
 ///     x      = [embeddings, dense]            (both towers read the same x)
 ///     a      = CTR_Tower(x),  b = CVR_Tower(x)          (logits, B × 1 each)
 ///     pCTR   = σ(a), pCVR = σ(b), pCTCVR = pCTR · pCVR
 ///     L_ctr   = mean_b BCE(click_b, a_b)
-///     L_ctcvr = mean_b CE(click_b · conversion_b, pCTCVR_b)     (log space, spec 1.2)
+///     L_ctcvr = mean_b CE(click_b · conversion_b, pCTCVR_b)     (log space, ALGORITHMS.md 1.2)
 ///
 /// Tasks (as the weighting layer sees them): `ctr` and `ctcvr`. Logit columns:
 /// `a` and `b`. Label columns: click and conversion (conversion counts only
@@ -12,7 +12,7 @@
 /// There is no loss on pCVR; the CVR tower learns only through `L_ctcvr`.
 ///
 /// Both losses reach the CTR tower, so it is shared (with the embeddings);
-/// the CVR tower is specific to `ctcvr` (spec 3.7).
+/// the CVR tower is specific to `ctcvr` (ALGORITHMS.md 3.7).
 /// Parameters: `embedding.<field>`, `tower.ctr.<i>.{W,b}` (shared),
 /// `tower.cvr.<i>.{W,b}` (task 1).
 public final class ESMM: StackedBackwardModel {

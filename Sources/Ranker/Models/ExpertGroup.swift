@@ -1,5 +1,5 @@
 /// `n` experts that read the same input; each is an MLP with ReLU on every
-/// layer and hidden sizes `[h_1, …, h_m]` (spec 3.4, 3.5).
+/// layer and hidden sizes `[h_1, …, h_m]` (ALGORITHMS.md 3.4, 3.5).
 ///
 /// The first layers of all experts are one `Dense` of `in × (n·h_1)` (named
 /// `<name>.0`; expert `e` owns columns `e·h_1 ..< (e+1)·h_1` of its `W` and

@@ -1,4 +1,4 @@
-/// A softmax gate and the mixture it produces (spec 3.4):
+/// A softmax gate and the mixture it produces (ALGORITHMS.md 3.4):
 ///
 ///     a = u Wg (+ bg)            (B × n gate logits; u is the gate's input)
 ///     p = softmax_rows(a)
@@ -8,7 +8,7 @@
 ///
 ///     dp[r, e] = <df[r, :], E_e[r mod B, :]>
 ///     dE_e    += p[r mod B, e] · df[r, :]
-///     da       = p ∘ (dp − rowsum(p ∘ dp))          (softmax backward, spec 1.3)
+///     da       = p ∘ (dp − rowsum(p ∘ dp))          (softmax backward, ALGORITHMS.md 1.3)
 ///     dWg = uᵀ da;  dbg = colsum(da);  du (+)= da Wgᵀ
 final class Gate {
     let expertCount: Int

@@ -1,4 +1,4 @@
-/// Multi-gate Mixture-of-Experts (spec 3.4).
+/// Multi-gate Mixture-of-Experts (ALGORITHMS.md 3.4).
 ///
 ///     E_e = Expert_e(x)                  e = 1..n_E   (B × H, ReLU on every layer)
 ///     p_k = softmax_rows(x Wg_k (+ bg_k))             (B × n_E, task k's gate)

@@ -1,6 +1,6 @@
 /// A multitask ranking model with hand-written forward and backward passes.
 ///
-/// One training step (spec 7):
+/// One training step (ALGORITHMS.md 7):
 /// 1. `forward(batch)` → logits `B × T`;
 /// 2. `computeLosses(logits:labels:taskGradients:)` → the `T` unweighted mean
 ///    task losses and, stacked, each task's gradient w.r.t. all logits
@@ -22,7 +22,7 @@ public protocol MultiTaskModel: AnyObject {
     /// `T × d` per-task gradients of the shared ones (built by the model's
     /// initializer from `parameters`).
     var parameterSlab: ParameterSlab { get }
-    /// GradNorm's default `W` (spec 5.3): the weights of the last shared layer.
+    /// GradNorm's default `W` (ALGORITHMS.md 5.3): the weights of the last shared layer.
     var lastSharedLayerParameters: [Parameter] { get }
     /// Names of the prediction columns (`T` of them; ESMM: pCTR, pCVR, pCTCVR).
     var outputNames: [String] { get }
@@ -50,7 +50,7 @@ public protocol MultiTaskModel: AnyObject {
     func backwardPerTask(taskLogitGradients: MatrixView)
 
     /// `∂L/∂x` of the last backward pass (`B × D`, or `T·B × D` stacked after
-    /// `backwardPerTask`), where `x` is the model input of spec 3.1.
+    /// `backwardPerTask`), where `x` is the model input of ALGORITHMS.md 3.1.
     var lastInputGradient: MatrixView { get }
 
     /// Predictions from logits into `output` (`B × outputNames.count`):

@@ -1,4 +1,4 @@
-/// Progressive Layered Extraction: `n_L ≥ 1` levels of Customized Gate Control (spec 3.5).
+/// Progressive Layered Extraction: `n_L ≥ 1` levels of Customized Gate Control (ALGORITHMS.md 3.5).
 ///
 /// Level `l` has, per task `k`, `m_s` specific experts `S^l_{k,j}` and `m_sh`
 /// shared experts `C^l_j`; a gate per task over `[own specific…, shared…]`; and,
@@ -11,7 +11,7 @@
 ///     u_s^l = softmax(u_s^{l-1} Ws^l) · [S^l_{1,·}, …, S^l_{T,·}, C^l_·]     (l < n_L)
 ///     z_k   = Tower_k(u_k^{n_L})
 ///
-/// Which parameters are shared follows from the graph (spec 3.7): a component
+/// Which parameters are shared follows from the graph (ALGORITHMS.md 3.7): a component
 /// is shared when at least two towers are reachable from its output, computed
 /// by reachability at construction. With 2 levels: the level-1 task gates are
 /// task-specific, the level-1 specific experts are shared (they feed the shared
@@ -112,7 +112,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         var sharedGates: [ParameterGroup]        // [level] (meaningful below the last level)
     }
 
-    /// Computes the shared/specific map of spec 3.7 by graph reachability:
+    /// Computes the shared/specific map of ALGORITHMS.md 3.7 by graph reachability:
     /// `reach(u_k^{n_L}) = {k}`; `u_k^l` feeds level `l+1`'s task-`k` specific
     /// experts and task gate; `u_s^l` feeds level `l+1`'s shared experts and
     /// shared gate; a specific expert feeds its task gate and (below the last

@@ -1,4 +1,4 @@
-/// Shared-Bottom (spec 3.3): one bottom MLP shared by all tasks, one tower per task.
+/// Shared-Bottom (ALGORITHMS.md 3.3): one bottom MLP shared by all tasks, one tower per task.
 ///
 ///     x   = [embeddings, dense]                 (B × D)
 ///     s   = Bottom(x)                           (B × H, ReLU on every layer)

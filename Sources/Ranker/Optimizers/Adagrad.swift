@@ -1,6 +1,6 @@
 import CBLAS
 
-/// Adagrad (spec 4.1), with optional GC/AGC gradient clipping (spec 4.3), as
+/// Adagrad (ALGORITHMS.md 4.1), with optional GC/AGC gradient clipping (ALGORITHMS.md 4.3), as
 /// an update rule; `Adagrad` is the optimizer that drives it.
 ///
 /// Per coordinate, with the (possibly clipped) gradient `g`, standard ordering:

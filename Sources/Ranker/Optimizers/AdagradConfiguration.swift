@@ -1,4 +1,4 @@
-/// Which Adagrad update formula to use (spec 4.1).
+/// Which Adagrad update formula to use (ALGORITHMS.md 4.1).
 public enum AdagradForm: String, Codable, CaseIterable, Sendable {
     /// Keras/TF: `w <- w - lr * g / sqrt(acc + eps)` (project default).
     case keras
@@ -13,7 +13,7 @@ public struct AdagradOptions: Equatable, Sendable {
     public var initialAccumulatorValue: Float
     /// `eps` of the update formula (`>= 0`).
     public var epsilon: Float
-    /// Gradient clipping applied before the step (GC/AGC baselines, spec 4.3).
+    /// Gradient clipping applied before the step (GC/AGC baselines, ALGORITHMS.md 4.3).
     public var clipping: GradientClipping
 
     public init(form: AdagradForm = .keras, initialAccumulatorValue: Float = 0.1, epsilon: Float = 1e-7,
@@ -24,7 +24,7 @@ public struct AdagradOptions: Equatable, Sendable {
         self.clipping = clipping
     }
 
-    /// Project default (**Decision**, spec 4.1): Keras form, accumulator 0.1, eps 1e-7.
+    /// Project default (**Decision**, ALGORITHMS.md 4.1): Keras form, accumulator 0.1, eps 1e-7.
     public static let keras = AdagradOptions()
     /// PyTorch defaults: accumulator 0, eps 1e-10.
     public static let pytorch = AdagradOptions(form: .pytorch, initialAccumulatorValue: 0, epsilon: 1e-10)

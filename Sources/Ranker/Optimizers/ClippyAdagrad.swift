@@ -1,4 +1,4 @@
-/// Clippy Adagrad with the full TFRS semantics (spec 4.2.2), which contain
+/// Clippy Adagrad with the full TFRS semantics (ALGORITHMS.md 4.2.2), which contain
 /// the paper's form (`paper` preset).
 ///
 /// One step on one parameter tensor `w` with gradient `g` and accumulator `acc`:

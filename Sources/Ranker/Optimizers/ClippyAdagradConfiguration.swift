@@ -1,4 +1,4 @@
-/// Named settings of Clippy Adagrad (spec 4.2.4).
+/// Named settings of Clippy Adagrad (ALGORITHMS.md 4.2.4).
 ///
 /// | preset | ordering | rel | acc_rel | abs | eps | acc init |
 /// |---|---|---|---|---|---|---|
@@ -23,7 +23,7 @@ public enum ClippyPreset: String, Codable, CaseIterable, Sendable {
     }
 }
 
-/// Settings of `ClippyAdagrad`, with the TFRS names (spec 4.2.2). The
+/// Settings of `ClippyAdagrad`, with the TFRS names (ALGORITHMS.md 4.2.2). The
 /// memberwise defaults are the `project` preset.
 public struct ClippyAdagradOptions: Equatable, Sendable {
     /// Accumulator start value (`>= 0`).

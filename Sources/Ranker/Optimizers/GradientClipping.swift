@@ -1,5 +1,5 @@
 /// Gradient clipping applied before an ordinary Adagrad step — the
-/// baselines the Clippy paper compares against (spec 4.3). The clipped
+/// baselines the Clippy paper compares against (ALGORITHMS.md 4.3). The clipped
 /// gradient is what Adagrad sees: it goes into the accumulator and the update.
 ///
 /// * `gradientNorm(threshold: c, global: false)` — GC per tensor (local, like

@@ -1,4 +1,4 @@
-/// The update layer (spec section 4): one step over every parameter tensor of
+/// The update layer (ALGORITHMS.md 4): one step over every parameter tensor of
 /// a model, dense tensors from `Parameter.grad`, embedding tables from their
 /// row-sparse `Parameter.sparseGrad`. `OptimizerDriver` implements it for
 /// every `UpdateRule` (`Adagrad`, `ClippyAdagrad`, `Adam` and registered rules).

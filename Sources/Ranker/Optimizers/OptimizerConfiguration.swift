@@ -6,7 +6,7 @@ import Foundation
 /// The JSON object is `{"kind": name, "learning_rate": lr, ...}`: `kind` is
 /// required and names a registered optimizer (`OptimizerRegistry`);
 /// `learning_rate` is common to every optimizer (default 0.01, the library
-/// default of spec 4.2.4); every other key belongs to the optimizer's own
+/// default of ALGORITHMS.md 4.2.4); every other key belongs to the optimizer's own
 /// `Configuration` (`AdagradConfiguration`, `ClippyAdagradConfiguration`).
 /// Example: `{"kind": "clippy", "preset": "project", "learning_rate": 0.05,
 /// "absolute_threshold": 0.001}`. A key that only another registered
@@ -16,7 +16,7 @@ import Foundation
 /// Two configurations are equal when kind, learning rate and the optimizer's
 /// configuration (as written) are equal.
 public struct OptimizerConfiguration: Codable, Equatable, Sendable {
-    /// Library default learning rate for Adagrad and Clippy (spec 4.2.4 **Decision**).
+    /// Library default learning rate for Adagrad and Clippy (ALGORITHMS.md 4.2.4 **Decision**).
     public static let defaultLearningRate: Float = 0.01
 
     public private(set) var kind: OptimizerKind

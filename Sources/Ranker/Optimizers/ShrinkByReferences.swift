@@ -1,4 +1,4 @@
-/// TFRS `shrink_by_references` (spec 4.2.6), the clipping rule of Clippy
+/// TFRS `shrink_by_references` (ALGORITHMS.md 4.2.6), the clipping rule of Clippy
 /// Adagrad, as a small public helper that `ClippyAdagrad` itself uses.
 ///
 /// For a tensor `t`, references `ref_1 … ref_k`, relative factors

@@ -1,5 +1,5 @@
 /// The arithmetic of one optimizer: how a parameter tensor and its state
-/// tensors change given this step's gradient (spec 4). `OptimizerDriver`
+/// tensors change given this step's gradient (ALGORITHMS.md 4). `OptimizerDriver`
 /// does everything around it — binding, the non-finite scan, dense versus
 /// row-sparse dispatch, reports, step counters, checkpoints — so a rule is
 /// its options, its state and two update functions.

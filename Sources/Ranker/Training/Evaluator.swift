@@ -1,6 +1,6 @@
 import Foundation
 
-/// The metrics of one output on one split (spec 2).
+/// The metrics of one output on one split (ALGORITHMS.md 2).
 public struct TaskEvaluation: Codable, Equatable, Sendable {
     public var name: String
     /// Examples the metrics were computed on.
@@ -81,7 +81,7 @@ extension TaskEvaluation {
 /// * regression task: RMSE;
 /// * ESMM: `ctr` (pCTR vs click) and `ctcvr` (pCTCVR vs click·conversion) over
 ///   all impressions, `cvr` (pCVR vs conversion) over clicked impressions only
-///   (spec 2.2's decision); the CTCVR score is `log pCTR + log pCVR`.
+///   (ALGORITHMS.md 2.2's decision); the CTCVR score is `log pCTR + log pCVR`.
 public final class Evaluator {
     public let model: MultiTaskModel
     public let dataset: Dataset

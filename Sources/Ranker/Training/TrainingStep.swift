@@ -17,7 +17,7 @@ public enum StepFailure: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One optimisation step as spec section 7 composes it, split in two so that
+/// One optimisation step as ALGORITHMS.md 7 composes it, split in two so that
 /// the stability monitor can look at the losses and gradients before anything
 /// changes:
 ///

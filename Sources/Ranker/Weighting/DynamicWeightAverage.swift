@@ -1,6 +1,6 @@
 import Foundation
 
-/// Dynamic Weight Average (Liu et al., CVPR 2019; LibMTL `DWA`; spec 5.2).
+/// Dynamic Weight Average (Liu et al., CVPR 2019; LibMTL `DWA`; ALGORITHMS.md 5.2).
 ///
 ///     r_k(e−1) = L̄_k(e−1) / L̄_k(e−2)
 ///     w_k(e)   = T · exp(r_k/temp) / Σ_i exp(r_i/temp)

@@ -1,4 +1,4 @@
-/// Fixed task weights (spec 5.1): `total = Σ_k w_k L_k`, `dtotal/dz_bk = w_k dL_k/dz_bk`.
+/// Fixed task weights (ALGORITHMS.md 5.1): `total = Σ_k w_k L_k`, `dtotal/dz_bk = w_k dL_k/dz_bk`.
 ///
 /// Weights come from the configuration (default all 1; the GradCraft baseline
 /// "average" is `1/T`, LibMTL's "EW" is 1) and must be finite and non-negative.

@@ -1,4 +1,4 @@
-/// GradCraft (Bai et al., KDD 2024; spec 6.1 with the project semantics of
+/// GradCraft (Bai et al., KDD 2024; ALGORITHMS.md 6.1 with the project semantics of
 /// 6.1.3) as a `TaskBalancer`.
 ///
 /// After the multi-gradient pass, `combine` builds the Gram matrix of the raw
@@ -10,7 +10,7 @@
 /// semantics). With `scope = .denseShared`, embedding tables are left out of
 /// the Gram matrix and get `Σ_t taskGradients[t]` (see `SharedGradientScope`).
 ///
-/// Defaults (spec 6.1.3): `tau = 1`, `epsilon = 0`, mean, no norm EMA.
+/// Defaults (ALGORITHMS.md 6.1.3): `tau = 1`, `epsilon = 0`, mean, no norm EMA.
 /// Non-finite task gradients: nothing is written and
 /// `TaskBalancingError.nonFiniteTaskGradient` is thrown (skip the step).
 /// Small systems that needed the pseudo-inverse are counted in `telemetry`.

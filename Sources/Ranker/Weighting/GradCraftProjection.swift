@@ -1,5 +1,5 @@
 /// GradCraft's combination rule as a pure function of the Gram matrix of the
-/// raw task gradients (spec 6.1.1 with the project semantics of 6.1.3).
+/// raw task gradients (ALGORITHMS.md 6.1.1 with the project semantics of 6.1.3).
 ///
 /// Input: `P = G Gᵀ` (`T × T`, double), `tau ∈ [0, 1]`, `epsilon ≥ 0`. With
 /// `n_i = sqrt(P_ii)` and `m = max_i n_i`:
@@ -18,9 +18,9 @@
 ///
 /// Everything is `O(T³)` work on `T × T` numbers; the `T × d` gradients are only
 /// touched to build `P` and to form `Σ_j c_j g_j`. All gradients zero gives
-/// `s = 1`, no conflicts, `c = 1/T` and a zero combination (spec 6.1.3).
+/// `s = 1`, no conflicts, `c = 1/T` and a zero combination (ALGORITHMS.md 6.1.3).
 /// Projections of different tasks do not see each other and are not
-/// re-checked (spec 6.1.1, step 3).
+/// re-checked (ALGORITHMS.md 6.1.1, step 3).
 public struct GradCraftProjection: Equatable, Sendable {
     /// Number of tasks `T`.
     public let taskCount: Int

@@ -1,4 +1,4 @@
-/// GradNorm (Chen et al., ICML 2018) with the project semantics of spec 5.3:
+/// GradNorm (Chen et al., ICML 2018) with the project semantics of ALGORITHMS.md 5.3:
 /// direct weights `w` (init 1), `alpha = 1.5`, a separate Adam optimizer for `w`
 /// (lr 0.025, betas 0.9/0.999, eps 1e-8), `L_i(0)` = the first step's losses,
 /// weights clamped at `>= 1e-8` and renormalised to sum `T` after each step.
@@ -11,7 +11,7 @@
 /// gradient of `Σ_k w_k L_k`: `Σ_t w_t taskGradients[t]` on every shared parameter
 /// and `w_k ∇L_k` on task `k`'s own parameters. `finishStep` then takes the
 /// weight-optimizer step with the gradient computed in `combine`, clamps and
-/// renormalises (spec 7, step 5).
+/// renormalises (ALGORITHMS.md 7, step 5).
 ///
 /// Options beyond the paper (off by default), as in NextRec
 /// (`nextrec/loss/grad_norm.py`): `variant` (`nextrec` = 0.4.x epsilons,
@@ -32,7 +32,7 @@ public final class GradNorm: TaskBalancerMethod {
         /// The model's last shared layer (the names passed at construction):
         /// Shared-Bottom the last bottom Linear weight, MMoE the experts' last
         /// Linear weights, PLE the last-level shared experts' last weights, ESMM
-        /// the CTR tower's last hidden weight (spec 5.3).
+        /// the CTR tower's last hidden weight (ALGORITHMS.md 5.3).
         case lastSharedLayer = "last_shared_layer"
         /// Every shared parameter, embedding rows included.
         case allShared = "all_shared"

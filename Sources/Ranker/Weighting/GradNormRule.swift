@@ -1,6 +1,6 @@
 import Foundation
 
-/// GradNorm's per-step quantities as pure functions (spec 5.3), for the three
+/// GradNorm's per-step quantities as pure functions (ALGORITHMS.md 5.3), for the three
 /// numerical variants of `GradNorm.Variant`.
 ///
 /// With current weights `w`, unweighted task-gradient norms `n_i = ||g_i||` over
@@ -33,7 +33,7 @@ public struct GradNormRule: Equatable, Sendable {
     /// `dL_grad/dw_i`.
     public var weightGradient: [Double]
 
-    /// The 1e-8 of every guard above (NextRec's `eps`; the spec's clamps).
+    /// The 1e-8 of every guard above (NextRec's `eps`; the clamps of ALGORITHMS.md 5.3).
     public static let epsilon = 1e-8
 
     /// - Parameters:
@@ -91,7 +91,7 @@ public struct GradNormRule: Equatable, Sendable {
         }
     }
 
-    /// Clamps `w` at 1e-8 and rescales it to sum `T` (spec 5.3):
+    /// Clamps `w` at 1e-8 and rescales it to sum `T` (ALGORITHMS.md 5.3):
     /// `w ← T · max(w, 1e-8) / Σ max(w, 1e-8)`; the `nextrec` variant divides by
     /// `Σ + 1e-8` as NextRec 0.4.x does.
     public static func renormalize(_ weights: inout [Double], variant: GradNorm.Variant) {
@@ -106,7 +106,7 @@ public struct GradNormRule: Equatable, Sendable {
     }
 
     /// LibMTL's parametrisation `w = T · softmax(s)` (not used for training;
-    /// spec 5.3 table): the chain rule `dL/ds_k = T p_k (dL/dw_k − Σ_i p_i dL/dw_i)`
+    /// ALGORITHMS.md 5.3 table): the chain rule `dL/ds_k = T p_k (dL/dw_k − Σ_i p_i dL/dw_i)`
     /// with `p = softmax(s)`.
     public static func softmaxLogitGradient(logits: [Double], weightGradient: [Double]) -> [Double] {
         precondition(logits.count == weightGradient.count)

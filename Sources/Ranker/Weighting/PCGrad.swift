@@ -1,4 +1,4 @@
-/// PCGrad (Yu et al., NeurIPS 2020; LibMTL semantics, spec 6.2) as a
+/// PCGrad (Yu et al., NeurIPS 2020; LibMTL semantics, ALGORITHMS.md 6.2) as a
 /// `TaskBalancer`.
 ///
 /// After the multi-gradient pass, `combine` builds the Gram matrix of the raw
@@ -7,7 +7,7 @@
 /// generator, independently for every task as LibMTL does), computes the
 /// coefficients with `PCGradProjection` and writes `Σ_t c_t taskGradients[t]` into
 /// each such parameter. Task-specific parameters keep `∇L_k`. Combination
-/// `sum` by default (LibMTL and the paper; spec decision).
+/// `sum` by default (LibMTL and the paper; ALGORITHMS.md 6.2 Decision).
 ///
 /// The generator's state is part of `state`, so a resumed run draws the same
 /// orders. Orders are drawn only after the Gram matrix was found finite; a step

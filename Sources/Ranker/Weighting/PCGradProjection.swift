@@ -1,5 +1,5 @@
 /// PCGrad's projections as a pure function of the Gram matrix of the raw task
-/// gradients and the visiting orders (spec 6.2, LibMTL semantics).
+/// gradients and the visiting orders (ALGORITHMS.md 6.2, LibMTL semantics).
 ///
 /// For every task `i`, `pc_i = Σ_k a_ik g_k` starts at `a_i = e_i`; for each `j`
 /// in `orders[i]` (a permutation of ALL tasks, `i` included):

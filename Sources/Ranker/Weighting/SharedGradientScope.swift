@@ -1,5 +1,5 @@
 /// Which shared parameters a gradient-combination method (GradCraft, PCGrad)
-/// builds its Gram matrix from and combines (spec 6.1.3).
+/// builds its Gram matrix from and combines (ALGORITHMS.md 6.1.3).
 public enum SharedGradientScope: String, TaskBalancerOptionValue {
     /// Every shared parameter, including the embedding rows touched in the batch
     /// (the project default; the rows every task shares).

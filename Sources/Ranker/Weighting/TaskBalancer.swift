@@ -1,5 +1,5 @@
 /// The loss-weighting and gradient-combination layer as the trainer sees it
-/// (spec sections 5, 6 and 7).
+/// (ALGORITHMS.md 5, 6 and 7).
 ///
 /// A balancer is one of two kinds, told apart by `requiresPerTaskGradients`:
 ///
@@ -14,9 +14,9 @@
 ///   `combine(parameters:losses:)`, which writes the final gradient the optimizer
 ///   applies: `Σ_t c_t · taskGradients[t]` into each shared parameter's
 ///   `gradientPointer`, and the task-specific gradients scaled in place by the
-///   task's factor (1 for GradCraft and PCGrad, spec 6.1.3; `w_k` for GradNorm).
+///   task's factor (1 for GradCraft and PCGrad, ALGORITHMS.md 6.1.3; `w_k` for GradNorm).
 ///
-/// One training step, exactly in this order (spec 7):
+/// One training step, exactly in this order (ALGORITHMS.md 7):
 ///
 /// ```swift
 /// let weights = try balancer.lossWeights(losses: L)   // every method; throws on a non-finite loss

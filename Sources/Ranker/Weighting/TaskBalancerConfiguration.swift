@@ -1,4 +1,4 @@
-/// Configuration of the balancing layer (spec 5, 6, 7), as JSON:
+/// Configuration of the balancing layer (ALGORITHMS.md 5, 6, 7), as JSON:
 ///
 /// ```json
 /// { "weighting":   { "method": "fixed" | "dwa" | "gradnorm" | "uw", ...options } }
@@ -7,7 +7,7 @@
 ///
 /// (or any method registered with `TaskBalancerRegistry`). At most one of the
 /// two may be present: loss weighting and gradient combination are
-/// alternatives (spec 7), and a configuration with both is rejected by
+/// alternatives (ALGORITHMS.md 7), and a configuration with both is rejected by
 /// `validate` and `makeBalancer`. With neither, every task has weight 1
 /// (`fixed`). Unknown keys and unknown methods are decoding errors; a key or
 /// value in an old spelling (`windowSteps`, `"all-shared"`) is an error naming
@@ -38,9 +38,9 @@
 /// Examples: `{"weighting": {"method": "dwa", "window_steps": 500}}`,
 /// `{"combination": {"method": "gradcraft", "tau": 0.1, "epsilon": 1e-10}}`.
 public struct TaskBalancerConfiguration: Codable, Equatable, Sendable {
-    /// A loss-weighting method (spec 5), or `nil`.
+    /// A loss-weighting method (ALGORITHMS.md 5), or `nil`.
     public var weighting: TaskBalancerMethodConfiguration?
-    /// A gradient-combination method (spec 6), or `nil`.
+    /// A gradient-combination method (ALGORITHMS.md 6), or `nil`.
     public var combination: TaskBalancerMethodConfiguration?
 
     public init(weighting: TaskBalancerMethodConfiguration? = nil, combination: TaskBalancerMethodConfiguration? = nil) {
@@ -86,7 +86,7 @@ public struct TaskBalancerConfiguration: Codable, Equatable, Sendable {
         if let weighting, let combination {
             throw TaskBalancerConfigurationError(
                 "both a loss weighting (\(weighting.methodName)) and a gradient combination (\(combination.methodName)) "
-                + "are configured; they are alternatives (spec 7): \(combination.methodName) works on the raw, unweighted "
+                + "are configured; they are alternatives (ALGORITHMS.md 7): \(combination.methodName) works on the raw, unweighted "
                 + "task gradients (and GradCraft with tau = 1 would undo any weights). Remove \"weighting\" or \"combination\".")
         }
         for (method, family) in [(weighting, TaskBalancerFamily.lossWeighting), (combination, .gradientCombination)] {

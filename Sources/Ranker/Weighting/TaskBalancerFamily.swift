@@ -1,4 +1,4 @@
-/// The two kinds of balancing method (spec 7), which are alternatives.
+/// The two kinds of balancing method (ALGORITHMS.md 7), which are alternatives.
 ///
 /// The family decides where a method is configured (`{"weighting": {...}}` or
 /// `{"combination": {...}}`) and what the `T` values of

@@ -1,5 +1,5 @@
 /// The options of one balancing method: the JSON object of its configuration
-/// without `"method"` (spec 5, 6), decoded by the method's own `Decodable`
+/// without `"method"` (ALGORITHMS.md 5, 6), decoded by the method's own `Decodable`
 /// conformance after `TaskBalancerMethodConfiguration` has rejected every key
 /// not in `keys`.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Uncertainty weighting (Kendall et al., CVPR 2018; LibMTL `UW`; spec 5.4).
+/// Uncertainty weighting (Kendall et al., CVPR 2018; LibMTL `UW`; ALGORITHMS.md 5.4).
 ///
 /// Trainable log-variances `s_k = log σ_k²` (init −0.5), trained by the model's
 /// optimizer:

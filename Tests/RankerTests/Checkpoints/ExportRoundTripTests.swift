@@ -4,7 +4,7 @@ import XCTest
 
 /// The weights-only export: its layout and metadata, the Swift reload, and
 /// the round trip through `tools/export_predict.py` — an independent numpy
-/// implementation of the forward equations (spec section 3) that reads the
+/// implementation of the forward equations (ALGORITHMS.md 3) that reads the
 /// file with its own header parser and must reproduce Ranker's predictions.
 final class ExportRoundTripTests: TemporaryDirectoryTestCase {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)

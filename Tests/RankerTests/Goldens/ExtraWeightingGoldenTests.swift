@@ -4,7 +4,7 @@ import XCTest
 /// More `dwa.json`, `gradnorm.json`, `gradcraft.json`, `pcgrad.json` and
 /// `uw.json` cases, generated in float64 numpy by
 /// `tools/goldens/weighting_reference.py` (seeds 1 and 2) straight from the
-/// formulas of spec sections 5 and 6 — GradCraft by explicit projections of the
+/// formulas of ALGORITHMS.md 5 and 6 — GradCraft by explicit projections of the
 /// d-vectors, PCGrad by LibMTL's loop — and run through the same checkers as
 /// the shared golden files. (The script's `--check-shared` mode reproduces the
 /// shared files to 1e-15, so it is the same semantics on new draws.)

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// `dwa.json` (spec 5.2): per-epoch weights from per-epoch average losses.
+/// `dwa.json` (ALGORITHMS.md 5.2): per-epoch weights from per-epoch average losses.
 ///
 /// Each case drives a `DynamicWeightAverage` balancer through its epochs: the
 /// weights it returns during epoch `e` must equal `weights_for_epoch[e]`

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// `gradcraft.json` (spec 6.1): every field of every case, twice —
+/// `gradcraft.json` (ALGORITHMS.md 6.1): every field of every case, twice —
 ///
 /// * float64: `GradCraftProjection` on the Gram matrix of the golden rows
 ///   (exact double dot products); vectors are formed as weighted sums of the

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// `gradnorm.json` (spec 5.3).
+/// `gradnorm.json` (ALGORITHMS.md 5.3).
 ///
 /// `single_step` (float64, `GoldenTolerance.double`): `GradNormRule` on the exact
 /// squared norms of the golden rows (`G`, `r`, `target`, `L_grad`, `grad_w`); one
@@ -15,9 +15,9 @@ import XCTest
 /// One golden SGD value is NOT clamped: in the T = 6, d = 50 case the SGD step
 /// drives a weight to −0.89 and the file renormalises the raw step
 /// (`T·w/Σw`, giving a negative weight). The project clamps at 1e-8 first
-/// (spec 5.3); there the checker compares the golden with the unclamped
+/// (ALGORITHMS.md 5.3); there the checker compares the golden with the unclamped
 /// renormalisation of the library's raw step, and the library's clamped result
-/// with the spec's rule (clamped weight `T·1e-8/Σ`, all positive, sum `T`).
+/// with the rule of ALGORITHMS.md 5.3 (clamped weight `T·1e-8/Σ`, all positive, sum `T`).
 ///
 /// `sequences`: every preset (`paper`, `nextrec`, `nextrec_clamp`, and the
 /// NextRec EMA options) through a `GradNorm` balancer whose norms come from

@@ -1,7 +1,7 @@
 import Foundation
 @testable import Ranker
 
-/// `losses.json`: BCE-with-logits (spec 1.1) and the ESMM CTCVR loss (spec 1.2).
+/// `losses.json`: BCE-with-logits (ALGORITHMS.md 1.1) and the ESMM CTCVR loss (ALGORITHMS.md 1.2).
 ///
 /// The double-precision scalar and batch APIs are checked at the float64
 /// tolerance; the `Float` column API used by model heads at the float32

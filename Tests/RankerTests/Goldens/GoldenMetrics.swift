@@ -2,7 +2,7 @@ import Foundation
 @testable import Ranker
 
 /// `metrics.json`: AUC cases (ties, perfect, inverted, all tied, one class →
-/// null) and GAUC cases (value, users and impressions used), spec section 2.
+/// null) and GAUC cases (value, users and impressions used), ALGORITHMS.md 2.
 /// Values at the float64 tolerance; the counts of users and impressions exactly.
 enum GoldenMetrics {
     static func check(_ json: GoldenValue, _ checker: GoldenChecker) throws {

@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// `pcgrad.json` (spec 6.2), with the explicit orders of the file:
+/// `pcgrad.json` (ALGORITHMS.md 6.2), with the explicit orders of the file:
 ///
 /// * float64: `PCGradProjection` on the Gram matrix of the golden rows; each
 ///   `projected[i] = Σ_k a_ik g_k` and `combined_sum = Σ_k c_k g_k` in double, at

@@ -3,7 +3,7 @@ import XCTest
 
 /// Runs every `*.json` golden file in the directory named by `RANKER_GOLDENS`
 /// (default: the repository's copy in `Tests/Goldens`) through the checker
-/// registered for its file name, at the tolerances of spec section 8.
+/// registered for its file name, at the tolerances of ALGORITHMS.md 8.
 ///
 /// A file whose implementation has not landed is reported as pending; a file
 /// name nobody knows fails. Further case files of the same names and format

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// A golden JSON value with typed accessors. JSON `null` stands for NaN or
-/// infinity (spec section 10), so numeric accessors map it to `.nan`.
+/// infinity (ALGORITHMS.md 10), so numeric accessors map it to `.nan`.
 struct GoldenValue {
     let raw: Any?
     let path: String
@@ -118,7 +118,7 @@ final class GoldenChecker {
     }
 }
 
-/// Tolerances of spec section 8.
+/// Tolerances of ALGORITHMS.md 8.
 enum GoldenTolerance {
     /// Float64 Swift paths.
     static let double = (rtol: 1e-10, atol: 0.0)

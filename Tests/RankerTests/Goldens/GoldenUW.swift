@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// `uw.json` (spec 5.4): total, effective weights and `dtotal/ds`.
+/// `uw.json` (ALGORITHMS.md 5.4): total, effective weights and `dtotal/ds`.
 ///
 /// float64: `UncertaintyWeighting.Evaluation` at `GoldenTolerance.double`.
 /// float32: an `UncertaintyWeighting` balancer whose log-variance `Parameter`

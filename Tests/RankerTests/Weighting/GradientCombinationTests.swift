@@ -1,10 +1,10 @@
 import XCTest
 @testable import Ranker
 
-/// GradCraft and PCGrad: the spec's worked examples (6.1.4, 6.2), the defining
+/// GradCraft and PCGrad: the worked examples of ALGORITHMS.md (6.1.4, 6.2), the defining
 /// constraints, the edge cases of 6.1.3, and the path through real Parameters.
 final class GradientCombinationTests: XCTestCase {
-    /// Spec 6.1.4's gradients (every pair conflicts).
+    /// ALGORITHMS.md 6.1.4's gradients (every pair conflicts).
     let example: [[Double]] = [[1, 0, 0], [-1, 2, 0], [-0.5, -1, 0.5]]
 
     func randomRows(tasks: Int, dimension: Int, seed: UInt64) -> [[Double]] {
@@ -29,7 +29,7 @@ final class GradientCombinationTests: XCTestCase {
         GradientRows.combine(rows, (0..<rows.count).map { p.rawCoefficient(i, $0) })
     }
 
-    // MARK: spec 6.1.4
+    // MARK: ALGORITHMS.md 6.1.4
 
     func testGradCraftWorkedExampleTauOne() throws {
         let p = try project(example, tau: 1, epsilon: 0)
@@ -68,7 +68,7 @@ final class GradientCombinationTests: XCTestCase {
         }
     }
 
-    // MARK: spec 6.2
+    // MARK: ALGORITHMS.md 6.2
 
     func testPCGradWorkedExample() {
         let orders = [[0, 1, 2], [0, 1, 2], [0, 1, 2]]

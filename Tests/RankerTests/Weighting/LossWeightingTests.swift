@@ -1,7 +1,7 @@
 import XCTest
 @testable import Ranker
 
-/// Fixed weights, DWA, GradNorm and uncertainty weighting against the spec's
+/// Fixed weights, DWA, GradNorm and uncertainty weighting against ALGORITHMS.md's
 /// worked examples (5.1–5.4), their edge rules, and GradNorm through Parameters.
 final class LossWeightingTests: XCTestCase {
     func assertClose(_ actual: [Double], _ expected: [Double], rtol: Double, atol: Double = 0,
@@ -74,7 +74,7 @@ final class LossWeightingTests: XCTestCase {
 
     // MARK: 5.3 GradNorm
 
-    /// Spec 5.3's worked example.
+    /// ALGORITHMS.md 5.3's worked example.
     let gradNormRows: [[Double]] = [[1, 2, 2], [0, 0.5, 0], [1, 0, -1]]
 
     func testGradNormWorkedExample() {

@@ -21,7 +21,7 @@ import Foundation
 ///   (`level<l>.gate.<task>`, `level<l>.shared_gate`) are Dense layers with a
 ///   softmax over the experts; `.b` exists only with `gate_bias`.
 ///
-/// The forward equations are in `docs/EXPORT.md` (and spec section 3);
+/// The forward equations are in `docs/EXPORT.md` (and ALGORITHMS.md 3);
 /// `tools/export_predict.py` is a self-contained numpy implementation that
 /// reproduces Ranker's predictions from an export.
 ///
