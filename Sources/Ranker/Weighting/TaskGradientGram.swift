@@ -26,10 +26,12 @@
 /// level-3 kernels pad the `T × T` result to their register tile and pack
 /// their operands, and the full widening writes and rereads `8 T d` bytes:
 /// both were 2–3× slower than the per-tensor double dot products they
-/// replace. The blocked `dgemv` scheme was faster than those at T = 6
-/// (Gram 11–25 ms against 16–43 ms, interleaved runs on a loaded machine)
-/// and somewhat slower at T = 2 (3–7 ms against 2.3–6.7 ms), where widening
-/// to double costs about as much as the products.
+/// replace. The blocked `dgemv` scheme is faster than those at T = 6 and
+/// somewhat slower at T = 2, where widening to double costs about as much
+/// as the products (quiet machine, `ranker bench --balancers --threads 1`,
+/// alternating with the per-tensor build: Gram 14.7–17.2 ms against
+/// 17.5–18.1 ms at T = 6, 3.3–3.5 ms against 2.7–3.1 ms at T = 2; see
+/// BENCHMARKS.md).
 ///
 /// Non-finite gradients: a NaN or ±infinity anywhere in task `t`'s gradient
 /// makes `P[t][t]` non-finite (squares of finite floats cannot overflow a
@@ -48,9 +50,11 @@ public final class TaskGradientGram {
     /// `T × blockColumns` doubles: one widened block.
     private var scratch: [Double]
 
-    /// - Parameter blockColumns: columns per widened block (default 4096:
-    ///   `T × 4096` doubles, 192 KiB at `T = 6`, stays in a core's L2).
-    public init(taskCount: Int, blockColumns: Int = 4096) {
+    /// - Parameter blockColumns: columns per widened block (default 1024:
+    ///   `T × 1024` doubles, 16 KiB at `T = 2` and 48 KiB at `T = 6`, so the
+    ///   widened block is still in L1/L2 when the `dgemv` calls read it;
+    ///   measured faster than 4096 at T = 6, equal at T = 2).
+    public init(taskCount: Int, blockColumns: Int = 1024) {
         precondition(taskCount >= 1, "TaskGradientGram needs at least one task")
         precondition(blockColumns >= 1, "TaskGradientGram: blockColumns must be positive")
         self.taskCount = taskCount
