@@ -3,6 +3,8 @@
 
 SWIFT        ?= swift
 DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
+# Tools the tests run (headless Chromium renders report.html); `make test` installs them.
+TEST_DEB_PACKAGES := chromium
 # Release build with testing enabled: numeric tests run at full speed and
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
@@ -14,7 +16,7 @@ all: build
 ## deps: install the Debian packages Ranker links (OpenBLAS, LAPACKE, pkg-config, zlib) when missing.
 deps:
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(DEB_PACKAGES) $(EXTRA_DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -38,7 +40,8 @@ build: deps
 ## The command-line tests run .build/release/ranker and the examples (their --help),
 ## built here with the same flags.
 EXECUTABLES  := ranker census-mmoe aliccp-esmm weighting stability
-test: deps
+test:
+	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	for product in $(EXECUTABLES); do $(SWIFT) build $(TEST_FLAGS) --product $$product || exit 1; done
 	$(SWIFT) test --skip-build $(TEST_FLAGS)

@@ -69,6 +69,8 @@ func fail(_ message: String) -> Never {
 
 let arguments = StabilityCommand.parseOrExit()
 let wallStart = Date()
+// The data beside the repository, found from this executable as its siblings do.
+if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
 
 // MARK: the experiment
 
