@@ -6,7 +6,7 @@ import Foundation
 /// 1. `$RANKER_DATA`, when set (and then only it);
 /// 2. `<repository>/../shared/data` and `<repository>/data` (where `make data`
 ///    downloads to), for each repository root found by walking up from the
-///    current directory, from `filePath` (a test passes its `#filePath`) and
+///    current directory, from `filePath` (a test passes its own source path) and
 ///    from each of `startingPoints` (an executable adds its own path).
 ///
 /// The library never looks relative to its own source: where to look is the
