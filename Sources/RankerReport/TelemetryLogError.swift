@@ -1,6 +1,8 @@
+import Ranker
+
 /// A `telemetry.jsonl` that cannot be turned into a report. Every case names
 /// the file; a bad line also names its 1-based line number and what was wrong.
-public enum TelemetryLogError: Error, Equatable, CustomStringConvertible {
+public enum TelemetryLogError: FileError, Equatable {
     /// The file does not exist.
     case missingFile(path: String)
     /// The file exists but could not be read (permissions, I/O error).
@@ -15,18 +17,27 @@ public enum TelemetryLogError: Error, Equatable, CustomStringConvertible {
     /// Telemetry lines before the `run` line, or no `run` line at all.
     case missingRunLine(path: String, line: Int)
 
-    public var description: String {
+    public var location: String {
         switch self {
-        case .missingFile(let path):
-            return "\(path): no such file (a run directory holds telemetry.jsonl; was the run started with --out there?)"
-        case .unreadable(let path, let reason):
-            return "\(path): cannot be read: \(reason)"
-        case .empty(let path):
-            return "\(path): empty telemetry (no line to report on; did the run crash before its first step?)"
-        case .malformedLine(let path, let line, let reason, let excerpt):
-            return "\(path):\(line): \(reason) (line starts: \(excerpt))"
-        case .missingRunLine(let path, let line):
-            return "\(path):\(line): telemetry before the \"run\" line (the first record must be {\"type\": \"run\", ...})"
+        case .missingFile(let path), .unreadable(let path, _), .empty(let path):
+            return path
+        case .malformedLine(let path, let line, _, _), .missingRunLine(let path, let line):
+            return "\(path):\(line)"
+        }
+    }
+
+    public var detail: String {
+        switch self {
+        case .missingFile:
+            return "no such file (a run directory holds telemetry.jsonl; was the run started with --out there?)"
+        case .unreadable(_, let reason):
+            return "cannot be read: \(reason)"
+        case .empty:
+            return "empty telemetry (no line to report on; did the run crash before its first step?)"
+        case .malformedLine(_, _, let reason, let excerpt):
+            return "\(reason) (line starts: \(excerpt))"
+        case .missingRunLine:
+            return "telemetry before the \"run\" line (the first record must be {\"type\": \"run\", ...})"
         }
     }
 }

@@ -12,9 +12,8 @@ import XCTest
 /// so on the first step `w_k = T · L_k / Σ_i L_i`. The EMA is the state a
 /// checkpoint must carry; it changes only in `finishStep` (a skipped step
 /// leaves no trace).
-final class LossProportionalWeighting: TaskBalancerMethod {
+final class LossProportionalWeighting: LossWeightingMethod {
     static let methodName = "loss_proportional"
-    static let family = TaskBalancerFamily.lossWeighting
 
     struct Options: TaskBalancerOptions {
         typealias Method = LossProportionalWeighting
@@ -22,7 +21,6 @@ final class LossProportionalWeighting: TaskBalancerMethod {
         var decay = 0.9
 
         enum CodingKeys: String, CodingKey, CaseIterable { case decay }
-        static let keys = CodingKeys.allCases.map(\.stringValue)
 
         init() {}
 
@@ -49,8 +47,6 @@ final class LossProportionalWeighting: TaskBalancerMethod {
     private var current: State
     /// `m` of this step, committed by `finishStep`.
     private var pending: [Double] = []
-
-    var requiresPerTaskGradients: Bool { false }
 
     init(options: Options, context: TaskBalancerContext) {
         taskCount = context.taskCount

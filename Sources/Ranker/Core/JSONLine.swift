@@ -50,18 +50,10 @@ public struct JSONLine {
     /// tab as `\n`, `\r`, `\t`, other control characters as `\u00xx`,
     /// everything else as UTF-8.
     public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        "\"" + stringEscaper.escape(s) + "\""
     }
+
+    private static let stringEscaper = TextEscaper(
+        ["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"],
+        other: { $0.value < 0x20 ? String(format: "\\u%04x", $0.value) : nil })
 }

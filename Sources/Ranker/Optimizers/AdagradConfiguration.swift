@@ -50,7 +50,7 @@ public struct AdagradOptions: Equatable, Sendable {
 /// | `initial_accumulator_value` | the form's value |
 /// | `epsilon` | the form's value |
 /// | `clipping` | `{"method": "none"}`; see `GradientClipping` |
-public struct AdagradConfiguration: Codable, Equatable, Sendable {
+public struct AdagradConfiguration: Codable, Equatable, Sendable, CodingKeysListing {
     public var form: AdagradForm?
     public var initialAccumulatorValue: Float?
     public var epsilon: Float?
@@ -62,7 +62,7 @@ public struct AdagradConfiguration: Codable, Equatable, Sendable {
         self.clipping = clipping
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case form
         case initialAccumulatorValue = "initial_accumulator_value"
         case epsilon
@@ -73,7 +73,6 @@ public struct AdagradConfiguration: Codable, Equatable, Sendable {
 extension AdagradRule: RegisteredOptimizer {
     public static let configurationName = "adagrad"
     public static let telemetryName = "adagrad"
-    public static var configurationKeys: [String] { AdagradConfiguration.CodingKeys.allCases.map(\.rawValue) }
     public static var defaultConfiguration: AdagradConfiguration { AdagradConfiguration() }
 
     /// The form's defaults with the overrides applied, validated.

@@ -10,7 +10,7 @@
 /// `epsilon` must be positive for model parameters: a coordinate whose
 /// gradient has always been 0 has `m = v = 0`, and `eps = 0` would make its
 /// update `0 / 0`.
-public struct AdamOptions: Codable, Equatable, Sendable {
+public struct AdamOptions: Codable, Equatable, Sendable, CodingKeysListing {
     /// Decay of the first moment `m`.
     public var beta1: Float
     /// Decay of the second moment `v`.
@@ -24,16 +24,15 @@ public struct AdamOptions: Codable, Equatable, Sendable {
         self.epsilon = epsilon
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case beta1, beta2, epsilon
     }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = AdamOptions()
-        beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
-        beta2 = try c.decodeIfPresent(Float.self, forKey: .beta2) ?? d.beta2
-        epsilon = try c.decodeIfPresent(Float.self, forKey: .epsilon) ?? d.epsilon
+        self.init()
+        try decoder.decode(CodingKeys.beta1, over: &beta1)
+        try decoder.decode(CodingKeys.beta2, over: &beta2)
+        try decoder.decode(CodingKeys.epsilon, over: &epsilon)
     }
 
     /// Checks: betas in `[0, 1)`, epsilon finite and `> 0`.
@@ -50,7 +49,6 @@ public struct AdamOptions: Codable, Equatable, Sendable {
 extension AdamRule: RegisteredOptimizer {
     public static let configurationName = "adam"
     public static let telemetryName = "adam"
-    public static var configurationKeys: [String] { AdamOptions.CodingKeys.allCases.map(\.rawValue) }
     public static var defaultConfiguration: AdamOptions { AdamOptions() }
 
     public static func summary(of c: AdamOptions) -> String {

@@ -81,7 +81,7 @@ public struct ClippyAdagradOptions: Equatable, Sendable {
 /// `variable_relative_threshold`, `accumulator_relative_threshold`,
 /// `absolute_threshold`, `use_standard_accumulator_update`,
 /// `clip_accumulator_update` (default false).
-public struct ClippyAdagradConfiguration: Codable, Equatable, Sendable {
+public struct ClippyAdagradConfiguration: Codable, Equatable, Sendable, CodingKeysListing {
     public var preset: ClippyPreset?
     public var initialAccumulatorValue: Float?
     public var epsilon: Float?
@@ -96,7 +96,7 @@ public struct ClippyAdagradConfiguration: Codable, Equatable, Sendable {
         self.preset = preset
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    public enum CodingKeys: String, CodingKey, CaseIterable {
         case preset
         case initialAccumulatorValue = "initial_accumulator_value"
         case epsilon
@@ -111,7 +111,6 @@ public struct ClippyAdagradConfiguration: Codable, Equatable, Sendable {
 extension ClippyAdagradRule: RegisteredOptimizer {
     public static let configurationName = "clippy"
     public static let telemetryName = "clippy_adagrad"
-    public static var configurationKeys: [String] { ClippyAdagradConfiguration.CodingKeys.allCases.map(\.rawValue) }
     public static var defaultConfiguration: ClippyAdagradConfiguration { ClippyAdagradConfiguration() }
 
     /// The preset's values with the overrides applied, validated.

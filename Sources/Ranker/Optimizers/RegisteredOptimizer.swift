@@ -20,6 +20,7 @@ public protocol RegisteredOptimizer: UpdateRule {
     /// The `optimizer` value of telemetry run lines ("adagrad", "clippy_adagrad").
     static var telemetryName: String { get }
     /// Every key `Configuration` reads (besides `kind` and `learning_rate`).
+    /// Default for a `CodingKeysListing` configuration: its coding keys.
     static var configurationKeys: [String] { get }
     /// The configuration of a bare `{"kind": configurationName}`.
     static var defaultConfiguration: Configuration { get }
@@ -41,6 +42,10 @@ public protocol RegisteredOptimizer: UpdateRule {
 extension RegisteredOptimizer {
     public static func reportsClippingFactors(_ options: Options) -> Bool { false }
     public static func summary(of configuration: Configuration) -> String { telemetryName }
+}
+
+extension RegisteredOptimizer where Configuration: CodingKeysListing {
+    public static var configurationKeys: [String] { Configuration.codingKeyNames }
 }
 
 extension RegisteredOptimizer where Configuration == Options {

@@ -118,9 +118,7 @@ extension UpdateRule {
     public mutating func updateDense(weight: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
                                      gradient: UnsafePointer<Float>, rows: Int, cols: Int,
                                      learningRate: Float, step: Int) -> Float {
-        precondition(Self.stateNames.count == 1, "\(Self.self) has \(Self.stateNames.count) state tensors; call the states: update")
-        var only = state
-        return withUnsafePointer(to: &only) {
+        Self.withOnlyState(state) {
             updateDense(weight: weight, states: $0, gradient: gradient, rows: rows, cols: cols,
                         learningRate: learningRate, step: step)
         }
@@ -129,11 +127,17 @@ extension UpdateRule {
     public mutating func updateRows(weight: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>,
                                     gradient: UnsafePointer<Float>, rowIDs: UnsafeBufferPointer<Int32>, cols: Int,
                                     learningRate: Float, step: Int) -> Float {
-        precondition(Self.stateNames.count == 1, "\(Self.self) has \(Self.stateNames.count) state tensors; call the states: update")
-        var only = state
-        return withUnsafePointer(to: &only) {
+        Self.withOnlyState(state) {
             updateRows(weight: weight, states: $0, gradient: gradient, rowIDs: rowIDs, cols: cols,
                        learningRate: learningRate, step: step)
         }
+    }
+
+    /// `body` with a one-element `states:` list holding `state`.
+    private static func withOnlyState(_ state: UnsafeMutablePointer<Float>,
+                                      _ body: (UnsafePointer<UnsafeMutablePointer<Float>>) -> Float) -> Float {
+        precondition(stateNames.count == 1, "\(Self.self) has \(stateNames.count) state tensors; call the states: update")
+        var only = state
+        return withUnsafePointer(to: &only, body)
     }
 }

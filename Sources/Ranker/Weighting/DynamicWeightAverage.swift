@@ -13,9 +13,8 @@ import Foundation
 /// fixed for the whole period. Edge rule: if `L̄_k(e−2) <= 0` or the ratio is not
 /// finite, `r_k = 1`. A period in which no step finished is not counted.
 /// Weights are positive and sum to `T`.
-public final class DynamicWeightAverage: TaskBalancerMethod {
+public final class DynamicWeightAverage: LossWeightingMethod, TaskCountBalancerMethod {
     public static let methodName = "dwa"
-    public static let family = TaskBalancerFamily.lossWeighting
 
     /// Hyperparameters (JSON keys `temperature`, `window_steps`).
     public struct Options: TaskBalancerOptions {
@@ -32,16 +31,15 @@ public final class DynamicWeightAverage: TaskBalancerMethod {
             self.windowSteps = windowSteps
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
+        public enum CodingKeys: String, CodingKey, CaseIterable {
             case temperature
             case windowSteps = "window_steps"
         }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? 2
-            windowSteps = try c.decodeIfPresent(Int.self, forKey: .windowSteps)
+            self.init()
+            try decoder.decode(CodingKeys.temperature, over: &temperature)
+            try decoder.decode(CodingKeys.windowSteps, over: &windowSteps)
         }
 
         public func problem(taskCount: Int) -> String? {
@@ -71,13 +69,11 @@ public final class DynamicWeightAverage: TaskBalancerMethod {
 
     public let taskCount: Int
     public let options: Options
-    public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
     private var current: State
 
     public init(taskCount: Int, options: Options = Options()) {
-        precondition(taskCount >= 1, "DWA needs at least one task")
-        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        options.requireUsable(taskCount: taskCount)
         self.taskCount = taskCount
         self.options = options
         let ones = [Double](repeating: 1, count: taskCount)
@@ -85,10 +81,6 @@ public final class DynamicWeightAverage: TaskBalancerMethod {
                         previousAverages: nil, earlierAverages: nil,
                         lossSums: [Double](repeating: 0, count: taskCount), exampleCount: 0, periodSteps: 0)
         telemetry = TaskBalancerTelemetry(weights: ones)
-    }
-
-    public convenience init(options: Options, context: TaskBalancerContext) {
-        self.init(taskCount: context.taskCount, options: options)
     }
 
     /// `w_k(e)` from the last two period averages (`previous = L̄(e−1)`,

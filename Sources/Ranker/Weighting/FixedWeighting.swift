@@ -2,9 +2,8 @@
 ///
 /// Weights come from the configuration (default all 1; the GradCraft baseline
 /// "average" is `1/T`, LibMTL's "EW" is 1) and must be finite and non-negative.
-public final class FixedWeighting: TaskBalancerMethod {
+public final class FixedWeighting: LossWeightingMethod, TaskCountBalancerMethod {
     public static let methodName = "fixed"
-    public static let family = TaskBalancerFamily.lossWeighting
 
     /// Hyperparameters (JSON key `weights`).
     public struct Options: TaskBalancerOptions {
@@ -18,8 +17,7 @@ public final class FixedWeighting: TaskBalancerMethod {
             self.weights = weights
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case weights }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
+        public enum CodingKeys: String, CodingKey, CaseIterable { case weights }
 
         /// Checks the weights against the task count; returns a message for the first problem.
         public func problem(taskCount: Int) -> String? {
@@ -43,19 +41,13 @@ public final class FixedWeighting: TaskBalancerMethod {
     public let taskCount: Int
     /// `w`.
     public let weights: [Double]
-    public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
 
     public init(taskCount: Int, options: Options = Options()) {
-        precondition(taskCount >= 1, "fixed weighting needs at least one task")
-        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        options.requireUsable(taskCount: taskCount)
         self.taskCount = taskCount
         weights = options.weights ?? [Double](repeating: 1, count: taskCount)
         telemetry = TaskBalancerTelemetry(weights: weights)
-    }
-
-    public convenience init(options: Options, context: TaskBalancerContext) {
-        self.init(taskCount: context.taskCount, options: options)
     }
 
     public func lossWeights(losses: [Double]) throws -> [Double] {

@@ -14,9 +14,8 @@
 /// Non-finite task gradients: nothing is written and
 /// `TaskBalancingError.nonFiniteTaskGradient` is thrown (skip the step).
 /// Small systems that needed the pseudo-inverse are counted in `telemetry`.
-public final class GradCraft: TaskBalancerMethod {
+public final class GradCraft: GradientCombinationMethod, TaskCountBalancerMethod {
     public static let methodName = "gradcraft"
-    public static let family = TaskBalancerFamily.gradientCombination
 
     /// Hyperparameters (JSON keys `tau`, `epsilon`, `scope`).
     public struct Options: TaskBalancerOptions {
@@ -38,15 +37,13 @@ public final class GradCraft: TaskBalancerMethod {
             self.scope = scope
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case tau, epsilon, scope }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
+        public enum CodingKeys: String, CodingKey, CaseIterable { case tau, epsilon, scope }
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let defaults = Options()
-            tau = try c.decodeIfPresent(Double.self, forKey: .tau) ?? defaults.tau
-            epsilon = try c.decodeIfPresent(Double.self, forKey: .epsilon) ?? defaults.epsilon
-            scope = try c.decodeIfPresent(SharedGradientScope.self, forKey: .scope) ?? defaults.scope
+            self.init()
+            try decoder.decode(CodingKeys.tau, over: &tau)
+            try decoder.decode(CodingKeys.epsilon, over: &epsilon)
+            try decoder.decode(CodingKeys.scope, over: &scope)
         }
 
         /// Checks the ranges; returns a message for the first bad value.
@@ -66,7 +63,6 @@ public final class GradCraft: TaskBalancerMethod {
 
     public let taskCount: Int
     public let options: Options
-    public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last step's projection (conflict sets, weights, coefficients).
     public private(set) var lastProjection: GradCraftProjection?
@@ -77,18 +73,13 @@ public final class GradCraft: TaskBalancerMethod {
     private let ones: [Double]
 
     public init(taskCount: Int, options: Options = Options()) {
-        precondition(taskCount >= 1, "GradCraft needs at least one task")
-        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        options.requireUsable(taskCount: taskCount)
         self.taskCount = taskCount
         self.options = options
         gram = TaskGradientGram(taskCount: taskCount)
         scratch = [Float](repeating: 0, count: taskCount)
         ones = [Double](repeating: 1, count: taskCount)
         telemetry = TaskBalancerTelemetry(weights: ones)
-    }
-
-    public convenience init(options: Options, context: TaskBalancerContext) {
-        self.init(taskCount: context.taskCount, options: options)
     }
 
     /// Ones: the multi-gradient pass runs on the raw task losses.
@@ -105,12 +96,7 @@ public final class GradCraft: TaskBalancerMethod {
         let scope = options.scope
         try gram.compute(parameters: parameters, include: scope.includes)
         let projection = try GradCraftProjection(gram: gram, tau: options.tau, epsilon: options.epsilon, solver: solver)
-        TaskGradientMixing.writeCombination(coefficients: projection.coefficients, parameters: parameters,
-                                            scratch: &scratch, include: scope.includes)
-        if scope == .denseShared {
-            TaskGradientMixing.writeCombination(coefficients: ones, parameters: parameters, scratch: &scratch,
-                                                include: { $0.group == .shared && $0.kind == .embedding })
-        }
+        scope.writeCombination(coefficients: projection.coefficients, parameters: parameters, scratch: &scratch)
         lastProjection = projection
         telemetry.weights = projection.coefficients
         telemetry.setGradientStatistics(from: gram)
@@ -127,8 +113,8 @@ public final class GradCraft: TaskBalancerMethod {
     }
 
     public func restore(methodState saved: State) {
-        telemetry = TaskBalancerTelemetry(step: saved.steps, weights: ones,
-                                          pseudoInverseFallbacksTotal: saved.pseudoInverseFallbacksTotal)
+        telemetry = TaskBalancerTelemetry(step: saved.steps, weights: ones)
+        telemetry.pseudoInverseFallbacksTotal = saved.pseudoInverseFallbacksTotal
         lastProjection = nil
     }
 }

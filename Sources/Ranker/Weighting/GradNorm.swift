@@ -23,9 +23,8 @@
 ///
 /// State changes (reference losses, EMAs, weights, Adam moments) happen only in
 /// `finishStep`, so a step skipped after `combine` leaves no trace.
-public final class GradNorm: TaskBalancerMethod {
+public final class GradNorm: LossWeightingMethod {
     public static let methodName = "gradnorm"
-    public static let family = TaskBalancerFamily.lossWeighting
 
     /// Which parameters `W` the gradient norms are taken over.
     public enum Scope: String, TaskBalancerOptionValue {
@@ -91,27 +90,25 @@ public final class GradNorm: TaskBalancerMethod {
             self.initialLossEMADecay = initialLossEMADecay
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
+        public enum CodingKeys: String, CodingKey, CaseIterable {
             case alpha, optimizer, beta1, beta2, scope, variant
             case learningRate = "learning_rate", adamEpsilon = "adam_epsilon", lossEMADecay = "loss_ema_decay"
             case initialLossEMASteps = "initial_loss_ema_steps", initialLossEMADecay = "initial_loss_ema_decay"
         }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Options()
-            alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
-            learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? d.learningRate
-            optimizer = try c.decodeIfPresent(WeightOptimizer.self, forKey: .optimizer) ?? d.optimizer
-            beta1 = try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1
-            beta2 = try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2
-            adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? d.adamEpsilon
-            scope = try c.decodeIfPresent(Scope.self, forKey: .scope) ?? d.scope
-            variant = try c.decodeIfPresent(Variant.self, forKey: .variant) ?? d.variant
-            lossEMADecay = try c.decodeIfPresent(Double.self, forKey: .lossEMADecay)
-            initialLossEMASteps = try c.decodeIfPresent(Int.self, forKey: .initialLossEMASteps) ?? d.initialLossEMASteps
-            initialLossEMADecay = try c.decodeIfPresent(Double.self, forKey: .initialLossEMADecay) ?? d.initialLossEMADecay
+            self.init()
+            try decoder.decode(CodingKeys.alpha, over: &alpha)
+            try decoder.decode(CodingKeys.learningRate, over: &learningRate)
+            try decoder.decode(CodingKeys.optimizer, over: &optimizer)
+            try decoder.decode(CodingKeys.beta1, over: &beta1)
+            try decoder.decode(CodingKeys.beta2, over: &beta2)
+            try decoder.decode(CodingKeys.adamEpsilon, over: &adamEpsilon)
+            try decoder.decode(CodingKeys.scope, over: &scope)
+            try decoder.decode(CodingKeys.variant, over: &variant)
+            try decoder.decode(CodingKeys.lossEMADecay, over: &lossEMADecay)
+            try decoder.decode(CodingKeys.initialLossEMASteps, over: &initialLossEMASteps)
+            try decoder.decode(CodingKeys.initialLossEMADecay, over: &initialLossEMADecay)
         }
 
         /// Checks the ranges; returns a message for the first bad value.
@@ -164,6 +161,7 @@ public final class GradNorm: TaskBalancerMethod {
     public let options: Options
     /// Parameter names of `W` for `.lastSharedLayer` (empty for `.allShared`).
     public let layerParameterNames: Set<String>
+    /// A loss weighting that reads the per-task gradients of its layer.
     public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last `combine`'s evaluation.
@@ -177,8 +175,7 @@ public final class GradNorm: TaskBalancerMethod {
     /// - Parameter lastSharedLayer: names of the parameters forming the model's
     ///   last shared layer (required, non-empty, for `scope = .lastSharedLayer`).
     public init(taskCount: Int, options: Options = Options(), lastSharedLayer: [String] = []) {
-        precondition(taskCount >= 1, "GradNorm needs at least one task")
-        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        options.requireUsable(taskCount: taskCount)
         precondition(options.scope == .allShared || !lastSharedLayer.isEmpty,
                      "GradNorm with scope last_shared_layer needs the layer's parameter names")
         self.taskCount = taskCount

@@ -12,9 +12,8 @@
 /// The generator's state is part of `state`, so a resumed run draws the same
 /// orders. Orders are drawn only after the Gram matrix was found finite; a step
 /// the trainer skips after a successful `combine` has still consumed its draws.
-public final class PCGrad: TaskBalancerMethod {
+public final class PCGrad: GradientCombinationMethod {
     public static let methodName = "pcgrad"
-    public static let family = TaskBalancerFamily.gradientCombination
 
     /// How the projected task gradients are combined.
     public enum Reduction: String, TaskBalancerOptionValue {
@@ -37,13 +36,12 @@ public final class PCGrad: TaskBalancerMethod {
             self.scope = scope
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case reduction, scope }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
+        public enum CodingKeys: String, CodingKey, CaseIterable { case reduction, scope }
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            reduction = try c.decodeIfPresent(Reduction.self, forKey: .reduction) ?? .sum
-            scope = try c.decodeIfPresent(SharedGradientScope.self, forKey: .scope) ?? .allShared
+            self.init()
+            try decoder.decode(CodingKeys.reduction, over: &reduction)
+            try decoder.decode(CodingKeys.scope, over: &scope)
         }
     }
 
@@ -56,7 +54,6 @@ public final class PCGrad: TaskBalancerMethod {
 
     public let taskCount: Int
     public let options: Options
-    public var requiresPerTaskGradients: Bool { true }
     public private(set) var telemetry: TaskBalancerTelemetry
     /// The last step's orders and projection.
     public private(set) var lastOrders: [[Int]] = []
@@ -69,7 +66,7 @@ public final class PCGrad: TaskBalancerMethod {
 
     /// - Parameter seed: seeds the generator of the visiting orders (the run's seed).
     public init(taskCount: Int, options: Options = Options(), seed: UInt64) {
-        precondition(taskCount >= 1, "PCGrad needs at least one task")
+        options.requireUsable(taskCount: taskCount)
         self.taskCount = taskCount
         self.options = options
         generator = RandomGenerator(seed: seed)
@@ -104,12 +101,7 @@ public final class PCGrad: TaskBalancerMethod {
         try gram.compute(parameters: parameters, include: scope.includes)
         let orders = explicitOrders ?? (0..<taskCount).map { _ in generator.permutation(taskCount) }
         let projection = PCGradProjection(gram: gram, orders: orders, reduction: options.reduction)
-        TaskGradientMixing.writeCombination(coefficients: projection.coefficients, parameters: parameters,
-                                            scratch: &scratch, include: scope.includes)
-        if scope == .denseShared {
-            TaskGradientMixing.writeCombination(coefficients: ones, parameters: parameters, scratch: &scratch,
-                                                include: { $0.group == .shared && $0.kind == .embedding })
-        }
+        scope.writeCombination(coefficients: projection.coefficients, parameters: parameters, scratch: &scratch)
         lastOrders = orders
         lastProjection = projection
         telemetry.weights = projection.coefficients

@@ -13,4 +13,19 @@ public enum SharedGradientScope: String, TaskBalancerOptionValue {
     public func includes(_ parameter: Parameter) -> Bool {
         parameter.group == .shared && (self == .allShared || parameter.kind == .dense)
     }
+
+    /// Writes the combined gradient of every shared parameter after the
+    /// multi-gradient pass: `Σ_t coefficients[t] · taskGradients[t]` into the
+    /// parameters the scope includes and, for `.denseShared`, the unit-weight
+    /// sum `Σ_t taskGradients[t]` into the embedding tables it leaves out
+    /// (`TaskGradientMixing.writeCombination`; `scratch`: `T` floats).
+    func writeCombination(coefficients: [Double], parameters: [Parameter], scratch: inout [Float]) {
+        TaskGradientMixing.writeCombination(coefficients: coefficients, parameters: parameters,
+                                            scratch: &scratch, include: includes)
+        if self == .denseShared {
+            let ones = [Double](repeating: 1, count: coefficients.count)
+            TaskGradientMixing.writeCombination(coefficients: ones, parameters: parameters, scratch: &scratch,
+                                                include: { $0.group == .shared && $0.kind == .embedding })
+        }
+    }
 }

@@ -2,9 +2,10 @@
 ///
 /// The family decides where a method is configured (`{"weighting": {...}}` or
 /// `{"combination": {...}}`) and what the `T` values of
-/// `TaskBalancerTelemetry.weights` mean (telemetry's `combiner_kind`). It does
-/// not decide whether a method needs per-task gradients: GradNorm is a loss
-/// weighting that reads them (`TaskBalancer.requiresPerTaskGradients`).
+/// `TaskBalancerTelemetry.weights` mean (telemetry's `combiner_kind`). It
+/// only sets the default of whether a method needs per-task gradients
+/// (`TaskBalancer.requiresPerTaskGradients`; `LossWeightingMethod`,
+/// `GradientCombinationMethod`): GradNorm is a loss weighting that reads them.
 public enum TaskBalancerFamily: String, Sendable, CaseIterable {
     /// The step minimises `Σ_k w_k L_k`; telemetry's weights are the `w_k`.
     case lossWeighting = "weighting"

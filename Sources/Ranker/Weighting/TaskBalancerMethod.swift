@@ -8,6 +8,8 @@
 /// type-erased `state` / `restore(_:)` of `TaskBalancer` (restore rejects a
 /// state of another method or task count with
 /// `TaskBalancingError.stateMismatch`, then calls `restore(methodState:)`).
+/// A method states its family by conforming to `LossWeightingMethod` or
+/// `GradientCombinationMethod`.
 public protocol TaskBalancerMethod: TaskBalancer {
     associatedtype Options: TaskBalancerOptions
     associatedtype State: TaskBalancerMethodState
@@ -54,6 +56,39 @@ public struct TaskBalancerContext: Sendable {
         self.taskCount = taskCount
         self.lastSharedLayer = lastSharedLayer
         self.seed = seed
+    }
+}
+
+/// A loss-weighting method (`family` `.lossWeighting`): by default it needs
+/// no per-task gradients (GradNorm, which reads them, says so).
+public protocol LossWeightingMethod: TaskBalancerMethod {}
+
+extension LossWeightingMethod {
+    public static var family: TaskBalancerFamily { .lossWeighting }
+
+    public var requiresPerTaskGradients: Bool { false }
+}
+
+/// A gradient-combination method (`family` `.gradientCombination`): it always
+/// works on the per-task gradients of the multi-gradient pass.
+public protocol GradientCombinationMethod: TaskBalancerMethod {}
+
+extension GradientCombinationMethod {
+    public static var family: TaskBalancerFamily { .gradientCombination }
+
+    public var requiresPerTaskGradients: Bool { true }
+}
+
+/// A method that needs nothing of the model but its task count: it is built
+/// by `init(taskCount:options:)`, which also serves as its
+/// `init(options:context:)`.
+public protocol TaskCountBalancerMethod: TaskBalancerMethod {
+    init(taskCount: Int, options: Options)
+}
+
+extension TaskCountBalancerMethod {
+    public init(options: Options, context: TaskBalancerContext) {
+        self.init(taskCount: context.taskCount, options: options)
     }
 }
 

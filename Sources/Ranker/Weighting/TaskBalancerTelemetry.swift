@@ -11,27 +11,22 @@ public struct TaskBalancerTelemetry: Codable, Equatable, Sendable {
     /// combined shared gradient (set by `combine`; GradCraft, PCGrad). `T` values.
     public var weights: [Double]
     /// `||g_k||` of each task's unweighted gradient (empty when not computed).
-    public var gradientNorms: [Double]
+    public var gradientNorms: [Double] = []
     /// `T × T` cosines `<g_i, g_j> / (||g_i|| ||g_j||)`; NaN where a norm is 0
     /// (empty when not computed).
-    public var gradientCosines: [[Double]]
+    public var gradientCosines: [[Double]] = []
     /// Number of task pairs `i < j` with `<g_i, g_j> < 0`.
-    public var conflictingPairs: Int
+    public var conflictingPairs = 0
     /// Small systems solved through the pseudo-inverse in this step (GradCraft).
-    public var pseudoInverseFallbacks: Int
+    public var pseudoInverseFallbacks = 0
     /// Same, summed over the run.
-    public var pseudoInverseFallbacksTotal: Int
+    public var pseudoInverseFallbacksTotal = 0
 
-    public init(step: Int = 0, weights: [Double] = [], gradientNorms: [Double] = [],
-                gradientCosines: [[Double]] = [], conflictingPairs: Int = 0,
-                pseudoInverseFallbacks: Int = 0, pseudoInverseFallbacksTotal: Int = 0) {
+    /// The telemetry of a balancer that has taken `step` steps with `weights`
+    /// and computed no gradient statistics yet.
+    public init(step: Int = 0, weights: [Double] = []) {
         self.step = step
         self.weights = weights
-        self.gradientNorms = gradientNorms
-        self.gradientCosines = gradientCosines
-        self.conflictingPairs = conflictingPairs
-        self.pseudoInverseFallbacks = pseudoInverseFallbacks
-        self.pseudoInverseFallbacksTotal = pseudoInverseFallbacksTotal
     }
 
     /// Fills the gradient statistics from a Gram matrix of the raw task gradients.

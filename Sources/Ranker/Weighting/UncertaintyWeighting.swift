@@ -13,9 +13,8 @@ import Foundation
 /// the optimizer's list (`trainableParameters`); `lossWeights(losses:)` writes
 /// `dtotal/ds` into its `grad` each step. The arithmetic is in double from the
 /// `Float` values of `s`.
-public final class UncertaintyWeighting: TaskBalancerMethod {
+public final class UncertaintyWeighting: LossWeightingMethod, TaskCountBalancerMethod {
     public static let methodName = "uw"
-    public static let family = TaskBalancerFamily.lossWeighting
 
     /// Hyperparameters (JSON key `initial_log_variance`).
     public struct Options: TaskBalancerOptions {
@@ -29,12 +28,11 @@ public final class UncertaintyWeighting: TaskBalancerMethod {
             self.initialLogVariance = initialLogVariance
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case initialLogVariance = "initial_log_variance" }
-        public static let keys = CodingKeys.allCases.map(\.stringValue)
+        public enum CodingKeys: String, CodingKey, CaseIterable { case initialLogVariance = "initial_log_variance" }
 
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            initialLogVariance = try c.decodeIfPresent(Double.self, forKey: .initialLogVariance) ?? -0.5
+            self.init()
+            try decoder.decode(CodingKeys.initialLogVariance, over: &initialLogVariance)
         }
 
         public func problem(taskCount: Int) -> String? {
@@ -78,22 +76,16 @@ public final class UncertaintyWeighting: TaskBalancerMethod {
     public let options: Options
     /// `s`, `1 × T`.
     public let logVariance: Parameter
-    public var requiresPerTaskGradients: Bool { false }
     public private(set) var telemetry: TaskBalancerTelemetry
 
     public init(taskCount: Int, options: Options = Options()) {
-        precondition(taskCount >= 1, "uncertainty weighting needs at least one task")
-        if let problem = options.problem(taskCount: taskCount) { preconditionFailure(problem) }
+        options.requireUsable(taskCount: taskCount)
         self.taskCount = taskCount
         self.options = options
         logVariance = Parameter(name: UncertaintyWeighting.parameterName, rows: 1, cols: taskCount, group: .shared)
         logVariance.value.fill(Float(options.initialLogVariance))
         telemetry = TaskBalancerTelemetry()
         telemetry.weights = evaluation(losses: [Double](repeating: 0, count: taskCount)).weights
-    }
-
-    public convenience init(options: Options, context: TaskBalancerContext) {
-        self.init(taskCount: context.taskCount, options: options)
     }
 
     public var trainableParameters: [Parameter] { [logVariance] }

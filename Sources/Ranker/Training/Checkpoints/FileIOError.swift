@@ -2,7 +2,7 @@ import Foundation
 
 /// A failed system call on a file, with the file, the call and the system's
 /// message (for example `write … failed: No space left on device`).
-public struct FileIOError: Error, Equatable, CustomStringConvertible {
+public struct FileIOError: FileError, Equatable {
     public let path: String
     /// The call that failed (`open`, `write`, `fsync`, `rename`, …).
     public let operation: String
@@ -20,5 +20,7 @@ public struct FileIOError: Error, Equatable, CustomStringConvertible {
         FileIOError(path: path, operation: operation, message: String(cString: strerror(errno)))
     }
 
-    public var description: String { "\(path): \(operation) failed: \(message)" }
+    public var location: String { path }
+
+    public var detail: String { "\(operation) failed: \(message)" }
 }

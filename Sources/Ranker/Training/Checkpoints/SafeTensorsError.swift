@@ -1,6 +1,6 @@
 /// A safetensors file that cannot be read or written, naming the file and
 /// what is wrong with it. (Failing system calls are `FileIOError`s.)
-public struct SafeTensorsError: Error, Equatable, CustomStringConvertible {
+public struct SafeTensorsError: FileError, Equatable {
     /// The file concerned.
     public let path: String
     /// What is wrong.
@@ -46,11 +46,9 @@ public struct SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case truncated(expectedSize: Int, actualSize: Int)
     }
 
-    public var description: String {
-        "\(path): " + problemDescription
-    }
+    public var location: String { path }
 
-    private var problemDescription: String {
+    public var detail: String {
         switch problem {
         case .fileTooShort(let size):
             return "not a safetensors file: \(size) bytes, shorter than the 8-byte header length"
