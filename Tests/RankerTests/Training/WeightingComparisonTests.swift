@@ -289,7 +289,7 @@ final class WeightingComparisonTests: XCTestCase {
     /// `output` are unknown keys; every run gets the method's balancer, the
     /// seed and a quiet output, the rest as written.
     func testSharedSectionsDecodeLikeARunFile() throws {
-        let methods = #""methods": [{"name": "UW", "balancer": {"weighting": {"method": "uncertainty"}}}], "seeds": [7]"#
+        let methods = #""methods": [{"name": "UW", "balancer": {"weighting": {"method": "uw"}}}], "seeds": [7]"#
         let comparison = try JSONDecoder().decode(WeightingComparison.self, from: Data("""
             {"data": {"source": "synthetic"}, "model": {"model": "ple"},
              "optimizer": {"kind": "adagrad", "learning_rate": 0.02}, "training": {"epochs": 3}, \(methods)}
@@ -297,7 +297,7 @@ final class WeightingComparisonTests: XCTestCase {
         var expected = try JSONDecoder().decode(RunConfiguration.self, from: Data("""
             {"name": "weighting-UW-seed7", "data": {"source": "synthetic"}, "model": {"model": "ple"},
              "optimizer": {"kind": "adagrad", "learning_rate": 0.02}, "training": {"epochs": 3, "seed": 7},
-             "balancer": {"weighting": {"method": "uncertainty"}}}
+             "balancer": {"weighting": {"method": "uw"}}}
             """.utf8))
         expected.output.progress = .none
         expected.output.report = false
