@@ -84,24 +84,16 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         case baseLearningRate = "base_learning_rate"
     }
 
-    public init(run: RunConfiguration, baseLearningRate: Double, multipliers: [Double], seeds: [UInt64],
-                methods: [Method], full: FullSweep? = nil) {
-        self.run = run
-        self.baseLearningRate = baseLearningRate
-        self.multipliers = multipliers
-        self.seeds = seeds
-        self.methods = methods
-        self.full = full
-    }
-
+    /// An experiment comes from its file (`load(path:)`); change a decoded
+    /// one through its properties.
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "stability experiment")
-        self.init(run: try c.decode(RunConfiguration.self, forKey: .run),
-                  baseLearningRate: try c.decode(Double.self, forKey: .baseLearningRate),
-                  multipliers: try c.decode([Double].self, forKey: .multipliers),
-                  seeds: try c.decode([UInt64].self, forKey: .seeds),
-                  methods: try c.decode([Method].self, forKey: .methods),
-                  full: try c.decodeIfPresent(FullSweep.self, forKey: .full))
+        run = try c.decode(RunConfiguration.self, forKey: .run)
+        baseLearningRate = try c.decode(Double.self, forKey: .baseLearningRate)
+        multipliers = try c.decode([Double].self, forKey: .multipliers)
+        seeds = try c.decode([UInt64].self, forKey: .seeds)
+        methods = try c.decode([Method].self, forKey: .methods)
+        full = try c.decodeIfPresent(FullSweep.self, forKey: .full)
     }
 
     /// The run of one cell and seed: `run` with the method's optimizer at

@@ -29,7 +29,10 @@ import Ranker
 /// (a synthetic log's own `seed` is part of `data`). `baseline` names the
 /// method the relative improvements are measured against (default: the first).
 /// `full` (optional) is what `--full` switches to: other seeds, and for
-/// synthetic data more rows and epochs. Unknown keys are errors.
+/// synthetic data more rows and epochs. Unknown keys are errors; so are a
+/// run file's `balancer` and `output` (each method has its balancer, and the
+/// comparison prints its own table).
+@dynamicMemberLookup
 public struct WeightingComparison: Decodable, Equatable, Sendable {
     /// One compared method: a display name and its balancing configuration.
     public struct Method: Codable, Equatable, Sendable {
@@ -73,12 +76,11 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         }
     }
 
-    public var name: String
-    public var data: DataConfiguration
-    public var model: ModelConfiguration
-    public var optimizer: OptimizerConfiguration
-    public var training: TrainingSettings
-    public var stability: StabilitySettings
+    /// The sections every run shares (`name`, `data`, `model`, `optimizer`,
+    /// `training`, `stability`), read and set through the comparison
+    /// (`comparison.training.epochs`); its `balancer` and `output` are not
+    /// used (`configuration(method:seed:)` sets both).
+    public var shared: RunConfiguration
     public var methods: [Method]
     public var seeds: [UInt64]
     public var baseline: String
@@ -88,33 +90,36 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
         case name, data, model, optimizer, training, stability, methods, seeds, baseline, full
     }
 
-    public init(name: String, data: DataConfiguration, model: ModelConfiguration, optimizer: OptimizerConfiguration,
-                training: TrainingSettings = TrainingSettings(), stability: StabilitySettings = StabilitySettings(),
-                methods: [Method], seeds: [UInt64], baseline: String? = nil, full: FullRun? = nil) {
-        self.name = name
-        self.data = data
-        self.model = model
-        self.optimizer = optimizer
-        self.training = training
-        self.stability = stability
+    /// `baseline` defaults to the first method's name.
+    public init(shared: RunConfiguration, methods: [Method], seeds: [UInt64], baseline: String? = nil,
+                full: FullRun? = nil) {
+        self.shared = shared
         self.methods = methods
         self.seeds = seeds
         self.baseline = baseline ?? methods.first?.name ?? ""
         self.full = full
     }
 
+    /// The shared sections as a run file has them (`name` defaults to
+    /// `weighting`), except that `optimizer` is required.
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "weighting comparison")
-        self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? "weighting",
-                  data: try c.decode(DataConfiguration.self, forKey: .data),
-                  model: try c.decode(ModelConfiguration.self, forKey: .model),
-                  optimizer: try c.decode(OptimizerConfiguration.self, forKey: .optimizer),
-                  training: try c.decodeIfPresent(TrainingSettings.self, forKey: .training) ?? TrainingSettings(),
-                  stability: try c.decodeIfPresent(StabilitySettings.self, forKey: .stability) ?? StabilitySettings(),
+        let shared = try RunConfiguration(sectionsOf: decoder, defaultName: "weighting") {
+            let model = try c.decode(ModelConfiguration.self, forKey: .model)
+            // Read here, in the order of the sections, only to fail when it is missing.
+            _ = try c.decode(OptimizerConfiguration.self, forKey: .optimizer)
+            return model
+        }
+        self.init(shared: shared,
                   methods: try c.decode([Method].self, forKey: .methods),
                   seeds: try c.decode([UInt64].self, forKey: .seeds),
                   baseline: try c.decodeIfPresent(String.self, forKey: .baseline),
                   full: try c.decodeIfPresent(FullRun.self, forKey: .full))
+    }
+
+    public subscript<Value>(dynamicMember section: WritableKeyPath<RunConfiguration, Value>) -> Value {
+        get { shared[keyPath: section] }
+        set { shared[keyPath: section] = newValue }
     }
 
     /// Reads and decodes a file; errors name the file and the key.
@@ -126,15 +131,15 @@ public struct WeightingComparison: Decodable, Equatable, Sendable {
     /// balancer, the seed; no progress display and no report (the comparison
     /// prints its own table), a step telemetry line every 50 steps.
     public func configuration(method: Method, seed: UInt64) -> RunConfiguration {
-        var training = self.training
-        training.seed = seed
-        var output = OutputSettings()
-        output.progress = .none
-        output.report = false
-        output.telemetryEverySteps = 50
-        return RunConfiguration(name: "\(name)-\(method.name)-seed\(seed)", data: data, model: model,
-                                optimizer: optimizer, balancer: method.balancer, training: training,
-                                stability: stability, output: output)
+        var run = shared
+        run.name = "\(shared.name)-\(method.name)-seed\(seed)"
+        run.balancer = method.balancer
+        run.training.seed = seed
+        run.output = OutputSettings()
+        run.output.progress = .none
+        run.output.report = false
+        run.output.telemetryEverySteps = 50
+        return run
     }
 
     /// The comparison `--full` selects: `full`'s seeds, and (synthetic data)

@@ -55,21 +55,19 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Reads the sections of a run file, in order and with their defaults
-    /// (`name`: `defaultName`), from a decoder whose keys the caller has
-    /// checked; `model` reads the model (a file that lists several models,
-    /// such as `ModelComparisonConfiguration`'s, gives one of them).
+    /// (`name`: `defaultName`; the other sections: those of the memberwise
+    /// initializer), from a decoder whose keys the caller has checked;
+    /// `model` reads the model (a file that lists several models, such as
+    /// `ModelComparisonConfiguration`'s, gives one of them).
     public init(sectionsOf decoder: Decoder, defaultName: String, model: () throws -> ModelConfiguration) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(name: try c.decodeIfPresent(String.self, forKey: .name) ?? defaultName,
-                  data: try c.decode(DataConfiguration.self, forKey: .data),
-                  model: try model(),
-                  optimizer: try c.decodeIfPresent(OptimizerConfiguration.self, forKey: .optimizer)
-                      ?? .clippy(learningRate: OptimizerConfiguration.defaultLearningRate),
-                  balancer: try c.decodeIfPresent(TaskBalancerConfiguration.self, forKey: .balancer)
-                      ?? TaskBalancerConfiguration(),
-                  training: try c.decodeIfPresent(TrainingSettings.self, forKey: .training) ?? TrainingSettings(),
-                  stability: try c.decodeIfPresent(StabilitySettings.self, forKey: .stability) ?? StabilitySettings(),
-                  output: try c.decodeIfPresent(OutputSettings.self, forKey: .output) ?? OutputSettings())
+        self.init(name: try c.decode(.name, default: defaultName), data: try c.decode(DataConfiguration.self, forKey: .data),
+                  model: try model())
+        optimizer = try c.decode(.optimizer, default: optimizer)
+        balancer = try c.decode(.balancer, default: balancer)
+        training = try c.decode(.training, default: training)
+        stability = try c.decode(.stability, default: stability)
+        output = try c.decode(.output, default: output)
     }
 
     /// The embedded default run (`make run`, `ranker train` without a file;

@@ -35,14 +35,16 @@ final class WeightingComparisonTests: XCTestCase {
         var training = TrainingSettings()
         training.epochs = 2
         training.batchSize = 128
-        return WeightingComparison(
+        let shared = RunConfiguration(
             name: "tiny",
             data: DataConfiguration(source: .synthetic, synthetic: synthetic),
             model: ModelConfiguration(model: .ple, tasks: [], expertHidden: [16], levels: 1, specificExperts: 1,
                                       sharedExperts: 1, towerHidden: [8]),
             optimizer: OptimizerConfiguration(AdagradRule.self, learningRate: 0.05,
                                               configuration: AdagradConfiguration(form: .pytorch)),
-            training: training,
+            training: training)
+        return WeightingComparison(
+            shared: shared,
             methods: [WeightingComparison.Method(name: "Fixed", balancer: TaskBalancerConfiguration(FixedWeighting.Options())),
                       WeightingComparison.Method(name: "GradCraft",
                                                  balancer: TaskBalancerConfiguration(GradCraft.Options()))],
@@ -268,5 +270,52 @@ final class WeightingComparisonTests: XCTestCase {
             {"data": {"source": "synthetic"}, "model": {"model": "ple"}, "optimizer": {"kind": "adagrad"},
              "methods": [], "seeds": [1], "colour": 1}
             """.utf8)))
+    }
+
+    /// The message `WeightingComparison.load` throws for a file holding `json`.
+    func loadMessage(_ json: String) throws -> String {
+        let file = temporaryDirectory("config").appendingPathExtension("json")
+        try Data(json.utf8).write(to: file)
+        do {
+            _ = try WeightingComparison.load(path: file.path)
+            return ""
+        } catch let error as RunConfigurationError {
+            return error.message
+        }
+    }
+
+    /// The shared sections are read as a run file reads them (defaults
+    /// included), except that `optimizer` is required and `balancer` and
+    /// `output` are unknown keys; every run gets the method's balancer, the
+    /// seed and a quiet output, the rest as written.
+    func testSharedSectionsDecodeLikeARunFile() throws {
+        let methods = #""methods": [{"name": "UW", "balancer": {"weighting": {"method": "uw"}}}], "seeds": [7]"#
+        let comparison = try JSONDecoder().decode(WeightingComparison.self, from: Data("""
+            {"data": {"source": "synthetic"}, "model": {"model": "ple"},
+             "optimizer": {"kind": "adagrad", "learning_rate": 0.02}, "training": {"epochs": 3}, \(methods)}
+            """.utf8))
+        var expected = try JSONDecoder().decode(RunConfiguration.self, from: Data("""
+            {"name": "weighting-UW-seed7", "data": {"source": "synthetic"}, "model": {"model": "ple"},
+             "optimizer": {"kind": "adagrad", "learning_rate": 0.02}, "training": {"epochs": 3, "seed": 7},
+             "balancer": {"weighting": {"method": "uw"}}}
+            """.utf8))
+        expected.output.progress = .none
+        expected.output.report = false
+        expected.output.telemetryEverySteps = 50
+        XCTAssertEqual(comparison.name, "weighting")
+        XCTAssertEqual(comparison.baseline, "UW")
+        XCTAssertEqual(comparison.stability, StabilitySettings())
+        XCTAssertEqual(comparison.configuration(method: comparison.methods[0], seed: 7), expected)
+
+        let sections = #""data": {"source": "synthetic"}, "model": {"model": "ple"}"#
+        XCTAssertEqual(try loadMessage("{\(sections), \(methods)}"), #"missing key "optimizer""#)
+        XCTAssertEqual(try loadMessage(#"{"data": {"source": "synthetic"}, \#(methods)}"#), #"missing key "model""#)
+        // null is not "absent": no default optimizer (a run file would take Clippy).
+        XCTAssertTrue(try loadMessage(#"{\#(sections), "optimizer": null, \#(methods)}"#).hasPrefix("optimizer: "))
+        for key in ["balancer", "output"] {
+            XCTAssertEqual(try loadMessage(#"{\#(sections), "optimizer": {"kind": "adagrad"}, "\#(key)": {}, \#(methods)}"#),
+                           #"\#(key): unknown key "\#(key)" in weighting comparison; known: "#
+                           + "baseline, data, full, methods, model, name, optimizer, seeds, stability, training")
+        }
     }
 }
