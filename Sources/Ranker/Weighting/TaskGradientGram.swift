@@ -21,17 +21,20 @@
 /// `d` is copied or allocated. Block boundaries only change the order of the
 /// double sums.
 ///
-/// Why not one `cblas_dsyrk`/`cblas_dgemm` over the widened `T × d` matrix:
-/// measured on W2 (d ≈ 1.5 M, T = 2 and 6, OpenBLAS 0.3.21, one thread), the
+/// Why not one `cblas_dsyrk`/`cblas_dgemm` over the slab: no BLAS call
+/// multiplies `Float` inputs with `Double` sums at level 3 (`cblas_dsdot` is
+/// level 1 and sums in single precision in OpenBLAS; `sbgemm` is bfloat16),
+/// so one call needs a `T × d` double mirror of `G`, `8 T d` bytes (W2's
+/// dense shared run, d = 1,143,808: 18 MB at T = 2, 55 MB at T = 6), filled
+/// by widening, and then reads twice the bytes this scheme reads. Measured
+/// on that shape (C replay, d = 1.2 M; OpenBLAS 0.3.21 Zen kernels, one thread, thread CPU
+/// time): the one `dsyrk` over an already widened mirror took 21–25 ms at
+/// T = 6 and 6–7.4 ms at T = 2, against 12–16 ms and 3.9–4.4 ms for this
+/// whole scheme; widening the mirror costs 9–14 ms more at T = 6. The
 /// level-3 kernels pad the `T × T` result to their register tile and pack
-/// their operands, and the full widening writes and rereads `8 T d` bytes:
-/// both were 2–3× slower than the per-tensor double dot products they
-/// replace. The blocked `dgemv` scheme is faster than those at T = 6 and
-/// somewhat slower at T = 2, where widening to double costs about as much
-/// as the products (quiet machine, `ranker bench --balancers --threads 1`,
-/// alternating with the per-tensor build: Gram 14.7–17.2 ms against
-/// 17.5–18.1 ms at T = 6, 3.3–3.5 ms against 2.7–3.1 ms at T = 2; see
-/// BENCHMARKS.md).
+/// both operands, and the Gram is memory-bound: reading the `4 T d` float
+/// bytes once is what counts (BENCHMARKS.md, "Issue 11: the Gram as one BLAS
+/// call", has `ranker bench --balancers` with that design).
 ///
 /// Non-finite gradients: a NaN or ±infinity anywhere in task `t`'s gradient
 /// makes `P[t][t]` non-finite (squares of finite floats cannot overflow a
