@@ -3,7 +3,8 @@ import Ranker
 import RankerReport
 
 /// One model trained to the end by `Trainer` and tested: the unit the example
-/// programs (`examples/census-mmoe`, `examples/aliccp-esmm`) are built from.
+/// programs (`examples/census-mmoe`, `examples/aliccp-esmm`) are built from;
+/// `SeedComparison` puts several of them (models × seeds) in one JSON line.
 ///
 /// In epoch mode the trainer evaluates the valid split after every epoch,
 /// keeps the state with the best mean valid AUC and tests that state; when no
@@ -60,22 +61,17 @@ public struct ModelRun {
     ///
     ///     {"model": "mmoe", "test_auc": {"income": 0.9372, "marital": 0.9921},
     ///      "best_epoch": 7, "train_samples_per_s": 51234.5}
-    public var resultJSON: String {
+    public var resultJSON: String { resultLine.json }
+
+    /// `resultJSON` still open for more keys (`SeedComparison` adds the seed
+    /// statistics to it).
+    var resultLine: JSONLine {
         var line = JSONLine()
         line.add("model", modelName)
         line.addRaw("test_auc", "{" + testAUC.map { JSONLine.quote($0.output) + ":" + JSONLine.number($0.auc) }
             .joined(separator: ",") + "}")
         if let epoch = bestEpoch { line.add("best_epoch", epoch) } else { line.addNull("best_epoch") }
         line.add("train_samples_per_s", (summary.trainSamplesPerSecond * 10).rounded() / 10)
-        return line.json
-    }
-
-    /// Several runs as one JSON line, `{"models": [resultJSON, …], "seed": S}`,
-    /// with the seed of the first run (a comparison trains every model with one seed).
-    public static func comparisonJSON(_ runs: [ModelRun]) -> String {
-        var line = JSONLine()
-        line.addRaw("models", "[" + runs.map(\.resultJSON).joined(separator: ",") + "]")
-        if let seed = runs.first?.configuration.training.seed { line.add("seed", Int(seed)) }
-        return line.json
+        return line
     }
 }

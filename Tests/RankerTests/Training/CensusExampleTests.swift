@@ -5,8 +5,8 @@ import XCTest
 
 /// `examples/census-mmoe`: its configuration keeps the census protocol's
 /// fixed hyperparameters, and its pipeline (`ModelComparisonConfiguration` →
-/// `ModelRun` → `ModelRun.comparisonJSON`) gives the JSON line with the test
-/// AUC of the kept state.
+/// `ModelRun` → `SeedComparison.json`) gives the JSON line with the test
+/// AUC of the kept state, and over several seeds their mean and std.
 final class CensusExampleTests: XCTestCase {
     static var repositoryRoot: String { DataLocation.repositoryRoot(from: #filePath)! }
 
@@ -79,16 +79,21 @@ final class CensusExampleTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let run = try ModelRun.train(c.runConfiguration(for: c.models[0]), dataset: dataset,
                                      runDirectory: directory.appendingPathComponent("shared_bottom"))
-        let line = ModelRun.comparisonJSON([run])
+        let line = try SeedComparison(seeds: [c.training.seed], runs: [[run]]).json
         XCTAssertFalse(line.contains("\n"), "one line")
 
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        XCTAssertEqual(Set(object.keys), ["models", "seed"])
+        XCTAssertEqual(Set(object.keys), ["models", "seed", "seeds"])
         XCTAssertEqual(object["seed"] as? Int, Int(c.training.seed))
+        XCTAssertEqual(object["seeds"] as? [Int], [Int(c.training.seed)])
         let models = try XCTUnwrap(object["models"] as? [[String: Any]])
         XCTAssertEqual(models.count, 1)
         let entry = models[0]
-        XCTAssertEqual(Set(entry.keys), ["model", "test_auc", "best_epoch", "train_samples_per_s"])
+        XCTAssertEqual(Set(entry.keys), ["model", "test_auc", "best_epoch", "train_samples_per_s",
+                                         "test_auc_mean", "test_auc_std", "per_seed"])
+        // One seed: the mean is that run's AUC, the spread 0.
+        XCTAssertEqual(entry["test_auc_mean"] as? [String: Double], entry["test_auc"] as? [String: Double])
+        XCTAssertEqual(entry["test_auc_std"] as? [String: Double], ["income": 0, "marital": 0])
         XCTAssertEqual(entry["model"] as? String, "shared_bottom")
         XCTAssertEqual(entry["best_epoch"] as? Int, 1)
         XCTAssertGreaterThan(try XCTUnwrap(entry["train_samples_per_s"] as? Double), 0)
@@ -111,5 +116,67 @@ final class CensusExampleTests: XCTestCase {
             // One epoch of this protocol already ranks well above chance.
             XCTAssertGreaterThan(expected, 0.85, task)
         }
+    }
+
+    /// `SeedComparison` (what `census-mmoe --seeds` prints) over two seeds of
+    /// one epoch of Shared-Bottom: the JSON line keeps the single-run keys
+    /// (the first seed's run), adds `test_auc_mean` / `test_auc_std`
+    /// (population form) over the seeds' test AUCs and a `per_seed` list, and
+    /// the summary compares the mean with the peer. A run listed under the
+    /// wrong seed is an error.
+    func testTwoSeedsGiveMeanAndStdInTheJSONLine() throws {
+        guard let dataset = try? CensusIncome.load() else {
+            throw XCTSkip("census-income not found (set RANKER_DATA or run `make data`)")
+        }
+        var c = try Self.exampleConfiguration()
+        c.models = c.models.filter { $0.model == .sharedBottom }
+        c.training.epochs = 1
+        c.output.progress = .none
+        c.output.report = false
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-census-seeds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var runs: [[ModelRun]] = []
+        for seed: UInt64 in [3, 1] {
+            c.training.seed = seed
+            runs.append([try ModelRun.train(c.runConfiguration(for: c.models[0]), dataset: dataset,
+                                            runDirectory: directory.appendingPathComponent("seed-\(seed)"))])
+        }
+        XCTAssertThrowsError(try SeedComparison(seeds: [1, 3], runs: runs)) {
+            XCTAssertTrue("\($0)".contains("listed under seed 1 was trained with seed 3"), "\($0)")
+        }
+        XCTAssertThrowsError(try SeedComparison(seeds: [3], runs: runs))
+        let comparison = try SeedComparison(seeds: [3, 1], runs: runs)
+        let line = comparison.json
+        XCTAssertFalse(line.contains("\n"), "one line")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), ["models", "seed", "seeds"])
+        XCTAssertEqual(object["seed"] as? Int, 3)
+        XCTAssertEqual(object["seeds"] as? [Int], [3, 1])
+        let entry = try XCTUnwrap((object["models"] as? [[String: Any]])?.first)
+        XCTAssertEqual(Set(entry.keys), ["model", "test_auc", "best_epoch", "train_samples_per_s",
+                                         "test_auc_mean", "test_auc_std", "per_seed"])
+        let first = try XCTUnwrap(entry["test_auc"] as? [String: Double])
+        let mean = try XCTUnwrap(entry["test_auc_mean"] as? [String: Double])
+        let std = try XCTUnwrap(entry["test_auc_std"] as? [String: Double])
+        let perSeed = try XCTUnwrap(entry["per_seed"] as? [[String: Any]])
+        XCTAssertEqual(perSeed.map { $0["seed"] as? Int }, [3, 1])
+        for (s, run) in zip(perSeed, [runs[0][0], runs[1][0]]) {
+            let auc = try XCTUnwrap(s["test_auc"] as? [String: Double])
+            // (JSONSerialization may read the shortest decimal back one ulp off.)
+            for (task, value) in run.testAUC { XCTAssertEqual(try XCTUnwrap(auc[task]), value, accuracy: 1e-12) }
+        }
+        for task in ["income", "marital"] {
+            let a = try XCTUnwrap(runs[0][0].testAUC.first { $0.output == task }?.auc)
+            let b = try XCTUnwrap(runs[1][0].testAUC.first { $0.output == task }?.auc)
+            XCTAssertNotEqual(a, b, "\(task): different seeds give different runs")
+            XCTAssertEqual(try XCTUnwrap(first[task]), a, accuracy: 1e-12, "test_auc is the first seed's")
+            XCTAssertEqual(try XCTUnwrap(mean[task]), (a + b) / 2, accuracy: 1e-12)
+            XCTAssertEqual(try XCTUnwrap(std[task]), abs(a - b) / 2, accuracy: 1e-12)
+        }
+
+        let summary = try comparison.summary(peers: ["shared_bottom": ["income": 0.5, "marital": 1.0]], peerLabel: "test")
+        XCTAssertEqual(summary.models.map(\.name), ["shared_bottom"])
+        XCTAssertEqual(summary.models[0].tasks.map(\.atOrAbovePeer), [true, false])
+        XCTAssertEqual(summary.models[0].tasks[0].testAUC.mean, try XCTUnwrap(mean["income"]))
     }
 }
