@@ -49,8 +49,9 @@ public final class BatchNorm {
     private let normalized = Matrix(rows: 0, cols: 0)
     /// Whether the last forward pass ran in training mode.
     private var trainedLastForward = false
-    /// `4n` doubles: `mu` and `inv` of the last forward pass, then the two
-    /// per-block sums of the backward pass (`Σ dy`, `Σ dy · xhat`).
+    /// `5n` doubles: `mu` and `inv` of the last forward pass, then the two
+    /// per-block sums of the backward pass (`Σ dy`, `Σ dy · xhat`) and
+    /// `gamma · inv`.
     private let accumulators: UnsafeMutablePointer<Double>
 
     /// - Parameter name: the tensor-name prefix (an MLP's hidden layer `m.i` uses `m.i.bn`).
@@ -62,8 +63,8 @@ public final class BatchNorm {
         beta = Parameter(name: name + ".beta", rows: 1, cols: width, group: group)
         runningMean = Matrix(rows: 1, cols: width)
         runningVariance = Matrix(rows: 1, cols: width)
-        accumulators = .allocate(capacity: 4 * width)
-        accumulators.initialize(repeating: 0, count: 4 * width)
+        accumulators = .allocate(capacity: 5 * width)
+        accumulators.initialize(repeating: 0, count: 5 * width)
         initialize()
     }
 
@@ -154,9 +155,11 @@ public final class BatchNorm {
         let inverse = accumulators + n
         let sumDy = accumulators + 2 * n
         let sumDyXhat = accumulators + 3 * n
+        let scale = accumulators + 4 * n
         let xhat = normalized.view
         let g = gamma.value.data
         let count = Double(batch)
+        for j in 0..<n { scale[j] = Double(g[j]) * inverse[j] }
         gamma.beginStackedGradients(stack: stack)
         beta.beginStackedGradients(stack: stack)
         for s in 0..<stack {
@@ -177,16 +180,21 @@ public final class BatchNorm {
             if let d = beta.stackedGradientDestination(block: s, stack: stack) {
                 for j in 0..<n { d.data[j] = Float(sumDy[j]) }
             }
-            for b in 0..<batch {
-                let dy = block.row(b)
-                let x = xhat.row(b)
+            if trainedLastForward {
+                // dz = scale·dy − scale·Σdy/B − xhat · scale·Σ(dy·xhat)/B, the two terms per column first.
                 for j in 0..<n {
-                    let scale = Double(g[j]) * inverse[j]
-                    if trainedLastForward {
-                        dy[j] = Float(scale * (Double(dy[j]) - sumDy[j] / count - Double(x[j]) * sumDyXhat[j] / count))
-                    } else {
-                        dy[j] = Float(scale * Double(dy[j]))
-                    }
+                    sumDy[j] = scale[j] * sumDy[j] / count
+                    sumDyXhat[j] = scale[j] * sumDyXhat[j] / count
+                }
+                for b in 0..<batch {
+                    let dy = block.row(b)
+                    let x = xhat.row(b)
+                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j]) - sumDy[j] - Double(x[j]) * sumDyXhat[j]) }
+                }
+            } else {
+                for b in 0..<batch {
+                    let dy = block.row(b)
+                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j])) }
                 }
             }
         }

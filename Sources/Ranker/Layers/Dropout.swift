@@ -7,8 +7,9 @@
 ///                                          an evaluation pass)
 ///
 /// `u` is drawn uniformly in `[0, 1)` from the forward pass's
-/// `DropoutGenerator`, one `nextFloat()` per entry in row-major order, so the
-/// run's seed and the generator's checkpointed state fix every mask.
+/// `DropoutGenerator`, one `nextFloat()` per entry in row-major order
+/// (`fillUniformFloats`), so the run's seed and the generator's checkpointed
+/// state fix every mask.
 public final class Dropout {
     public let rate: Float
     /// `1 / (1 - p)`.
@@ -35,11 +36,14 @@ public final class Dropout {
         trainedLastForward = true
         scaledMask.resize(rows: h.rows, cols: h.cols)
         let mask = scaledMask.view
+        // The uniforms u first (one pass over the generator), then u → m / (1 - p) in place.
+        source.generator.fillUniformFloats(mask.data, count: mask.count)
+        let (rate, kept) = (self.rate, keptScale)
         for b in 0..<h.rows {
             let row = h.row(b)
             let m = mask.row(b)
             for j in 0..<h.cols {
-                let factor: Float = source.generator.nextFloat() < rate ? 0 : keptScale
+                let factor: Float = m[j] < rate ? 0 : kept
                 m[j] = factor
                 row[j] *= factor
             }
