@@ -20,7 +20,9 @@ Predictions are probabilities for binary tasks and raw values for regression
 tasks; for ESMM the outputs are ctr, cvr, ctcvr.
 
 The forward equations (docs/EXPORT.md, ALGORITHMS.md 3) are written out here
-from the parameter names; nothing is imported from Ranker.
+from the parameter names; nothing is imported from Ranker. With `batch_norm` /
+`gate_batch_norm` in model_config, BatchNorm runs in evaluation mode with the
+exported running statistics (ALGORITHMS.md 3.2.1); dropout is off at prediction.
 """
 
 import argparse
@@ -89,6 +91,13 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + np.exp(-np.abs(z))), np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))))
 
 
+def batch_norm(T, name, z):
+    """BatchNorm1d in evaluation mode (ALGORITHMS.md 3.2.1), the running statistics of the export:
+    gamma (z - running_mean) / sqrt(running_var + 1e-5) + beta, per column."""
+    mean, var = T[name + ".running_mean"], T[name + ".running_var"]
+    return T[name + ".gamma"] * (z - mean) / np.sqrt(var + 1e-5) + T[name + ".beta"]
+
+
 def dense(T, name, x):
     """y = x W + b, W: in x out, b: 1 x out (absent for bias-free gates)."""
     y = x @ T[name + ".W"]
@@ -97,36 +106,50 @@ def dense(T, name, x):
     return y
 
 
-def mlp(T, name, x, layer_count, last_linear):
-    """Layers name.0 .. name.{layer_count-1}; ReLU after each, except a tower's last."""
+def hidden_layer(T, name, x, bn):
+    """Linear -> (BatchNorm) -> ReLU; dropout is the identity at prediction."""
+    z = dense(T, name, x)
+    if bn:
+        z = batch_norm(T, name + ".bn", z)
+    return relu(z)
+
+
+def mlp(T, name, x, layer_count, last_linear, bn):
+    """Layers name.0 .. name.{layer_count-1}; hidden layers (with BatchNorm when bn) except a tower's last,
+    which is a plain Linear."""
     for i in range(layer_count):
-        x = dense(T, f"{name}.{i}", x)
-        if not (last_linear and i == layer_count - 1):
-            x = relu(x)
+        if last_linear and i == layer_count - 1:
+            x = dense(T, f"{name}.{i}", x)
+        else:
+            x = hidden_layer(T, f"{name}.{i}", x, bn)
     return x
 
 
-def tower(T, name, x, tower_hidden):
-    return mlp(T, name, x, len(tower_hidden) + 1, last_linear=True)[:, 0]
+def tower(T, name, x, tower_hidden, bn):
+    return mlp(T, name, x, len(tower_hidden) + 1, last_linear=True, bn=bn)[:, 0]
 
 
-def expert_group(T, name, u, count, hidden):
+def expert_group(T, name, u, count, hidden, bn):
     """`count` experts reading u: name.0 is the concatenated first layer
-    (in x count*h1, expert e owns columns e*h1:(e+1)*h1), name.<e>.<i> the later layers."""
-    h = relu(dense(T, name + ".0", u))
+    (in x count*h1, expert e owns columns e*h1:(e+1)*h1; so does its BatchNorm name.0.bn),
+    name.<e>.<i> the later layers."""
+    h = hidden_layer(T, name + ".0", u, bn)
     h1 = hidden[0]
     outputs = []
     for e in range(count):
         he = h[:, e * h1 : (e + 1) * h1]
         if len(hidden) > 1:
-            he = mlp(T, f"{name}.{e}", he, len(hidden) - 1, last_linear=False)
+            he = mlp(T, f"{name}.{e}", he, len(hidden) - 1, last_linear=False, bn=bn)
         outputs.append(he)
     return outputs
 
 
-def gate(T, name, u, experts):
-    """p = softmax_rows(u Wg (+ bg)); f = sum_e p[:, e] * E_e."""
+def gate(T, name, u, experts, bn):
+    """p = softmax_rows(u Wg (+ bg)) (with BatchNorm name.bn on the logits when bn);
+    f = sum_e p[:, e] * E_e."""
     a = dense(T, name, u)
+    if bn:
+        a = batch_norm(T, name + ".bn", a)
     a = a - a.max(axis=1, keepdims=True)
     p = np.exp(a)
     p = p / p.sum(axis=1, keepdims=True)
@@ -166,12 +189,14 @@ def task_logits(T, config, x):
     tasks = [t["name"] for t in config["tasks"]]
     kind = config["model"]
     tower_hidden = config["tower_hidden"]
+    bn = config.get("batch_norm", False)
+    gate_bn = config.get("gate_batch_norm", False)
     if kind == "shared_bottom":
-        s = mlp(T, "bottom", x, len(config["bottom_hidden"]), last_linear=False)
-        columns = [tower(T, f"tower.{t}", s, tower_hidden) for t in tasks]
+        s = mlp(T, "bottom", x, len(config["bottom_hidden"]), last_linear=False, bn=bn)
+        columns = [tower(T, f"tower.{t}", s, tower_hidden, bn) for t in tasks]
     elif kind == "mmoe":
-        experts = expert_group(T, "experts", x, config["experts"], config["expert_hidden"])
-        columns = [tower(T, f"tower.{t}", gate(T, f"gate.{t}", x, experts), tower_hidden) for t in tasks]
+        experts = expert_group(T, "experts", x, config["experts"], config["expert_hidden"], bn)
+        columns = [tower(T, f"tower.{t}", gate(T, f"gate.{t}", x, experts, gate_bn), tower_hidden, bn) for t in tasks]
     elif kind == "ple":
         levels = config["levels"]
         ms, msh = config["specific_experts"], config["shared_experts"]
@@ -181,16 +206,18 @@ def task_logits(T, config, x):
         for level in range(1, levels + 1):
             prefix = f"level{level}"
             specific = [
-                expert_group(T, f"{prefix}.specific.{t}", u_task[k], ms, hidden) if ms > 0 else []
+                expert_group(T, f"{prefix}.specific.{t}", u_task[k], ms, hidden, bn) if ms > 0 else []
                 for k, t in enumerate(tasks)
             ]
-            shared = expert_group(T, f"{prefix}.shared", u_shared, msh, hidden) if msh > 0 else []
-            new_task = [gate(T, f"{prefix}.gate.{t}", u_task[k], specific[k] + shared) for k, t in enumerate(tasks)]
+            shared = expert_group(T, f"{prefix}.shared", u_shared, msh, hidden, bn) if msh > 0 else []
+            new_task = [
+                gate(T, f"{prefix}.gate.{t}", u_task[k], specific[k] + shared, gate_bn) for k, t in enumerate(tasks)
+            ]
             if level < levels:
                 all_specific = [e for k in range(len(tasks)) for e in specific[k]]
-                u_shared = gate(T, f"{prefix}.shared_gate", u_shared, all_specific + shared)
+                u_shared = gate(T, f"{prefix}.shared_gate", u_shared, all_specific + shared, gate_bn)
             u_task = new_task
-        columns = [tower(T, f"tower.{t}", u_task[k], tower_hidden) for k, t in enumerate(tasks)]
+        columns = [tower(T, f"tower.{t}", u_task[k], tower_hidden, bn) for k, t in enumerate(tasks)]
     else:
         raise ValueError(f"unknown model kind {kind}")
     return np.stack(columns, axis=1)
@@ -201,8 +228,9 @@ def predict(T, metadata, rows):
     x = model_input(T, config, rows)
     if config["model"] == "esmm":
         tower_hidden = config["tower_hidden"]
-        p_ctr = sigmoid(tower(T, "tower.ctr", x, tower_hidden))
-        p_cvr = sigmoid(tower(T, "tower.cvr", x, tower_hidden))
+        bn = config.get("batch_norm", False)
+        p_ctr = sigmoid(tower(T, "tower.ctr", x, tower_hidden, bn))
+        p_cvr = sigmoid(tower(T, "tower.cvr", x, tower_hidden, bn))
         return ["ctr", "cvr", "ctcvr"], np.stack([p_ctr, p_cvr, p_ctr * p_cvr], axis=1)
     z = task_logits(T, config, x)
     kinds = [t.get("kind", "binary") for t in config["tasks"]]

@@ -124,4 +124,16 @@ final class RandomGeneratorTests: XCTestCase {
         for _ in 0..<20_000 { first[rng.permutation(4)[0]] += 1 }
         for c in first { XCTAssertEqual(Double(c) / 20_000, 0.25, accuracy: 0.02) }
     }
+
+    /// The bulk draw dropout uses is `nextFloat()` repeated: same values, same final state.
+    func testFillUniformFloatsIsNextFloatRepeated() {
+        var one = RandomGenerator(seed: 12)
+        var bulk = one
+        let expected = (0..<1000).map { _ in one.nextFloat() }
+        var values = [Float](repeating: -1, count: 1000)
+        values.withUnsafeMutableBufferPointer { bulk.fillUniformFloats($0.baseAddress!, count: 1000) }
+        XCTAssertEqual(values, expected)
+        XCTAssertEqual(bulk, one)
+        XCTAssertEqual(bulk.nextUInt64(), one.nextUInt64())
+    }
 }

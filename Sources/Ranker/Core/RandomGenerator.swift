@@ -57,6 +57,28 @@ public struct RandomGenerator: Codable, Equatable, Sendable {
         Float(nextUInt64() >> 40) * 0x1.0p-24
     }
 
+    /// `count` successive `nextFloat()` values into `values`: the same numbers
+    /// and the same final state as calling `nextFloat()` `count` times, with
+    /// the state held in registers (dropout draws one per activation).
+    public mutating func fillUniformFloats(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+        for i in 0..<count {
+            let result = RandomGenerator.rotl(s1 &* 5, 7) &* 9
+            let t = s1 << 17
+            s2 ^= s0
+            s3 ^= s1
+            s1 ^= s2
+            s0 ^= s3
+            s2 ^= t
+            s3 = RandomGenerator.rotl(s3, 45)
+            values[i] = Float(result >> 40) * 0x1.0p-24
+        }
+        state[0] = s0
+        state[1] = s1
+        state[2] = s2
+        state[3] = s3
+    }
+
     /// Uniform in `[low, high)`.
     public mutating func uniform(_ low: Double, _ high: Double) -> Double {
         low + (high - low) * nextDouble()

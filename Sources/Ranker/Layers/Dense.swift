@@ -72,12 +72,12 @@ public final class Dense {
         precondition(dY.cols == outputSize && batch > 0 && dY.rows % batch == 0,
                      "Dense backward: dY \(dY.rows)×\(dY.cols) does not stack batches of \(batch) × \(outputSize)")
         let stack = dY.rows / batch
-        writeGradients(of: weight, stack: stack) { t, destination in
+        weight.writeStackedGradients(stack: stack) { t, destination in
             // dW = xᵀ dY_t   (in × B)(B × out)
             BLAS.gemm(x, dY.rows(t * batch ..< (t + 1) * batch), into: destination, transposeA: true)
         }
         if let b = bias {
-            writeGradients(of: b, stack: stack) { t, destination in
+            b.writeStackedGradients(stack: stack) { t, destination in
                 columnSums(of: dY.rows(t * batch ..< (t + 1) * batch), into: destination.data)
             }
         }
@@ -85,26 +85,6 @@ public final class Dense {
             precondition(dX.rows == dY.rows && dX.cols == inputSize, "Dense backward: dX must be \(dY.rows) × \(inputSize)")
             // dX = dY Wᵀ over all stacked rows in one GEMM.
             BLAS.gemm(dY, weight.value.view, into: dX, transposeB: true, beta: accumulateInput ? 1 : 0)
-        }
-    }
-
-    /// Routes the gradient of `p` for a stack of `stack` copies: one gradient
-    /// (stack 1), per-task gradients (shared), or block `k` only (task `k`).
-    private func writeGradients(of p: Parameter, stack: Int, compute: (Int, MatrixView) -> Void) {
-        let shape = (rows: p.rows, cols: p.cols)
-        if stack == 1 {
-            compute(0, p.grad.view)
-            return
-        }
-        switch p.group {
-        case .shared:
-            p.prepareTaskGradients(tasks: stack)
-            for t in 0..<stack {
-                compute(t, MatrixView(data: p.taskGradient(t), rows: shape.rows, cols: shape.cols, ld: shape.cols))
-            }
-        case .task(let k):
-            precondition(k < stack, "\(p.name) belongs to task \(k) but only \(stack) tasks are stacked")
-            compute(k, p.grad.view)
         }
     }
 }

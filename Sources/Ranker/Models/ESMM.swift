@@ -14,7 +14,9 @@
 /// Both losses reach the CTR tower, so it is shared (with the embeddings);
 /// the CVR tower is specific to `ctcvr` (ALGORITHMS.md 3.7).
 /// Parameters: `embedding.<field>`, `tower.ctr.<i>.{W,b}` (shared),
-/// `tower.cvr.<i>.{W,b}` (task 1).
+/// `tower.cvr.<i>.{W,b}` (task 1); with `batch_norm` each hidden layer's
+/// `.bn.*` (ALGORITHMS.md 3.2.1). ESMM has no gates (`gate_batch_norm` is
+/// not used).
 public final class ESMM: StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
@@ -32,9 +34,9 @@ public final class ESMM: StackedBackwardModel {
         self.configuration = configuration
         input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
         ctrTower = MLP(name: "tower.ctr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
-                       outputSize: 1, group: .shared)
+                       outputSize: 1, group: .shared, batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
-                       outputSize: 1, group: .task(1))
+                       outputSize: 1, group: .task(1), batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         parameterSlab = ParameterSlab(parameters: input.parameters + ctrTower.parameters + cvrTower.parameters)
     }
 
@@ -44,6 +46,8 @@ public final class ESMM: StackedBackwardModel {
     public var outputNames: [String] { ["ctr", "cvr", "ctcvr"] }
 
     public var parameters: [Parameter] { parameterSlab.parameters }
+
+    public var stateTensors: [(name: String, value: Matrix)] { ctrTower.stateTensors + cvrTower.stateTensors }
 
     /// The CTR tower's last hidden Linear weight (its output layer when it has no hidden layer).
     public var lastSharedLayerParameters: [Parameter] {
@@ -57,11 +61,11 @@ public final class ESMM: StackedBackwardModel {
         cvrTower.initialize(using: &rng)
     }
 
-    public func forward(_ batch: Batch) -> MatrixView {
+    public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
         let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
         logits.resize(rows: batch.size, cols: 2)
-        copyColumn(ctrTower.forward(x), into: logits.view, column: 0)
-        copyColumn(cvrTower.forward(x), into: logits.view, column: 1)
+        copyColumn(ctrTower.forward(x, mode: mode), into: logits.view, column: 0)
+        copyColumn(cvrTower.forward(x, mode: mode), into: logits.view, column: 1)
         return logits.view
     }
 

@@ -7,6 +7,11 @@
 /// expert, named `<name>.<e>` (`<name>.<e>.0.W` is expert `e`'s second layer).
 /// Expert `e`'s output is `B × h_m`.
 ///
+/// With BatchNorm every hidden layer is `Linear → BatchNorm → ReLU → Dropout`
+/// (ALGORITHMS.md 3.2.1); the first layers' BatchNorm is one layer over the
+/// `n·h_1` concatenated columns (`<name>.0.bn.*`; BatchNorm is per column, so
+/// expert `e` owns columns `e·h_1 ..< (e+1)·h_1` of its tensors too).
+///
 /// Backward: consumers (gates) add `∂L/∂E_e` into `outputGradient(e, rows:)`
 /// after `beginBackward(rows:)`; then `backward(rows:…)` takes it through the
 /// experts into the group's input gradient.
@@ -17,6 +22,9 @@ final class ExpertGroup {
     let group: ParameterGroup
     /// The concatenated first layers.
     let first: Dense
+    /// The first layers' BatchNorm and dropout (with the options).
+    let firstBatchNorm: BatchNorm?
+    let firstDropout: Dropout?
     /// Layers 2…m of each expert (empty when the experts have one layer).
     let rest: [MLP]
     /// Output of the first layer after ReLU: `B × n·h_1`.
@@ -27,17 +35,20 @@ final class ExpertGroup {
     /// `S·B × n·h_m` (aliases `firstGradient` when the experts have one layer).
     private let restGradient = Matrix(rows: 0, cols: 0)
 
-    init(name: String, count: Int, inputSize: Int, hiddenSizes: [Int], group: ParameterGroup) {
+    init(name: String, count: Int, inputSize: Int, hiddenSizes: [Int], group: ParameterGroup,
+         batchNorm: Bool = false, dropout: Float = 0) {
         precondition(count >= 1 && !hiddenSizes.isEmpty)
         self.count = count
         self.inputSize = inputSize
         self.hiddenSizes = hiddenSizes
         self.group = group
         first = Dense(name: "\(name).0", inputSize: inputSize, outputSize: count * hiddenSizes[0], group: group)
+        firstBatchNorm = batchNorm ? BatchNorm(name: "\(name).0.bn", width: count * hiddenSizes[0], group: group) : nil
+        firstDropout = dropout > 0 ? Dropout(rate: dropout) : nil
         if hiddenSizes.count > 1 {
             rest = (0..<count).map {
                 MLP(name: "\(name).\($0)", inputSize: hiddenSizes[0], hiddenSizes: Array(hiddenSizes.dropFirst()),
-                    group: group)
+                    group: group, batchNorm: batchNorm, dropout: dropout)
             }
         } else {
             rest = []
@@ -47,7 +58,14 @@ final class ExpertGroup {
     /// Width of each expert's output.
     var outputSize: Int { hiddenSizes.last! }
 
-    var parameters: [Parameter] { first.parameters + rest.flatMap { $0.parameters } }
+    var parameters: [Parameter] {
+        first.parameters + (firstBatchNorm?.parameters ?? []) + rest.flatMap { $0.parameters }
+    }
+
+    /// The BatchNorm running statistics (first layers, then each expert's later layers).
+    var stateTensors: [(name: String, value: Matrix)] {
+        (firstBatchNorm?.stateTensors ?? []) + rest.flatMap { $0.stateTensors }
+    }
 
     /// The weights of every expert's last Linear layer (GradNorm's default scope).
     var lastLayerWeights: [Parameter] {
@@ -57,18 +75,21 @@ final class ExpertGroup {
     func initialize(using rng: inout RandomGenerator) {
         // Glorot with the fan of one expert's first layer, not of the concatenation.
         first.initialize(using: &rng, fanIn: inputSize, fanOut: hiddenSizes[0])
+        firstBatchNorm?.initialize()
         for mlp in rest { mlp.initialize(using: &rng) }
     }
 
-    /// Runs every expert on `x` (`B × in`).
-    func forward(_ x: MatrixView) {
+    /// Runs every expert on `x` (`B × in`) in `mode` (`ForwardMode`).
+    func forward(_ x: MatrixView, mode: ForwardMode) {
         firstActivation.resize(rows: x.rows, cols: first.outputSize)
         let h = firstActivation.view
         first.forward(x, into: h)
+        firstBatchNorm?.forward(h, mode: mode)
         ReLU.forward(h)
+        firstDropout?.forward(h, mode: mode)
         let h1 = hiddenSizes[0]
         for (e, mlp) in rest.enumerated() {
-            mlp.forward(h.cols(e * h1 ..< (e + 1) * h1))
+            mlp.forward(h.cols(e * h1 ..< (e + 1) * h1), mode: mode)
         }
     }
 
@@ -110,7 +131,9 @@ final class ExpertGroup {
             }
         }
         let dH = firstGradient.view.rows(rows)
+        firstDropout?.backward(dH)
         ReLU.backward(gradient: dH, output: firstActivation.view)
+        firstBatchNorm?.backward(dH)
         first.backward(dH, inputGradient: dX, accumulateInput: accumulateInput)
     }
 }

@@ -10,11 +10,18 @@
 ///     dE_e    += p[r mod B, e] · df[r, :]
 ///     da       = p ∘ (dp − rowsum(p ∘ dp))          (softmax backward, ALGORITHMS.md 1.3)
 ///     dWg = uᵀ da;  dbg = colsum(da);  du (+)= da Wgᵀ
+///
+/// With `gate_batch_norm` (torch-rechub's gate, ALGORITHMS.md 3.2.1) the gate
+/// logits go through BatchNorm before the softmax, `p = softmax(BN(u Wg + bg))`,
+/// named `<name>.bn.*`; its backward runs between the softmax's and the
+/// Linear's, per stacked block.
 final class Gate {
     let expertCount: Int
     let group: ParameterGroup
     /// `Wg` (`in × n`), `bg` optional.
     let linear: Dense
+    /// BatchNorm of the gate logits (with `gate_batch_norm`).
+    let batchNorm: BatchNorm?
     /// Softmax output of the last forward pass: `B × n`.
     private let probabilities = Matrix(rows: 0, cols: 0)
     /// `dp`, then `da`, for the stacked rows of the last backward: `S·B × n`.
@@ -22,15 +29,23 @@ final class Gate {
     /// Mixture output `f`: `B × H`.
     private let mixture = Matrix(rows: 0, cols: 0)
 
-    init(name: String, inputSize: Int, expertCount: Int, hasBias: Bool, group: ParameterGroup) {
+    init(name: String, inputSize: Int, expertCount: Int, hasBias: Bool, group: ParameterGroup,
+         batchNorm: Bool = false) {
         self.expertCount = expertCount
         self.group = group
         linear = Dense(name: name, inputSize: inputSize, outputSize: expertCount, group: group, hasBias: hasBias)
+        self.batchNorm = batchNorm ? BatchNorm(name: name + ".bn", width: expertCount, group: group) : nil
     }
 
-    var parameters: [Parameter] { linear.parameters }
+    var parameters: [Parameter] { linear.parameters + (batchNorm?.parameters ?? []) }
 
-    func initialize(using rng: inout RandomGenerator) { linear.initialize(using: &rng) }
+    /// The BatchNorm running statistics (with `gate_batch_norm`).
+    var stateTensors: [(name: String, value: Matrix)] { batchNorm?.stateTensors ?? [] }
+
+    func initialize(using rng: inout RandomGenerator) {
+        linear.initialize(using: &rng)
+        batchNorm?.initialize()
+    }
 
     /// The probabilities of the last forward pass (`B × n`).
     var lastProbabilities: MatrixView { probabilities.view }
@@ -42,13 +57,15 @@ final class Gate {
     ///
     /// - Parameters:
     ///   - u: gate input, `B × in`.
+    ///   - mode: BatchNorm's mode (`ForwardMode`).
     ///   - expert: expert `e`'s output (`B × H`), for `e` in `0..<expertCount`.
     @discardableResult
-    func forward(_ u: MatrixView, experts expert: (Int) -> MatrixView) -> MatrixView {
+    func forward(_ u: MatrixView, mode: ForwardMode, experts expert: (Int) -> MatrixView) -> MatrixView {
         let batch = u.rows
         probabilities.resize(rows: batch, cols: expertCount)
         let p = probabilities.view
         linear.forward(u, into: p)
+        batchNorm?.forward(p, mode: mode)
         RowSoftmax.forward(p)
         let width = expert(0).cols
         mixture.resize(rows: batch, cols: width)
@@ -94,6 +111,7 @@ final class Gate {
             }
         }
         RowSoftmax.backward(gradient: dp, probabilities: p)
+        batchNorm?.backward(dp)
         linear.backward(dp, inputGradient: du, accumulateInput: accumulateInput)
     }
 }

@@ -10,7 +10,10 @@
 ///
 /// Parameters: `embedding.<field>`, `experts.0.{W,b}` and `experts.<e>.<i>.{W,b}`
 /// (shared); `gate.<task>.W` (+ `.b` with `gate_bias`), `tower.<task>.<i>.{W,b}`
-/// (task-specific).
+/// (task-specific). With `batch_norm` every hidden layer of the experts and
+/// towers has `.bn.*` (`Linear → BatchNorm → ReLU → Dropout`), with
+/// `gate_batch_norm` every gate `gate.<task>.bn.*` (`Linear → BatchNorm →
+/// softmax`, torch-rechub's MMoE; ALGORITHMS.md 3.2.1).
 public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
@@ -32,14 +35,16 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
         input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
         let d = input.outputSize
         experts = ExpertGroup(name: "experts", count: configuration.experts, inputSize: d,
-                              hiddenSizes: configuration.expertHidden, group: .shared)
+                              hiddenSizes: configuration.expertHidden, group: .shared,
+                              batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         gates = configuration.tasks.enumerated().map { k, task in
             Gate(name: "gate.\(task.name)", inputSize: d, expertCount: configuration.experts,
-                 hasBias: configuration.gateBias, group: .task(k))
+                 hasBias: configuration.gateBias, group: .task(k), batchNorm: configuration.gateBatchNorm)
         }
         towers = configuration.tasks.enumerated().map { k, task in
             MLP(name: "tower.\(task.name)", inputSize: configuration.expertHidden.last!,
-                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
+                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k),
+                batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + experts.parameters + gates.flatMap { $0.parameters }
@@ -51,6 +56,10 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public var taskCount: Int { towers.count }
 
     public var parameters: [Parameter] { parameterSlab.parameters }
+
+    public var stateTensors: [(name: String, value: Matrix)] {
+        experts.stateTensors + gates.flatMap { $0.stateTensors } + towers.flatMap { $0.stateTensors }
+    }
 
     public var lastSharedLayerParameters: [Parameter] { experts.lastLayerWeights }
 
@@ -64,13 +73,13 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
         for t in towers { t.initialize(using: &rng) }
     }
 
-    public func forward(_ batch: Batch) -> MatrixView {
+    public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
         let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
-        experts.forward(x)
+        experts.forward(x, mode: mode)
         logits.resize(rows: batch.size, cols: taskCount)
         for k in 0..<taskCount {
-            let f = gates[k].forward(x, experts: experts.output)
-            copyColumn(towers[k].forward(f), into: logits.view, column: k)
+            let f = gates[k].forward(x, mode: mode, experts: experts.output)
+            copyColumn(towers[k].forward(f, mode: mode), into: logits.view, column: k)
         }
         return logits.view
     }

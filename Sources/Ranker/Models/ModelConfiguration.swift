@@ -33,6 +33,12 @@ public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable
 /// `tower_hidden` for both its CTR and CVR towers and must have exactly the
 /// tasks `ctr` and `ctcvr` (its labels are click and conversion). The input
 /// (`sparse_fields`, `dense_features`) usually comes from the dataset's schema.
+///
+/// Every architecture takes `batch_norm` (hidden layers of bottom, experts
+/// and towers become `Linear → BatchNorm → ReLU → Dropout`), `gate_batch_norm`
+/// (MMoE and PLE gates become `Linear → BatchNorm → softmax`; unused by
+/// Shared-Bottom and ESMM) and `dropout` (rate in `[0, 1)`), ALGORITHMS.md
+/// 3.2.1; all off by default, so older configurations mean what they meant.
 public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var model: ModelKind
     public var tasks: [TaskSpec]
@@ -48,6 +54,12 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var towerHidden: [Int]
     /// Standard deviation of the `N(0, σ²)` embedding initialisation (project default 0.01).
     public var embeddingInitStd: Double
+    /// BatchNorm1d in every hidden layer of bottom, experts and towers (`batch_norm`, default off).
+    public var batchNorm: Bool
+    /// BatchNorm1d on the gate logits of MMoE and PLE (`gate_batch_norm`, default off).
+    public var gateBatchNorm: Bool
+    /// Inverted-dropout rate after every hidden layer's ReLU (`dropout`, in `[0, 1)`, default 0).
+    public var dropout: Float
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tasks, experts, levels
@@ -60,12 +72,16 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         case sharedExperts = "shared_experts"
         case towerHidden = "tower_hidden"
         case embeddingInitStd = "embedding_init_std"
+        case batchNorm = "batch_norm"
+        case gateBatchNorm = "gate_batch_norm"
+        case dropout
     }
 
     public init(model: ModelKind, tasks: [TaskSpec], sparseFields: [SparseField] = [], denseFeatures: Int = 0,
                 bottomHidden: [Int] = [256, 128], experts: Int = 8, expertHidden: [Int] = [256, 128],
                 gateBias: Bool = false, levels: Int = 1, specificExperts: Int = 1, sharedExperts: Int = 1,
-                towerHidden: [Int] = [64], embeddingInitStd: Double = 0.01) {
+                towerHidden: [Int] = [64], embeddingInitStd: Double = 0.01,
+                batchNorm: Bool = false, gateBatchNorm: Bool = false, dropout: Float = 0) {
         self.model = model
         self.tasks = tasks
         self.sparseFields = sparseFields
@@ -79,6 +95,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.sharedExperts = sharedExperts
         self.towerHidden = towerHidden
         self.embeddingInitStd = embeddingInitStd
+        self.batchNorm = batchNorm
+        self.gateBatchNorm = gateBatchNorm
+        self.dropout = dropout
     }
 
     public init(from decoder: Decoder) throws {
@@ -98,6 +117,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         sharedExperts = try c.decode(.sharedExperts, default: defaults.sharedExperts)
         towerHidden = try c.decode(.towerHidden, default: defaults.towerHidden)
         embeddingInitStd = try c.decode(.embeddingInitStd, default: defaults.embeddingInitStd)
+        batchNorm = try c.decode(.batchNorm, default: defaults.batchNorm)
+        gateBatchNorm = try c.decode(.gateBatchNorm, default: defaults.gateBatchNorm)
+        dropout = try c.decode(.dropout, default: defaults.dropout)
     }
 
     /// Width of the model input `x`: `Σ dimension_f + dense_features`.
@@ -121,6 +143,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         if towerHidden.contains(where: { $0 < 1 }) { throw fail("tower_hidden", "sizes must be >= 1") }
         if !(embeddingInitStd >= 0 && embeddingInitStd.isFinite) {
             throw fail("embedding_init_std", "must be a finite non-negative number")
+        }
+        if !(dropout >= 0 && dropout < 1) {
+            throw fail("dropout", "must be a rate in [0, 1), got \(dropout)")
         }
         switch model {
         case .sharedBottom:

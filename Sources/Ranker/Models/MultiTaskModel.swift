@@ -1,7 +1,9 @@
 /// A multitask ranking model with hand-written forward and backward passes.
 ///
 /// One training step (ALGORITHMS.md 7):
-/// 1. `forward(batch)` → logits `B × T`;
+/// 1. `forward(batch, mode: .training(dropout:))` → logits `B × T` (evaluation
+///    and prediction use `forward(batch)`, the evaluation mode: BatchNorm's
+///    running statistics, no dropout; ALGORITHMS.md 3.2.1);
 /// 2. `computeLosses(logits:labels:taskGradients:)` → the `T` unweighted mean
 ///    task losses and, stacked, each task's gradient w.r.t. all logits
 ///    (`T·B × T`, block `t` = `∂L_t/∂logits`);
@@ -18,6 +20,11 @@ public protocol MultiTaskModel: AnyObject {
     /// Every parameter, in a stable order (checkpoints and optimizers use it):
     /// `parameterSlab.parameters`.
     var parameters: [Parameter] { get }
+    /// Non-trainable state saved and restored with the parameters: the
+    /// BatchNorm running statistics (`<layer>.bn.running_mean`,
+    /// `<layer>.bn.running_var`, `1 × n`), in a stable order; empty without
+    /// BatchNorm. No gradient, no optimizer.
+    var stateTensors: [(name: String, value: Matrix)] { get }
     /// The dense parameters and gradients in contiguous slabs, and the
     /// `T × d` per-task gradients of the shared ones (built by the model's
     /// initializer from `parameters`).
@@ -30,8 +37,10 @@ public protocol MultiTaskModel: AnyObject {
     /// Seeded initialisation: Glorot-uniform weights, zero biases, embeddings `N(0, σ²)`.
     func initialize(using rng: inout RandomGenerator)
 
-    /// Logits `B × T` for `batch` (valid until the next forward).
-    func forward(_ batch: Batch) -> MatrixView
+    /// Logits `B × T` for `batch` (valid until the next forward). `mode`
+    /// decides BatchNorm's statistics and dropout (`ForwardMode`); a training
+    /// pass moves the running statistics.
+    func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView
 
     /// Per-task mean losses (unweighted) and their logit gradients.
     ///
@@ -59,6 +68,16 @@ public protocol MultiTaskModel: AnyObject {
 }
 
 extension MultiTaskModel {
+    /// Logits in evaluation mode (running statistics, no dropout): what
+    /// evaluation, prediction and export compute. Changes no state.
+    public func forward(_ batch: Batch) -> MatrixView { forward(batch, mode: .evaluation) }
+
+    /// The parameters' values and the state tensors, by name: everything a
+    /// checkpoint, an export or the kept best state saves of the model.
+    public var savedTensors: [(name: String, value: Matrix)] {
+        parameters.map { (name: $0.name, value: $0.value) } + stateTensors
+    }
+
     /// The parameter with the given name, if any.
     public func parameter(named name: String) -> Parameter? {
         parameters.first { $0.name == name }

@@ -19,7 +19,10 @@
 ///
 /// Parameters: `embedding.<field>`; `level<l>.specific.<task>.*`,
 /// `level<l>.shared.*` (expert groups, see `ExpertGroup`), `level<l>.gate.<task>.*`,
-/// `level<l>.shared_gate.*`; `tower.<task>.*`.
+/// `level<l>.shared_gate.*`; `tower.<task>.*`. With `batch_norm` every hidden
+/// layer of every level's experts and of the towers has `.bn.*`, with
+/// `gate_batch_norm` every task and shared gate of every level
+/// (ALGORITHMS.md 3.2.1).
 public final class PLE: IndependentTasksModel, StackedBackwardModel {
     /// The components of one CGC level.
     final class Level {
@@ -48,6 +51,11 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         var parameters: [Parameter] {
             specific.flatMap { $0?.parameters ?? [] } + (shared?.parameters ?? [])
                 + taskGates.flatMap { $0.parameters } + (sharedGate?.parameters ?? [])
+        }
+
+        var stateTensors: [(name: String, value: Matrix)] {
+            specific.flatMap { $0?.stateTensors ?? [] } + (shared?.stateTensors ?? [])
+                + taskGates.flatMap { $0.stateTensors } + (sharedGate?.stateTensors ?? [])
         }
     }
 
@@ -81,23 +89,27 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
             let name = "level\(l)"
             let specific: [ExpertGroup?] = configuration.tasks.enumerated().map { k, task in
                 ms == 0 ? nil : ExpertGroup(name: "\(name).specific.\(task.name)", count: ms, inputSize: inputSize,
-                                            hiddenSizes: hidden, group: reach.specificExperts[l - 1][k])
+                                            hiddenSizes: hidden, group: reach.specificExperts[l - 1][k],
+                                            batchNorm: configuration.batchNorm, dropout: configuration.dropout)
             }
             let shared = msh == 0 ? nil : ExpertGroup(name: "\(name).shared", count: msh, inputSize: inputSize,
-                                                      hiddenSizes: hidden, group: reach.sharedExperts[l - 1])
+                                                      hiddenSizes: hidden, group: reach.sharedExperts[l - 1],
+                                                      batchNorm: configuration.batchNorm, dropout: configuration.dropout)
             let taskGates = configuration.tasks.enumerated().map { k, task in
                 Gate(name: "\(name).gate.\(task.name)", inputSize: inputSize, expertCount: ms + msh,
-                     hasBias: configuration.gateBias, group: reach.taskGates[l - 1][k])
+                     hasBias: configuration.gateBias, group: reach.taskGates[l - 1][k],
+                     batchNorm: configuration.gateBatchNorm)
             }
             let sharedGate = l == levelCount ? nil
                 : Gate(name: "\(name).shared_gate", inputSize: inputSize, expertCount: taskCount * ms + msh,
-                       hasBias: configuration.gateBias, group: reach.sharedGates[l - 1])
+                       hasBias: configuration.gateBias, group: reach.sharedGates[l - 1],
+                       batchNorm: configuration.gateBatchNorm)
             levels.append(Level(specific: specific, shared: shared, taskGates: taskGates, sharedGate: sharedGate))
         }
         self.levels = levels
         towers = configuration.tasks.enumerated().map { k, task in
             MLP(name: "tower.\(task.name)", inputSize: hidden.last!, hiddenSizes: configuration.towerHidden,
-                outputSize: 1, group: .task(k))
+                outputSize: 1, group: .task(k), batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + levels.flatMap { $0.parameters }
@@ -161,6 +173,10 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
 
     public var parameters: [Parameter] { parameterSlab.parameters }
 
+    public var stateTensors: [(name: String, value: Matrix)] {
+        levels.flatMap { $0.stateTensors } + towers.flatMap { $0.stateTensors }
+    }
+
     /// The last Linear weights of the last level's shared experts (empty when `m_sh == 0`).
     public var lastSharedLayerParameters: [Parameter] { levels.last!.shared?.lastLayerWeights ?? [] }
 
@@ -200,25 +216,26 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         l == 0 ? input.lastOutput : levels[l - 1].sharedGate!.output
     }
 
-    public func forward(_ batch: Batch) -> MatrixView {
+    public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
         _ = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
         for (i, level) in levels.enumerated() {
-            for k in 0..<taskCount { level.specific[k]?.forward(taskRepresentation(level: i, task: k)) }
-            level.shared?.forward(sharedRepresentation(level: i))
+            for k in 0..<taskCount { level.specific[k]?.forward(taskRepresentation(level: i, task: k), mode: mode) }
+            level.shared?.forward(sharedRepresentation(level: i), mode: mode)
             for k in 0..<taskCount {
-                level.taskGates[k].forward(taskRepresentation(level: i, task: k)) { e in
+                level.taskGates[k].forward(taskRepresentation(level: i, task: k), mode: mode) { e in
                     let (g, j) = taskGateExpert(level, task: k, e)
                     return g.output(j)
                 }
             }
-            level.sharedGate?.forward(sharedRepresentation(level: i)) { e in
+            level.sharedGate?.forward(sharedRepresentation(level: i), mode: mode) { e in
                 let (g, j) = sharedGateExpert(level, e)
                 return g.output(j)
             }
         }
         logits.resize(rows: batch.size, cols: taskCount)
         for (k, tower) in towers.enumerated() {
-            copyColumn(tower.forward(taskRepresentation(level: levels.count, task: k)), into: logits.view, column: k)
+            copyColumn(tower.forward(taskRepresentation(level: levels.count, task: k), mode: mode),
+                       into: logits.view, column: k)
         }
         return logits.view
     }

@@ -8,7 +8,9 @@
 /// stacked (multi-gradient pass), then through the bottom and the embeddings.
 ///
 /// Parameters: `embedding.<field>`, `bottom.<i>.{W,b}` (shared),
-/// `tower.<task>.<i>.{W,b}` (task-specific).
+/// `tower.<task>.<i>.{W,b}` (task-specific); with `batch_norm`, every hidden
+/// layer's `.bn.{gamma,beta}` in its group and `.bn.{running_mean,running_var}`
+/// state (ALGORITHMS.md 3.2.1).
 public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     public let configuration: ModelConfiguration
     public let input: EmbeddingInput
@@ -26,10 +28,12 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
         try configuration.validate()
         self.configuration = configuration
         input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
-        bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared)
+        bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared,
+                     batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         towers = configuration.tasks.enumerated().map { k, task in
             MLP(name: "tower.\(task.name)", inputSize: configuration.bottomHidden.last!,
-                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k))
+                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k),
+                batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         }
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + bottom.parameters + towers.flatMap { $0.parameters })
@@ -41,6 +45,10 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
 
     public var parameters: [Parameter] { parameterSlab.parameters }
 
+    public var stateTensors: [(name: String, value: Matrix)] {
+        bottom.stateTensors + towers.flatMap { $0.stateTensors }
+    }
+
     public var lastSharedLayerParameters: [Parameter] { [bottom.layers.last!.weight] }
 
     public func initialize(using rng: inout RandomGenerator) {
@@ -49,12 +57,12 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
         for t in towers { t.initialize(using: &rng) }
     }
 
-    public func forward(_ batch: Batch) -> MatrixView {
+    public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
         let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
-        let s = bottom.forward(x)
+        let s = bottom.forward(x, mode: mode)
         logits.resize(rows: batch.size, cols: taskCount)
         for (k, tower) in towers.enumerated() {
-            copyColumn(tower.forward(s), into: logits.view, column: k)
+            copyColumn(tower.forward(s, mode: mode), into: logits.view, column: k)
         }
         return logits.view
     }

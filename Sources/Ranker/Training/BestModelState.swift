@@ -1,10 +1,11 @@
 import Foundation
 
-/// The best valid state of a run: a copy of the model parameters in memory
-/// (tested at the end in epoch mode) and `best.safetensors` on disk (export
-/// format), with the evaluation that made it best.
+/// The best valid state of a run: a copy of the model parameters and state
+/// tensors (BatchNorm running statistics) in memory (tested at the end in
+/// epoch mode) and `best.safetensors` on disk (export format), with the
+/// evaluation that made it best.
 struct BestModelState {
-    /// The parameters, as `Checkpoint.Prefix.model + name` tensors.
+    /// The parameters and state tensors, as `Checkpoint.Prefix.model + name` tensors.
     private(set) var parameters: Checkpoint?
     /// The valid evaluation of the kept state (nil after a resume until the next improvement).
     private(set) var evaluation: Evaluation?
@@ -12,7 +13,7 @@ struct BestModelState {
     /// Keeps the model's current parameters as the best and writes them to `url`.
     mutating func keep(_ model: MultiTaskModel, evaluation: Evaluation, step: Int, to url: URL) throws {
         var best = Checkpoint()
-        for p in model.parameters { best.tensors[Checkpoint.Prefix.model + p.name] = p.value.clone() }
+        for t in model.savedTensors { best.tensors[Checkpoint.Prefix.model + t.name] = t.value.clone() }
         parameters = best
         self.evaluation = evaluation
         try ModelExport.write(model, to: url,
@@ -24,15 +25,17 @@ struct BestModelState {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let reader = try SafeTensorsReader(url: url)
         var best = Checkpoint()
-        for p in model.parameters { best.tensors[Checkpoint.Prefix.model + p.name] = try reader.readMatrix(named: p.name) }
+        for t in model.savedTensors {
+            best.tensors[Checkpoint.Prefix.model + t.name] = try reader.readMatrix(named: t.name)
+        }
         parameters = best
     }
 
     /// Copies the kept parameters into `model` (nothing when none was kept).
     func restore(into model: MultiTaskModel) {
         guard let best = parameters else { return }
-        for p in model.parameters {
-            if let m = best.tensors[Checkpoint.Prefix.model + p.name] { p.value.copy(from: m) }
+        for t in model.savedTensors {
+            if let m = best.tensors[Checkpoint.Prefix.model + t.name] { t.value.copy(from: m) }
         }
     }
 }

@@ -8,7 +8,8 @@ enum RunCheckpoint {
     /// The full state of `step`'s parameters, `optimizer`, `balancer` and `state`.
     static func make(configuration: RunConfiguration, step: TrainingStep, optimizer: Optimizer,
                      balancer: TaskBalancer, state: TrainerState) throws -> Checkpoint {
-        var checkpoint = try Checkpoint(parameters: step.parameters, optimizer: optimizer)
+        var checkpoint = try Checkpoint(parameters: step.parameters, modelState: step.model.stateTensors,
+                                        optimizer: optimizer)
         checkpoint.metadata[Checkpoint.Key.configuration] = configuration.encodedJSON()
         try checkpoint.encode(state.step, forKey: Checkpoint.Key.step)
         try checkpoint.encode(state.epoch, forKey: Checkpoint.Key.epoch)
@@ -29,7 +30,7 @@ enum RunCheckpoint {
         let stored = try JSONDecoder().decode(RunConfiguration.self,
                                               from: Data(try checkpoint.string(forKey: Checkpoint.Key.configuration).utf8))
         try requireResumable(stored: stored, current: configuration, path: url.path)
-        try checkpoint.restore(into: step.parameters, optimizer: optimizer)
+        try checkpoint.restore(into: step.parameters, modelState: step.model.stateTensors, optimizer: optimizer)
         try balancer.restore(checkpoint.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting))
         return try checkpoint.decode(TrainerState.self, forKey: Checkpoint.Key.trainer)
     }

@@ -34,6 +34,8 @@ public final class Trainer {
     let baseLearningRate: Float
     /// Optimizer telemetry: per-tensor clipping factors (Clippy, GC, AGC).
     let reportsClipping: Bool
+    /// The model has BatchNorm: a trailing one-row batch is left out.
+    let hasBatchNorm: Bool
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -63,7 +65,15 @@ public final class Trainer {
         balancer = try configuration.balancer.makeBalancer(taskCount: model.taskCount,
                                                            lastSharedLayer: model.lastSharedLayerParameters.map(\.name),
                                                            seed: configuration.training.seed)
-        step = TrainingStep(model: model, optimizer: optimizer, balancer: balancer)
+        hasBatchNorm = !model.stateTensors.isEmpty
+        if hasBatchNorm && configuration.training.batchSize < 2 {
+            throw TrainingError(message: "training.batch_size must be at least 2 for a model with BatchNorm, got "
+                                + "\(configuration.training.batchSize)")
+        }
+        // Dropout masks: a stream of their own from the run's seed, so that
+        // they leave the shuffles alone; its state goes into checkpoints.
+        step = TrainingStep(model: model, optimizer: optimizer, balancer: balancer,
+                            dropoutSeed: configuration.training.seed ^ 0xD809_0D7E_5EED_0001)
         evaluator = Evaluator(model: model, dataset: self.dataset)
         batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
                       labelCount: self.dataset.tasks.count)
@@ -86,37 +96,12 @@ public final class Trainer {
 
     // MARK: run directory and checkpoints
 
-    private func prepareDirectory() throws {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: runDirectory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw TrainingError(message: "\(runDirectory.path) exists and is not a directory")
-            }
-            if !resumed && fm.fileExists(atPath: telemetryURL.path) {
-                throw TrainingError(message: "\(runDirectory.path) already holds a run; resume it with --resume, or choose another --out")
-            }
-        } else {
-            if resumed { throw TrainingError(message: "cannot resume: \(runDirectory.path) does not exist") }
-            do {
-                try fm.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-            } catch {
-                throw FileIOError(path: runDirectory.path, operation: "mkdir", message: error.localizedDescription)
-            }
-        }
-        try AtomicFile.write(to: runDirectory.appendingPathComponent("config.json")) { sink in
-            try sink.write(Array(configuration.encodedJSON().utf8))
-        }
-        // CSV data (census, csv sources): how to encode new rows for `ranker predict`.
-        if let encoding = DatasetEncoding(dataset: dataset) {
-            try encoding.write(to: runDirectory.appendingPathComponent(DatasetEncoding.fileName))
-        }
-    }
-
     /// The full resumable state (`RunCheckpoint`).
     private func makeCheckpoint() throws -> Checkpoint {
-        try RunCheckpoint.make(configuration: configuration, step: step, optimizer: optimizer, balancer: balancer,
-                               state: state)
+        var current = state
+        if modelConfiguration.dropout > 0 { current.dropoutGenerator = step.dropoutGenerator.generator }
+        return try RunCheckpoint.make(configuration: configuration, step: step, optimizer: optimizer,
+                                      balancer: balancer, state: current)
     }
 
     private func writeCheckpoint() throws {
@@ -126,6 +111,7 @@ public final class Trainer {
     private func restoreCheckpoint() throws {
         state = try RunCheckpoint.restore(from: checkpointURL, configuration: configuration, step: step,
                                           optimizer: optimizer, balancer: balancer)
+        if let generator = state.dropoutGenerator { step.dropoutGenerator.generator = generator }
         try best.load(from: bestURL, model: model)
         lastGood = try makeCheckpoint().deepCopy()
     }
@@ -227,7 +213,8 @@ public final class Trainer {
         var generator = state.epochGenerator
         var order = rows
         generator.shuffle(&order)
-        let batches = (order.count + settings.batchSize - 1) / settings.batchSize
+        let (batches, dropsLast) = TrainingPlan.batches(rows: order.count, batchSize: settings.batchSize,
+                                                        dropsSingleRow: hasBatchNorm)
         while state.batchInEpoch < batches {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
@@ -255,6 +242,10 @@ public final class Trainer {
                 return .interrupted
             }
             if settings.maxSteps > 0 && state.step >= settings.maxSteps { return .maxSteps }
+        }
+        if dropsLast {
+            state.droppedBatches = (state.droppedBatches ?? 0) + 1
+            progress.print("\(label): left out the trailing batch of 1 row (BatchNorm trains on 2 or more)")
         }
         // The next pass shuffles with the generator as this one left it.
         state.epochGenerator = generator
@@ -343,7 +334,7 @@ public final class Trainer {
     /// the learning rate; the data cursor keeps moving forward.
     private func rollBack() throws {
         guard let good = lastGood else { throw TrainingError(message: "no good state to roll back to") }
-        try good.restore(into: step.parameters, optimizer: optimizer)
+        try good.restore(into: step.parameters, modelState: model.stateTensors, optimizer: optimizer)
         try balancer.restore(good.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting))
         state.rollbacks += 1
         state.learningRateFactor *= 0.5

@@ -17,4 +17,10 @@ struct TrainerState: Codable, Equatable {
     var monitor: StabilityMonitor
     var trainSeconds: Double
     var trainSamples: Int
+    /// The dropout generator (`TrainingStep.dropoutGenerator`) at the
+    /// checkpoint; `nil` for a model without dropout (and then not written).
+    var dropoutGenerator: RandomGenerator?
+    /// Trailing one-row batches left out so far because the model has
+    /// BatchNorm (ALGORITHMS.md 3.2.1); `nil` until the first.
+    var droppedBatches: Int?
 }

@@ -1,5 +1,17 @@
 /// The shape of a run: how many steps, which rows are tested.
+///
+/// A model with BatchNorm cannot train on one row (ALGORITHMS.md 3.2.1): a
+/// pass whose last batch would hold a single row leaves that batch out
+/// (`batches(rows:batchSize:dropsSingleRow:)`); the trainer counts it.
 struct TrainingPlan {
+    /// The batches of a pass over `rows` rows, and whether its trailing
+    /// one-row batch is left out (only with `dropsSingleRow`).
+    static func batches(rows: Int, batchSize: Int, dropsSingleRow: Bool) -> (count: Int, dropsLast: Bool) {
+        let count = (rows + batchSize - 1) / batchSize
+        let dropsLast = dropsSingleRow && rows % batchSize == 1
+        return (dropsLast ? count - 1 : count, dropsLast)
+    }
+
     let totalSteps: Int
     let trainExamples: Int
     let testRows: [Int]
@@ -9,7 +21,9 @@ struct TrainingPlan {
     init(trainer: Trainer) {
         let c = trainer.configuration.training
         let d = trainer.dataset
-        func batches(_ n: Int) -> Int { (n + c.batchSize - 1) / c.batchSize }
+        func batches(_ n: Int) -> Int {
+            TrainingPlan.batches(rows: n, batchSize: c.batchSize, dropsSingleRow: trainer.hasBatchNorm).count
+        }
         switch c.mode {
         case .epochs:
             days = []

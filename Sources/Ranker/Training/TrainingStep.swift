@@ -43,18 +43,23 @@ public final class TrainingStep {
     public private(set) var losses: [Double]
     /// The loss weights of the last step (ones for GradCraft/PCGrad).
     public private(set) var weights: [Double]
+    /// Where the training forward pass draws its dropout masks (ALGORITHMS.md
+    /// 3.2.1); untouched by a model without dropout. The trainer checkpoints it.
+    public let dropoutGenerator: DropoutGenerator
     /// Per-phase wall-clock totals while not `nil` (see `TrainingStepPhaseTimes`).
     public var phaseTimes: TrainingStepPhaseTimes?
     private var phaseStart: UInt64 = 0
     private let taskGradients = Matrix(rows: 0, cols: 0)
     private let logitGradient = Matrix(rows: 0, cols: 0)
 
-    public init(model: MultiTaskModel, optimizer: Optimizer, balancer: TaskBalancer) {
+    /// - Parameter dropoutSeed: seeds `dropoutGenerator`.
+    public init(model: MultiTaskModel, optimizer: Optimizer, balancer: TaskBalancer, dropoutSeed: UInt64 = 0) {
         precondition(balancer.taskCount == model.taskCount,
                      "balancer for \(balancer.taskCount) tasks, model with \(model.taskCount)")
         self.model = model
         self.optimizer = optimizer
         self.balancer = balancer
+        dropoutGenerator = DropoutGenerator(RandomGenerator(seed: dropoutSeed))
         modelParameters = model.parameters
         parameters = modelParameters + balancer.trainableParameters
         losses = [Double](repeating: 0, count: model.taskCount)
@@ -62,15 +67,16 @@ public final class TrainingStep {
         optimizer.prepare(for: parameters)
     }
 
-    /// Forward, losses and backward for `batch`; every parameter holds its final
-    /// gradient afterwards. Nothing is updated.
+    /// Forward (training mode: BatchNorm batch statistics, which moves the
+    /// running statistics; dropout), losses and backward for `batch`; every
+    /// parameter holds its final gradient afterwards. No parameter is updated.
     ///
     /// - Returns: the failure when a loss or a gradient is not finite (the
     ///   caller must not apply the update), otherwise `nil`.
     @discardableResult
     public func computeGradients(_ batch: Batch) -> StepFailure? {
         startPhases()
-        let logits = model.forward(batch)
+        let logits = model.forward(batch, mode: .training(dropout: dropoutGenerator))
         endPhase(.forward)
         model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
         for (k, value) in losses.enumerated() where !value.isFinite {

@@ -18,6 +18,13 @@ final class ExportRoundTripTests: TemporaryDirectoryTestCase {
         var mmoeWithoutGateBias = ModelFixtures.configuration(.mmoe, tasks: 2)
         mmoeWithoutGateBias.gateBias = false
         mmoeWithoutGateBias.expertHidden = [5]
+        func withBatchNorm(_ c: ModelConfiguration) -> ModelConfiguration {
+            var c = c
+            c.batchNorm = true
+            c.gateBatchNorm = true
+            c.dropout = 0.3
+            return c
+        }
         return [
             ("shared-bottom (with a regression task)", sharedBottom),
             ("mmoe", ModelFixtures.configuration(.mmoe, tasks: 2)),
@@ -25,7 +32,33 @@ final class ExportRoundTripTests: TemporaryDirectoryTestCase {
             ("ple (2 levels)", ModelFixtures.configuration(.ple, tasks: 2, levels: 2, specific: 2, shared: 1)),
             ("ple (3 levels, no specific experts)", ModelFixtures.configuration(.ple, tasks: 3, levels: 3, specific: 0, shared: 2)),
             ("esmm", ModelFixtures.configuration(.esmm)),
+            ("shared-bottom with BatchNorm", withBatchNorm(sharedBottom)),
+            ("mmoe with BatchNorm (gates too)", withBatchNorm(ModelFixtures.configuration(.mmoe, tasks: 2))),
+            ("mmoe with BatchNorm (one-layer experts)", withBatchNorm(mmoeWithoutGateBias)),
+            ("ple with BatchNorm (2 levels)",
+             withBatchNorm(ModelFixtures.configuration(.ple, tasks: 2, levels: 2, specific: 2, shared: 1))),
+            ("ple with BatchNorm (3 levels)",
+             withBatchNorm(ModelFixtures.configuration(.ple, tasks: 3, levels: 3, specific: 1, shared: 2))),
+            ("esmm with BatchNorm", withBatchNorm(ModelFixtures.configuration(.esmm))),
         ]
+    }
+
+    /// A model of `c`; with BatchNorm, its gammas and betas moved off 1 and 0
+    /// and its running statistics moved by three training passes, so that the
+    /// exported state matters.
+    static func model(_ c: ModelConfiguration) throws -> MultiTaskModel {
+        let model = try ModelFixtures.model(c)
+        guard !model.stateTensors.isEmpty else { return model }
+        var rng = RandomGenerator(seed: 41)
+        for p in model.parameters where p.name.contains(".bn.") {
+            let center: Double = p.name.hasSuffix(".gamma") ? 1 : 0
+            for i in 0..<p.count { p.value.data[i] = Float(center + 0.3 * rng.normal()) }
+        }
+        for seed in 0..<3 {
+            let batch = ModelFixtures.batch(for: c, size: 8, seed: UInt64(50 + seed))
+            _ = model.forward(batch, mode: ModelFixtures.mode(trainingSeed: UInt64(seed)))
+        }
+        return model
     }
 
     /// Swift's predictions (`forward` + `predict`) for `batch`.
@@ -84,9 +117,34 @@ final class ExportRoundTripTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try SafeTensorsReader(url: url).metadata["outputs"], #"["ctr","cvr","ctcvr"]"#)
     }
 
+    func testBatchNormStateIsExportedByName() throws {
+        var c = ModelFixtures.configuration(.mmoe, tasks: 2)
+        c.batchNorm = true
+        c.gateBatchNorm = true
+        let model = try Self.model(c)
+        let url = file("model.safetensors")
+        try ModelExport.write(model, to: url)
+        let reader = try SafeTensorsReader(url: url)
+        XCTAssertEqual(reader.tensorNames, (model.parameters.map(\.name) + model.stateTensors.map(\.name)).sorted())
+        for name in ["experts.0.bn.running_mean", "experts.0.bn.running_var", "experts.0.bn.gamma"] {
+            XCTAssertEqual(reader.header.entry(named: name)?.shape, [1, 3 * 5], name)
+        }
+        for name in ["experts.1.0.bn.running_var", "tower.task0.0.bn.running_mean", "gate.task1.bn.running_var"] {
+            XCTAssertNotNil(reader.header.entry(named: name), name)
+        }
+        XCTAssertNil(reader.header.entry(named: "tower.task0.1.bn.gamma"), "the output layer has no BatchNorm")
+        for s in model.stateTensors {
+            XCTAssertEqual(bitPatterns(try reader.readMatrix(named: s.name)), bitPatterns(s.value), s.name)
+        }
+        let configurationJSON = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(reader.metadata["model_config"]!.utf8)) as? [String: Any])
+        XCTAssertEqual(configurationJSON["batch_norm"] as? Bool, true)
+        XCTAssertEqual(configurationJSON["gate_batch_norm"] as? Bool, true)
+    }
+
     func testLoadModelReproducesThePredictionsExactly() throws {
         for (label, c) in Self.configurations() {
-            let model = try ModelFixtures.model(c)
+            let model = try Self.model(c)
             let url = file("model.safetensors")
             try ModelExport.write(model, to: url)
             let loaded = try ModelExport.loadModel(from: url)
@@ -156,7 +214,7 @@ final class ExportRoundTripTests: TemporaryDirectoryTestCase {
         try requireNumpy()
         XCTAssertTrue(FileManager.default.fileExists(atPath: Self.script.path), Self.script.path)
         for (label, c) in Self.configurations() {
-            let model = try ModelFixtures.model(c)
+            let model = try Self.model(c)
             let modelURL = file("model.safetensors")
             try ModelExport.write(model, to: modelURL)
             let batch = ModelFixtures.batch(for: c, size: 7, seed: 21)

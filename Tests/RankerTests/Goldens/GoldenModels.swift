@@ -16,22 +16,27 @@ func checkModelsGolden(_ json: GoldenValue, _ checker: GoldenChecker) throws {
     }
 }
 
-/// A golden linear layer `{"W": [in][out], "b": [out]}`.
-private struct GoldenLinear {
+/// A golden linear layer `{"W": [in][out], "b": [out]}`, with its BatchNorm
+/// `"bn": {"gamma", "beta", "running_mean", "running_var"}` in `batchnorm.json`
+/// (gradients: gamma and beta only; after a step: the running statistics only).
+struct GoldenLinear {
     let w: [[Double]]
     let b: [Double]?
+    let bn: GoldenValue?
     init(_ v: GoldenValue) {
-        w = v["W"].doubleRows
+        w = v["W"].exists ? v["W"].doubleRows : []
         b = v["b"].exists ? v["b"].doubles : nil
+        bn = v["bn"].exists ? v["bn"] : nil
     }
     var inputSize: Int { w.count }
-    var outputSize: Int { w.first?.count ?? 0 }
+    /// Width of the layer's output (from its BatchNorm when `W` is null, as in `running_after`).
+    var outputSize: Int { w.first?.count ?? bn.map { max($0["gamma"].count, $0["running_mean"].count) } ?? 0 }
 }
 
-private func layers(_ v: GoldenValue) -> [GoldenLinear] { v.array.map(GoldenLinear.init) }
+func layers(_ v: GoldenValue) -> [GoldenLinear] { v.array.map(GoldenLinear.init) }
 
 /// Copies a golden layer into columns `columnOffset..<columnOffset+out` of a Dense.
-private func load(_ layer: GoldenLinear, into dense: Dense, columnOffset: Int = 0) {
+func load(_ layer: GoldenLinear, into dense: Dense, columnOffset: Int = 0) {
     let cols = dense.outputSize
     for (i, row) in layer.w.enumerated() {
         for (j, v) in row.enumerated() { dense.weight.value.data[i * cols + columnOffset + j] = Float(v) }
@@ -41,22 +46,38 @@ private func load(_ layer: GoldenLinear, into dense: Dense, columnOffset: Int = 
     }
 }
 
-private func load(_ golden: [GoldenLinear], into mlp: MLP) {
+func load(_ golden: [GoldenLinear], into mlp: MLP) {
     precondition(golden.count == mlp.layers.count)
-    for (g, d) in zip(golden, mlp.layers) { load(g, into: d) }
+    for (i, (g, d)) in zip(golden, mlp.layers).enumerated() {
+        load(g, into: d)
+        if let bn = g.bn, let layer = mlp.batchNorms[i] { load(batchNorm: bn, into: layer) }
+    }
+}
+
+/// Copies golden BatchNorm tensors (those present) into columns
+/// `columnOffset..<columnOffset+n` of a BatchNorm.
+func load(batchNorm golden: GoldenValue, into layer: BatchNorm, columnOffset: Int = 0) {
+    let targets = [("gamma", layer.gamma.value), ("beta", layer.beta.value),
+                   ("running_mean", layer.runningMean), ("running_var", layer.runningVariance)]
+    for (key, matrix) in targets where golden[key].exists {
+        for (j, v) in golden[key].doubles.enumerated() { matrix.data[columnOffset + j] = Float(v) }
+    }
 }
 
 /// Loads one golden expert list (`[expert][layer]`) into an ExpertGroup.
-private func load(experts golden: [[GoldenLinear]], into group: ExpertGroup) {
+func load(experts golden: [[GoldenLinear]], into group: ExpertGroup) {
     for (e, expert) in golden.enumerated() {
         load(expert[0], into: group.first, columnOffset: e * expert[0].outputSize)
+        if let bn = expert[0].bn, let layer = group.firstBatchNorm {
+            load(batchNorm: bn, into: layer, columnOffset: e * expert[0].outputSize)
+        }
         if expert.count > 1 { load(Array(expert.dropFirst()), into: group.rest[e]) }
     }
 }
 
 /// Compares a Dense's gradient with a golden `{"W", "b"}` gradient (column block for experts).
-private func compare(_ dense: Dense, _ golden: GoldenLinear, columnOffset: Int = 0, _ label: String, _ checker: GoldenChecker) {
-    let tol = GoldenTolerance.floatStep
+func compare(_ dense: Dense, _ golden: GoldenLinear, columnOffset: Int = 0, _ label: String, _ checker: GoldenChecker,
+             tolerance tol: (rtol: Double, atol: Double) = GoldenTolerance.floatStep) {
     let cols = dense.outputSize
     for (i, row) in golden.w.enumerated() {
         for (j, v) in row.enumerated() {
@@ -72,15 +93,44 @@ private func compare(_ dense: Dense, _ golden: GoldenLinear, columnOffset: Int =
     }
 }
 
-private func compare(_ mlp: MLP, _ golden: [GoldenLinear], _ label: String, _ checker: GoldenChecker) {
+func compare(_ mlp: MLP, _ golden: [GoldenLinear], _ label: String, _ checker: GoldenChecker,
+             tolerance tol: (rtol: Double, atol: Double) = GoldenTolerance.floatStep) {
     guard mlp.layers.count == golden.count else { checker.fail("\(label): layer count"); return }
-    for (i, (d, g)) in zip(mlp.layers, golden).enumerated() { compare(d, g, "\(label)[\(i)]", checker) }
+    for (i, (d, g)) in zip(mlp.layers, golden).enumerated() {
+        compare(d, g, "\(label)[\(i)]", checker, tolerance: tol)
+        compare(batchNorm: mlp.batchNorms[i], g.bn, "\(label)[\(i)].bn", checker, tolerance: tol)
+    }
 }
 
-private func compare(experts golden: [[GoldenLinear]], _ group: ExpertGroup, _ label: String, _ checker: GoldenChecker) {
+func compare(experts golden: [[GoldenLinear]], _ group: ExpertGroup, _ label: String, _ checker: GoldenChecker,
+             tolerance tol: (rtol: Double, atol: Double) = GoldenTolerance.floatStep) {
     for (e, expert) in golden.enumerated() {
-        compare(group.first, expert[0], columnOffset: e * expert[0].outputSize, "\(label)[\(e)][0]", checker)
-        if expert.count > 1 { compare(group.rest[e], Array(expert.dropFirst()), "\(label)[\(e)][1...]", checker) }
+        let offset = e * expert[0].outputSize
+        compare(group.first, expert[0], columnOffset: offset, "\(label)[\(e)][0]", checker, tolerance: tol)
+        compare(batchNorm: group.firstBatchNorm, expert[0].bn, columnOffset: offset, "\(label)[\(e)][0].bn", checker,
+                tolerance: tol)
+        if expert.count > 1 {
+            compare(group.rest[e], Array(expert.dropFirst()), "\(label)[\(e)][1...]", checker, tolerance: tol)
+        }
+    }
+}
+
+/// Compares what a golden `bn` object holds: the gradients of `gamma` and
+/// `beta` and/or the running statistics (columns `columnOffset…`). A golden
+/// without `bn` requires a layer without BatchNorm and vice versa.
+func compare(batchNorm layer: BatchNorm?, _ golden: GoldenValue?, columnOffset: Int = 0, _ label: String,
+             _ checker: GoldenChecker, tolerance tol: (rtol: Double, atol: Double)) {
+    guard let golden else {
+        if layer != nil { checker.fail("\(label): the model has BatchNorm, the golden none") }
+        return
+    }
+    guard let layer else { checker.fail("\(label): the golden has BatchNorm, the model none"); return }
+    let sources = [("gamma", layer.gamma.grad), ("beta", layer.beta.grad),
+                   ("running_mean", layer.runningMean), ("running_var", layer.runningVariance)]
+    for (key, matrix) in sources where golden[key].exists {
+        for (j, v) in golden[key].doubles.enumerated() {
+            checker.close(Double(matrix.data[columnOffset + j]), v, rtol: tol.rtol, atol: tol.atol, "\(label).\(key)[\(j)]")
+        }
     }
 }
 

@@ -19,6 +19,7 @@ final class GoldenRunnerTests: XCTestCase {
         "clippy_tfrs_public": checkClippyTFRSPublicGoldens,
         "clippy": checkClippyGoldens,
         "models": checkModelsGolden,
+        "batchnorm": GoldenBatchNorm.check,
         "dwa": GoldenDWA.check,
         "gradnorm": GoldenGradNorm.check,
         "gradcraft": GoldenGradCraft.check,

@@ -51,9 +51,17 @@ enum ModelFixtures {
         return m
     }
 
+    /// The forward mode of a gradient check: evaluation when `trainingSeed` is
+    /// `nil`, otherwise training with a fresh dropout generator from that seed,
+    /// so that every call draws the same masks (a fixed mask for finite
+    /// differences; BatchNorm's batch statistics do not depend on the running ones).
+    static func mode(trainingSeed: UInt64?) -> ForwardMode {
+        trainingSeed.map { .training(dropout: DropoutGenerator(RandomGenerator(seed: $0))) } ?? .evaluation
+    }
+
     /// `Σ_t w_t L_t` after a fresh forward pass.
-    static func weightedLoss(_ m: MultiTaskModel, _ batch: Batch, weights: [Double]) -> Double {
-        let logits = m.forward(batch)
+    static func weightedLoss(_ m: MultiTaskModel, _ batch: Batch, weights: [Double], trainingSeed: UInt64? = nil) -> Double {
+        let logits = m.forward(batch, mode: mode(trainingSeed: trainingSeed))
         let g = Matrix(rows: 0, cols: 0)
         let losses = m.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: g)
         return zip(losses, weights).reduce(0) { $0 + $1.0 * $1.1 }
@@ -61,8 +69,9 @@ enum ModelFixtures {
 
     /// Forward, losses, and the weighted backward pass; returns the losses.
     @discardableResult
-    static func weightedBackward(_ m: MultiTaskModel, _ batch: Batch, weights: [Double]) -> [Double] {
-        let logits = m.forward(batch)
+    static func weightedBackward(_ m: MultiTaskModel, _ batch: Batch, weights: [Double],
+                                 trainingSeed: UInt64? = nil) -> [Double] {
+        let logits = m.forward(batch, mode: mode(trainingSeed: trainingSeed))
         let g = Matrix(rows: 0, cols: 0)
         let losses = m.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: g)
         let weighted = Matrix(rows: batch.size, cols: m.taskCount)
@@ -76,8 +85,8 @@ enum ModelFixtures {
     }
 
     /// Forward, losses, and the multi-gradient pass.
-    static func perTaskBackward(_ m: MultiTaskModel, _ batch: Batch) {
-        let logits = m.forward(batch)
+    static func perTaskBackward(_ m: MultiTaskModel, _ batch: Batch, trainingSeed: UInt64? = nil) {
+        let logits = m.forward(batch, mode: mode(trainingSeed: trainingSeed))
         let g = Matrix(rows: 0, cols: 0)
         _ = m.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: g)
         m.backwardPerTask(taskLogitGradients: g.view)

@@ -47,7 +47,7 @@ final class ConfigurationKeyStyleTests: XCTestCase {
 
     func testUnknownKeyListsTheKnownOnes() {
         XCTAssertTrue(message(ModelConfiguration.self, #"{"model": "mmoe", "expert": 4}"#)
-            .hasPrefix(#"expert: unknown key "expert" in model; known: bottom_hidden, dense_features"#))
+            .hasPrefix(#"expert: unknown key "expert" in model; known: batch_norm, bottom_hidden, dense_features, dropout"#))
         XCTAssertTrue(message(ModelConfiguration.self, #"{"model": "mmoe", "tasks": [{"name": "a", "type": "binary"}]}"#)
             .hasPrefix(#"tasks[0].type: unknown key "type" in task; known: kind, name"#))
         XCTAssertEqual(message(DataConfiguration.self, #"{"source": "csv", "schema": "s.json", "files": [{"path": "a.csv", "prt": "train"}]}"#),

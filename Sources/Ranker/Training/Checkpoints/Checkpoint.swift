@@ -9,6 +9,7 @@ import Foundation
 /// | name | what |
 /// |---|---|
 /// | `model/<parameter name>` | every model parameter (`Parameter.name`, e.g. `model/experts.0.W`) |
+/// | `model/<state name>` | every model state tensor (BatchNorm running statistics, e.g. `model/bottom.0.bn.running_mean`) |
 /// | `optimizer/<parameter name>` | the optimizer's state tensor of that parameter (Adagrad accumulator) |
 /// | `optimizer/<parameter name>/<state>` | each of several state tensors (Adam's `m`, `v`) |
 /// | `weighting/<name>` | extra tensors of the loss-weighting layer |

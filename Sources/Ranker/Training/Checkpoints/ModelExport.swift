@@ -20,6 +20,12 @@ import Foundation
 ///   and `g.<e>.<i>` is layer `i + 2` of expert `e`. Gates `gate.<task>`
 ///   (`level<l>.gate.<task>`, `level<l>.shared_gate`) are Dense layers with a
 ///   softmax over the experts; `.b` exists only with `gate_bias`.
+/// * BatchNorm (`batch_norm`, `gate_batch_norm`) of layer `<layer>`:
+///   `<layer>.bn.gamma`, `.bn.beta`, `.bn.running_mean`, `.bn.running_var`,
+///   each `1 × n`; in a hidden layer it sits between the Linear and the ReLU,
+///   in a gate between the Linear and the softmax, and a prediction applies
+///   `gamma (z - running_mean) / sqrt(running_var + 1e-5) + beta`
+///   (ALGORITHMS.md 3.2.1). Dropout is not applied at prediction.
 ///
 /// The forward equations are in `docs/EXPORT.md` (and ALGORITHMS.md 3);
 /// `tools/export_predict.py` is a self-contained numpy implementation that
@@ -60,12 +66,14 @@ public enum ModelExport {
     ///   the keys above).
     /// - Throws: `FileIOError`, `CheckpointError.invalidMetadata`.
     public static func write(_ model: MultiTaskModel, to url: URL, metadata: [String: String] = [:]) throws {
-        try write(parameters: model.parameters, configuration: model.configuration,
+        try write(parameters: model.parameters, state: model.stateTensors, configuration: model.configuration,
                   outputNames: model.outputNames, to: url, metadata: metadata)
     }
 
-    /// Writes `parameters` with the model description to `url` (atomically).
-    public static func write(parameters: [Parameter], configuration: ModelConfiguration, outputNames: [String],
+    /// Writes `parameters` and the model's `state` tensors (BatchNorm running
+    /// statistics) with the model description to `url` (atomically).
+    public static func write(parameters: [Parameter], state: [(name: String, value: Matrix)] = [],
+                             configuration: ModelConfiguration, outputNames: [String],
                              to url: URL, metadata extra: [String: String] = [:]) throws {
         var metadata = extra
         func json<T: Encodable>(_ value: T, _ key: String) throws -> String {
@@ -83,7 +91,7 @@ public enum ModelExport {
         metadata[Key.tasks] = try json(configuration.tasks.map(\.name), Key.tasks)
         metadata[Key.outputs] = try json(outputNames, Key.outputs)
         metadata[Key.layout] = layoutDescription
-        try SafeTensorsWriter.write(tensors: parameters.map { (name: $0.name, value: $0.value) },
+        try SafeTensorsWriter.write(tensors: parameters.map { (name: $0.name, value: $0.value) } + state,
                                     metadata: metadata, to: url)
     }
 
@@ -107,27 +115,29 @@ public enum ModelExport {
     }
 
     /// Rebuilds the model of an export: `makeModel(model_config)`, then every
-    /// parameter read from its tensor (names and shapes validated first).
+    /// parameter and state tensor read from its tensor (names and shapes
+    /// validated first).
     ///
     /// - Throws: as `configuration(of:)`; `ModelConfigurationError`;
     ///   `CheckpointError` (`missingTensor`, `unexpectedTensor`, `shapeMismatch`).
     public static func loadModel(from url: URL) throws -> MultiTaskModel {
         let reader = try SafeTensorsReader(url: url)
         let model = try makeModel(try configuration(of: reader))
-        let parameters = model.parameters
-        let names = Set(parameters.map(\.name))
-        for p in parameters {
-            guard let entry = reader.header.entry(named: p.name) else {
-                throw CheckpointError.missingTensor(name: p.name)
+        let saved = model.savedTensors
+        let names = Set(saved.map(\.name))
+        for t in saved {
+            guard let entry = reader.header.entry(named: t.name) else {
+                throw CheckpointError.missingTensor(name: t.name)
             }
-            guard entry.shape == [p.rows, p.cols] else {
-                throw CheckpointError.shapeMismatch(name: p.name, expected: [p.rows, p.cols], found: entry.shape)
+            guard entry.shape == [t.value.rows, t.value.cols] else {
+                throw CheckpointError.shapeMismatch(name: t.name, expected: [t.value.rows, t.value.cols],
+                                                    found: entry.shape)
             }
         }
         for name in reader.tensorNames where !names.contains(name) {
             throw CheckpointError.unexpectedTensor(name: name)
         }
-        for p in parameters { try reader.readMatrix(named: p.name, into: p.value) }
+        for t in saved { try reader.readMatrix(named: t.name, into: t.value) }
         return model
     }
 }

@@ -4,13 +4,14 @@ import Foundation
 /// model built for them:
 ///
 /// * an export (`ranker-export/1`: `best.safetensors`, `ranker export`):
-///   tensors named by `Parameter.name`; its `model_config` must equal the
+///   tensors named by `Parameter.name` and by the model's state tensor names
+///   (BatchNorm running statistics); its `model_config` must equal the
 ///   model's configuration;
 /// * a checkpoint (`ranker-checkpoint/1`: `checkpoint.safetensors`): the
 ///   `model/<name>` tensors (optimizer and weighting tensors are not read).
 ///
-/// Every parameter's tensor must be there with the parameter's shape, and no
-/// other model tensor may be (checked before anything is read, so a failed
+/// Every parameter's and state tensor's tensor must be there with its shape,
+/// and no other model tensor may be (checked before anything is read, so a failed
 /// load leaves the model as it was).
 public enum ModelWeights {
     /// Fills `model`'s parameters from `url` and returns the file's metadata.
@@ -40,19 +41,19 @@ public enum ModelWeights {
                                               expected: "\(ModelExport.formatIdentifier) or \(Checkpoint.formatIdentifier)",
                                               found: other)
         }
-        let parameters = model.parameters
-        for p in parameters {
-            let name = prefix + p.name
+        let saved = model.savedTensors
+        for t in saved {
+            let name = prefix + t.name
             guard let entry = reader.header.entry(named: name) else { throw CheckpointError.missingTensor(name: name) }
-            guard entry.shape == [p.rows, p.cols] else {
-                throw CheckpointError.shapeMismatch(name: name, expected: [p.rows, p.cols], found: entry.shape)
+            guard entry.shape == [t.value.rows, t.value.cols] else {
+                throw CheckpointError.shapeMismatch(name: name, expected: [t.value.rows, t.value.cols], found: entry.shape)
             }
         }
-        let expected = Set(parameters.map { prefix + $0.name })
+        let expected = Set(saved.map { prefix + $0.name })
         for name in reader.tensorNames where name.hasPrefix(prefix) && !expected.contains(name) {
             throw CheckpointError.unexpectedTensor(name: name)
         }
-        for p in parameters { try reader.readMatrix(named: prefix + p.name, into: p.value) }
+        for t in saved { try reader.readMatrix(named: prefix + t.name, into: t.value) }
         return reader.metadata
     }
 }

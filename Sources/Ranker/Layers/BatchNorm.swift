@@ -1,0 +1,202 @@
+import Foundation
+
+/// BatchNorm1d over the columns of a `B × n` pre-activation, with PyTorch's
+/// semantics (ALGORITHMS.md 3.2.1). Forward and backward run in place.
+///
+/// Training mode, per column `j`, statistics in double-precision accumulators
+/// (two passes: the mean, then the squared deviations):
+///
+///     mu_j  = mean_b z[b, j]
+///     var_j = mean_b (z[b, j] - mu_j)²                 (biased)
+///     inv_j = 1 / sqrt(var_j + eps)                    eps = 1e-5
+///     xhat  = (z - mu) · inv
+///     y     = gamma · xhat + beta
+///     running_mean ← (1 - m) running_mean + m mu                 m = 0.1
+///     running_var  ← (1 - m) running_var  + m var B / (B - 1)    (unbiased)
+///
+/// Evaluation mode uses `mu = running_mean`, `inv = 1 / sqrt(running_var + eps)`
+/// and changes nothing (a fixed affine map).
+///
+/// Backward from `dY` (`S·B × n`: `S` stacked copies, as in `Dense`), for each
+/// block `s` of `B` rows separately and with the statistics of the one forward
+/// pass (the per-task rule of 3.2.1):
+///
+///     dbeta_s  = Σ_b dy;      dgamma_s = Σ_b dy · xhat
+///     training:    dz = gamma · inv · (dy - dbeta_s / B - xhat · dgamma_s / B)
+///     evaluation:  dz = gamma · inv · dy
+///
+/// which is the spec's `dz = inv/B (B dxhat - Σ dxhat - xhat Σ dxhat·xhat)`
+/// with `dxhat = dy · gamma`.
+///
+/// `gamma` and `beta` (`<name>.gamma`, `<name>.beta`, `1 × n`, init 1 and 0)
+/// are parameters of the layer's group, their gradients routed like a Dense
+/// bias's (`writeStackedGradients`). The running statistics
+/// (`<name>.running_mean`, `<name>.running_var`, `1 × n`, init 0 and 1) are
+/// state: no gradient, no optimizer, but saved and restored with the model
+/// (`stateTensors`).
+public final class BatchNorm {
+    /// PyTorch's `momentum`: the weight of the new batch in the running statistics.
+    public static let momentum = 0.1
+    public static let epsilon = 1e-5
+
+    public let name: String
+    public let width: Int
+    public let gamma: Parameter
+    public let beta: Parameter
+    public let runningMean: Matrix
+    public let runningVariance: Matrix
+    /// `xhat` of the last forward pass: `B × n`.
+    private let normalized = Matrix(rows: 0, cols: 0)
+    /// Whether the last forward pass ran in training mode.
+    private var trainedLastForward = false
+    /// `5n` doubles: `mu` and `inv` of the last forward pass, then the two
+    /// per-block sums of the backward pass (`Σ dy`, `Σ dy · xhat`) and
+    /// `gamma · inv`.
+    private let accumulators: UnsafeMutablePointer<Double>
+
+    /// - Parameter name: the tensor-name prefix (an MLP's hidden layer `m.i` uses `m.i.bn`).
+    public init(name: String, width: Int, group: ParameterGroup) {
+        precondition(width > 0, "BatchNorm \(name): width must be positive")
+        self.name = name
+        self.width = width
+        gamma = Parameter(name: name + ".gamma", rows: 1, cols: width, group: group)
+        beta = Parameter(name: name + ".beta", rows: 1, cols: width, group: group)
+        runningMean = Matrix(rows: 1, cols: width)
+        runningVariance = Matrix(rows: 1, cols: width)
+        accumulators = .allocate(capacity: 5 * width)
+        accumulators.initialize(repeating: 0, count: 5 * width)
+        initialize()
+    }
+
+    deinit { accumulators.deallocate() }
+
+    /// `[gamma, beta]`.
+    public var parameters: [Parameter] { [gamma, beta] }
+
+    /// The running statistics, by tensor name.
+    public var stateTensors: [(name: String, value: Matrix)] {
+        [(name: name + ".running_mean", value: runningMean), (name: name + ".running_var", value: runningVariance)]
+    }
+
+    /// PyTorch's initial state: `gamma = 1`, `beta = 0`, `running_mean = 0`,
+    /// `running_var = 1` (draws nothing).
+    public func initialize() {
+        gamma.value.fill(1)
+        beta.value.fill(0)
+        runningMean.fill(0)
+        runningVariance.fill(1)
+    }
+
+    /// `z` (`B × n`) ← `y`. Training mode needs `B ≥ 2` and moves the running
+    /// statistics; evaluation mode changes no state but the saved `xhat`.
+    public func forward(_ z: MatrixView, mode: ForwardMode) {
+        let batch = z.rows
+        let n = width
+        precondition(z.cols == n, "BatchNorm \(name): input has \(z.cols) columns, the layer \(n)")
+        let mean = accumulators
+        let inverse = accumulators + n
+        trainedLastForward = mode.isTraining
+        if trainedLastForward {
+            precondition(batch >= 2, "BatchNorm \(name): a training batch needs at least 2 rows, got \(batch)")
+            let squares = accumulators + 2 * n
+            mean.update(repeating: 0, count: n)
+            squares.update(repeating: 0, count: n)
+            for b in 0..<batch {
+                let row = z.row(b)
+                for j in 0..<n { mean[j] += Double(row[j]) }
+            }
+            for j in 0..<n { mean[j] /= Double(batch) }
+            for b in 0..<batch {
+                let row = z.row(b)
+                for j in 0..<n {
+                    let d = Double(row[j]) - mean[j]
+                    squares[j] += d * d
+                }
+            }
+            let m = BatchNorm.momentum
+            let rm = runningMean.data
+            let rv = runningVariance.data
+            for j in 0..<n {
+                let variance = squares[j] / Double(batch)
+                inverse[j] = 1 / (variance + BatchNorm.epsilon).squareRoot()
+                rm[j] = Float((1 - m) * Double(rm[j]) + m * mean[j])
+                rv[j] = Float((1 - m) * Double(rv[j]) + m * variance * Double(batch) / Double(batch - 1))
+            }
+        } else {
+            for j in 0..<n {
+                mean[j] = Double(runningMean.data[j])
+                inverse[j] = 1 / (Double(runningVariance.data[j]) + BatchNorm.epsilon).squareRoot()
+            }
+        }
+        normalized.resize(rows: batch, cols: n)
+        let xhat = normalized.view
+        let g = gamma.value.data
+        let bt = beta.value.data
+        for b in 0..<batch {
+            let row = z.row(b)
+            let x = xhat.row(b)
+            for j in 0..<n {
+                let value = Float((Double(row[j]) - mean[j]) * inverse[j])
+                x[j] = value
+                row[j] = g[j] * value + bt[j]
+            }
+        }
+    }
+
+    /// `gradient` (`S·B × n`, `S` stacked copies of `∂L/∂y`) ← `∂L/∂z`, block
+    /// by block; writes the gradients of `gamma` and `beta` (see the type's
+    /// documentation).
+    public func backward(_ gradient: MatrixView) {
+        let batch = normalized.rows
+        let n = width
+        precondition(batch > 0 && gradient.cols == n && gradient.rows % batch == 0,
+                     "BatchNorm \(name) backward: gradient \(gradient.rows)×\(gradient.cols) does not stack batches of \(batch) × \(n)")
+        let stack = gradient.rows / batch
+        let inverse = accumulators + n
+        let sumDy = accumulators + 2 * n
+        let sumDyXhat = accumulators + 3 * n
+        let scale = accumulators + 4 * n
+        let xhat = normalized.view
+        let g = gamma.value.data
+        let count = Double(batch)
+        for j in 0..<n { scale[j] = Double(g[j]) * inverse[j] }
+        gamma.beginStackedGradients(stack: stack)
+        beta.beginStackedGradients(stack: stack)
+        for s in 0..<stack {
+            let block = gradient.rows(s * batch ..< (s + 1) * batch)
+            sumDy.update(repeating: 0, count: n)
+            sumDyXhat.update(repeating: 0, count: n)
+            for b in 0..<batch {
+                let dy = block.row(b)
+                let x = xhat.row(b)
+                for j in 0..<n {
+                    sumDy[j] += Double(dy[j])
+                    sumDyXhat[j] += Double(dy[j]) * Double(x[j])
+                }
+            }
+            if let d = gamma.stackedGradientDestination(block: s, stack: stack) {
+                for j in 0..<n { d.data[j] = Float(sumDyXhat[j]) }
+            }
+            if let d = beta.stackedGradientDestination(block: s, stack: stack) {
+                for j in 0..<n { d.data[j] = Float(sumDy[j]) }
+            }
+            if trainedLastForward {
+                // dz = scale·dy − scale·Σdy/B − xhat · scale·Σ(dy·xhat)/B, the two terms per column first.
+                for j in 0..<n {
+                    sumDy[j] = scale[j] * sumDy[j] / count
+                    sumDyXhat[j] = scale[j] * sumDyXhat[j] / count
+                }
+                for b in 0..<batch {
+                    let dy = block.row(b)
+                    let x = xhat.row(b)
+                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j]) - sumDy[j] - Double(x[j]) * sumDyXhat[j]) }
+                }
+            } else {
+                for b in 0..<batch {
+                    let dy = block.row(b)
+                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j])) }
+                }
+            }
+        }
+    }
+}
