@@ -36,15 +36,23 @@ public final class Dense {
     /// The layer's parameters: `[W, b]` (or `[W]`).
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
-    /// Glorot-uniform weights, `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))`
-    /// (by default the layer's own sizes); zero bias. A layer that holds several
-    /// concatenated layers side by side (MMoE's first expert layer) passes the
-    /// fan of one of them.
-    public func initialize(using rng: inout RandomGenerator, fanIn: Int? = nil, fanOut: Int? = nil) {
-        let a = (6.0 / Double((fanIn ?? inputSize) + (fanOut ?? outputSize))).squareRoot()
+    /// Weights and bias drawn as `scheme` says (ALGORITHMS.md 3.2; by default
+    /// Glorot-uniform weights, `U(-a, a)` with `a = sqrt(6 / (fanIn + fanOut))`,
+    /// and a zero bias), with the fans of the layer's own sizes unless given: a
+    /// layer that holds several concatenated layers side by side (MMoE's first
+    /// expert layer) passes the fan of one of them.
+    public func initialize(using rng: inout RandomGenerator, fanIn: Int? = nil, fanOut: Int? = nil,
+                           scheme: LinearInitialization = .glorotUniform) {
+        let (a, biasBound) = scheme.bounds(fanIn: fanIn ?? inputSize, fanOut: fanOut ?? outputSize)
         let w = weight.value.data
         for i in 0..<weight.count { w[i] = Float(rng.uniform(-a, a)) }
-        bias?.value.fill(0)
+        guard let bias else { return }
+        if biasBound == 0 {
+            bias.value.fill(0)
+        } else {
+            let b = bias.value.data
+            for i in 0..<bias.count { b[i] = Float(rng.uniform(-biasBound, biasBound)) }
+        }
     }
 
     /// `y = x W + b`. `x`: `B × in`, `y`: `B × out` (overwritten).

@@ -63,10 +63,10 @@ public final class MLP {
     /// The BatchNorm running statistics, in layer order.
     public var stateTensors: [(name: String, value: Matrix)] { batchNorms.flatMap { $0?.stateTensors ?? [] } }
 
-    /// Glorot weights, zero biases (ALGORITHMS.md 3.2), BatchNorm at PyTorch's
-    /// initial state (which draws nothing from `rng`).
-    public func initialize(using rng: inout RandomGenerator) {
-        for layer in layers { layer.initialize(using: &rng) }
+    /// Every Linear layer as `scheme` says (ALGORITHMS.md 3.2), BatchNorm at
+    /// PyTorch's initial state (which draws nothing from `rng`).
+    public func initialize(using rng: inout RandomGenerator, scheme: LinearInitialization = .glorotUniform) {
+        for layer in layers { layer.initialize(using: &rng, scheme: scheme) }
         for bn in batchNorms { bn?.initialize() }
     }
 

@@ -57,8 +57,8 @@ public final class ESMM: StackedBackwardModel {
 
     public func initialize(using rng: inout RandomGenerator) {
         input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
-        ctrTower.initialize(using: &rng)
-        cvrTower.initialize(using: &rng)
+        ctrTower.initialize(using: &rng, scheme: configuration.linearInit)
+        cvrTower.initialize(using: &rng, scheme: configuration.linearInit)
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {

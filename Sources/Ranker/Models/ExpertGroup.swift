@@ -72,11 +72,11 @@ final class ExpertGroup {
         rest.isEmpty ? [first.weight] : rest.map { $0.layers.last!.weight }
     }
 
-    func initialize(using rng: inout RandomGenerator) {
-        // Glorot with the fan of one expert's first layer, not of the concatenation.
-        first.initialize(using: &rng, fanIn: inputSize, fanOut: hiddenSizes[0])
+    func initialize(using rng: inout RandomGenerator, scheme: LinearInitialization = .glorotUniform) {
+        // The fan of one expert's first layer, not of the concatenation.
+        first.initialize(using: &rng, fanIn: inputSize, fanOut: hiddenSizes[0], scheme: scheme)
         firstBatchNorm?.initialize()
-        for mlp in rest { mlp.initialize(using: &rng) }
+        for mlp in rest { mlp.initialize(using: &rng, scheme: scheme) }
     }
 
     /// Runs every expert on `x` (`B × in`) in `mode` (`ForwardMode`).

@@ -42,8 +42,8 @@ final class Gate {
     /// The BatchNorm running statistics (with `gate_batch_norm`).
     var stateTensors: [(name: String, value: Matrix)] { batchNorm?.stateTensors ?? [] }
 
-    func initialize(using rng: inout RandomGenerator) {
-        linear.initialize(using: &rng)
+    func initialize(using rng: inout RandomGenerator, scheme: LinearInitialization = .glorotUniform) {
+        linear.initialize(using: &rng, scheme: scheme)
         batchNorm?.initialize()
     }
 

@@ -68,9 +68,9 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
 
     public func initialize(using rng: inout RandomGenerator) {
         input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
-        experts.initialize(using: &rng)
-        for g in gates { g.initialize(using: &rng) }
-        for t in towers { t.initialize(using: &rng) }
+        experts.initialize(using: &rng, scheme: configuration.linearInit)
+        for g in gates { g.initialize(using: &rng, scheme: configuration.linearInit) }
+        for t in towers { t.initialize(using: &rng, scheme: configuration.linearInit) }
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {

@@ -60,6 +60,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var gateBatchNorm: Bool
     /// Inverted-dropout rate after every hidden layer's ReLU (`dropout`, in `[0, 1)`, default 0).
     public var dropout: Float
+    /// How every Linear layer starts (`linear_init`: `glorot_uniform`, the
+    /// default, or `pytorch`, torch.nn.Linear's own; ALGORITHMS.md 3.2).
+    public var linearInit: LinearInitialization
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tasks, experts, levels
@@ -75,13 +78,15 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         case batchNorm = "batch_norm"
         case gateBatchNorm = "gate_batch_norm"
         case dropout
+        case linearInit = "linear_init"
     }
 
     public init(model: ModelKind, tasks: [TaskSpec], sparseFields: [SparseField] = [], denseFeatures: Int = 0,
                 bottomHidden: [Int] = [256, 128], experts: Int = 8, expertHidden: [Int] = [256, 128],
                 gateBias: Bool = false, levels: Int = 1, specificExperts: Int = 1, sharedExperts: Int = 1,
                 towerHidden: [Int] = [64], embeddingInitStd: Double = 0.01,
-                batchNorm: Bool = false, gateBatchNorm: Bool = false, dropout: Float = 0) {
+                batchNorm: Bool = false, gateBatchNorm: Bool = false, dropout: Float = 0,
+                linearInit: LinearInitialization = .glorotUniform) {
         self.model = model
         self.tasks = tasks
         self.sparseFields = sparseFields
@@ -98,6 +103,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.batchNorm = batchNorm
         self.gateBatchNorm = gateBatchNorm
         self.dropout = dropout
+        self.linearInit = linearInit
     }
 
     public init(from decoder: Decoder) throws {
@@ -120,6 +126,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         batchNorm = try c.decode(.batchNorm, default: defaults.batchNorm)
         gateBatchNorm = try c.decode(.gateBatchNorm, default: defaults.gateBatchNorm)
         dropout = try c.decode(.dropout, default: defaults.dropout)
+        linearInit = try c.decode(.linearInit, default: defaults.linearInit)
     }
 
     /// Width of the model input `x`: `Σ dimension_f + dense_features`.

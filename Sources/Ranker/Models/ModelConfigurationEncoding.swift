@@ -1,7 +1,7 @@
 /// The JSON form of a `ModelConfiguration` (snake_case keys, as it is read).
 ///
-/// `batch_norm`, `gate_batch_norm` and `dropout` are written only when they
-/// differ from their defaults (off, off, 0), so a configuration without them
+/// `batch_norm`, `gate_batch_norm`, `dropout` and `linear_init` are written only
+/// when they differ from their defaults (off, off, 0, `glorot_uniform`), so a configuration without them
 /// encodes to exactly the text it had before they existed: the `config` of
 /// checkpoints and the `model_config` of exports stay byte for byte the same,
 /// and files written by older versions describe the same model.
@@ -24,5 +24,6 @@ extension ModelConfiguration {
         if batchNorm { try c.encode(batchNorm, forKey: .batchNorm) }
         if gateBatchNorm { try c.encode(gateBatchNorm, forKey: .gateBatchNorm) }
         if dropout != 0 { try c.encode(dropout, forKey: .dropout) }
+        if linearInit != .glorotUniform { try c.encode(linearInit, forKey: .linearInit) }
     }
 }

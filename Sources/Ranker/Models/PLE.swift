@@ -183,11 +183,11 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
     public func initialize(using rng: inout RandomGenerator) {
         input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
         for level in levels {
-            for g in level.expertGroups { g.initialize(using: &rng) }
-            for g in level.taskGates { g.initialize(using: &rng) }
-            level.sharedGate?.initialize(using: &rng)
+            for g in level.expertGroups { g.initialize(using: &rng, scheme: configuration.linearInit) }
+            for g in level.taskGates { g.initialize(using: &rng, scheme: configuration.linearInit) }
+            level.sharedGate?.initialize(using: &rng, scheme: configuration.linearInit)
         }
-        for t in towers { t.initialize(using: &rng) }
+        for t in towers { t.initialize(using: &rng, scheme: configuration.linearInit) }
     }
 
     // MARK: expert order inside the gates

@@ -53,8 +53,8 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
 
     public func initialize(using rng: inout RandomGenerator) {
         input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
-        bottom.initialize(using: &rng)
-        for t in towers { t.initialize(using: &rng) }
+        bottom.initialize(using: &rng, scheme: configuration.linearInit)
+        for t in towers { t.initialize(using: &rng, scheme: configuration.linearInit) }
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
