@@ -74,7 +74,7 @@ public struct SeedComparison {
             var line = modelRuns[0].resultLine
             let tasks = modelRuns[0].testAUC.map(\.output)
             let statistics = tasks.indices.map { t in
-                SeedSummary.Statistic(values: modelRuns.map { $0.testAUC[t].auc })
+                SeedSummary.Statistic(values: modelRuns.map { $0.testAUC[t].auc }, spread: .population)
             }
             line.add("test_auc_mean", pairs: zip(tasks, statistics.map(\.mean)).map { ($0, $1) })
             line.add("test_auc_std", pairs: zip(tasks, statistics.map(\.standardDeviation)).map { ($0, $1) })

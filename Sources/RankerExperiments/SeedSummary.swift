@@ -14,23 +14,8 @@ public struct SeedSummary: Equatable, Sendable {
     /// Decimals of the peers' published AUCs (PROTOCOL.md gives four).
     public static let peerDecimals = 4
 
-    /// Mean and spread of one quantity over the seeds.
-    public struct Statistic: Equatable, Sendable {
-        /// The per-seed values, in the order of the seeds.
-        public var values: [Double]
-        public var mean: Double
-        /// Population form (divides by `n`, as PROTOCOL.md); 0 for one value, NaN for none.
-        public var standardDeviation: Double
-
-        public init(values: [Double]) {
-            self.values = values
-            let n = Double(values.count)
-            mean = values.isEmpty ? .nan : values.reduce(0, +) / n
-            let m = mean
-            standardDeviation = values.isEmpty ? .nan
-                : (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / n).squareRoot()
-        }
-    }
+    /// Mean and spread over the seeds.
+    public typealias Statistic = SeedStatistic
 
     /// One task of one model.
     public struct Task: Equatable, Sendable {
@@ -78,9 +63,9 @@ public struct SeedSummary: Equatable, Sendable {
                                        + seedAUC.map(\.task).joined(separator: ", ") + ")")
             }
             let tasks = names.indices.map { t in
-                Task(name: names[t], testAUC: Statistic(values: testAUC.map { $0[t].auc }), peerMean: peer[names[t]])
+                Task(name: names[t], testAUC: Statistic(values: testAUC.map { $0[t].auc }, spread: .population), peerMean: peer[names[t]])
             }
-            self.init(name: name, tasks: tasks, samplesPerSecond: Statistic(values: samplesPerSecond))
+            self.init(name: name, tasks: tasks, samplesPerSecond: Statistic(values: samplesPerSecond, spread: .population))
         }
     }
 

@@ -22,26 +22,8 @@ import Ranker
 /// listed in `uncounted…`. Any other NaN (a run the stability policy stopped,
 /// see `WeightingComparisonRun.failure`) propagates into its method's means.
 public struct WeightingComparisonTable: Sendable {
-    /// Mean and spread of one quantity over the seeds.
-    public struct Statistic: Equatable, Sendable {
-        /// The per-seed values, in the order of `seeds`.
-        public var values: [Double]
-        public var mean: Double
-        /// Sample standard deviation (`n − 1`); NaN for a single value.
-        public var standardDeviation: Double
-
-        public init(values: [Double]) {
-            self.values = values
-            let n = Double(values.count)
-            mean = values.isEmpty ? .nan : values.reduce(0, +) / n
-            if values.count < 2 {
-                standardDeviation = .nan
-            } else {
-                let m = mean
-                standardDeviation = (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1)).squareRoot()
-            }
-        }
-    }
+    /// Mean and spread over the seeds.
+    public typealias Statistic = SeedStatistic
 
     /// One method's row.
     public struct Row: Sendable {
@@ -118,20 +100,20 @@ public struct WeightingComparisonTable: Sendable {
         let baseIndex = methods.firstIndex(of: baseline)!
         let baseAUC = grid[baseIndex].map { runMean($0, \.auc, countedAUC) }
         let baseGAUC = grid[baseIndex].map { runMean($0, \.gauc, countedGAUC) }
-        let baseMeanAUC = Statistic(values: baseAUC).mean
-        let baseMeanGAUC = Statistic(values: baseGAUC).mean
+        let baseMeanAUC = Statistic(values: baseAUC, spread: .sample).mean
+        let baseMeanGAUC = Statistic(values: baseGAUC, spread: .sample).mean
         rows = zip(methods, grid).map { method, runs in
             let aucs = runs.map { runMean($0, \.auc, countedAUC) }
             let gaucs = runs.map { runMean($0, \.gauc, countedGAUC) }
-            let meanAUC = Statistic(values: aucs), meanGAUC = Statistic(values: gaucs)
+            let meanAUC = Statistic(values: aucs, spread: .sample), meanGAUC = Statistic(values: gaucs, spread: .sample)
             return Row(method: method,
-                       auc: names.indices.map { t in Statistic(values: runs.map { $0.tasks[t].auc }) },
-                       gauc: names.indices.map { t in Statistic(values: runs.map { $0.tasks[t].gauc }) },
+                       auc: names.indices.map { t in Statistic(values: runs.map { $0.tasks[t].auc }, spread: .sample) },
+                       gauc: names.indices.map { t in Statistic(values: runs.map { $0.tasks[t].gauc }, spread: .sample) },
                        meanAUC: meanAUC, meanGAUC: meanGAUC,
                        relativeImprovementAUC: 100 * (meanAUC.mean / baseMeanAUC - 1),
                        relativeImprovementGAUC: 100 * (meanGAUC.mean / baseMeanGAUC - 1),
-                       pairedImprovementAUC: Statistic(values: zip(aucs, baseAUC).map { 100 * ($0 / $1 - 1) }),
-                       pairedImprovementGAUC: Statistic(values: zip(gaucs, baseGAUC).map { 100 * ($0 / $1 - 1) }),
+                       pairedImprovementAUC: Statistic(values: zip(aucs, baseAUC).map { 100 * ($0 / $1 - 1) }, spread: .sample),
+                       pairedImprovementGAUC: Statistic(values: zip(gaucs, baseGAUC).map { 100 * ($0 / $1 - 1) }, spread: .sample),
                        wallSeconds: runs.reduce(0) { $0 + $1.wallSeconds })
         }
     }

@@ -41,11 +41,7 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
             Gate(name: "gate.\(task.name)", inputSize: d, expertCount: configuration.experts,
                  hasBias: configuration.gateBias, group: .task(k), batchNorm: configuration.gateBatchNorm)
         }
-        towers = configuration.tasks.enumerated().map { k, task in
-            MLP(name: "tower.\(task.name)", inputSize: configuration.expertHidden.last!,
-                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k),
-                batchNorm: configuration.batchNorm, dropout: configuration.dropout)
-        }
+        towers = makeTaskTowers(configuration, inputSize: configuration.expertHidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + experts.parameters + gates.flatMap { $0.parameters }
                                           + towers.flatMap { $0.parameters })

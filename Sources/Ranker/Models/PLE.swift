@@ -107,10 +107,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
             levels.append(Level(specific: specific, shared: shared, taskGates: taskGates, sharedGate: sharedGate))
         }
         self.levels = levels
-        towers = configuration.tasks.enumerated().map { k, task in
-            MLP(name: "tower.\(task.name)", inputSize: hidden.last!, hiddenSizes: configuration.towerHidden,
-                outputSize: 1, group: .task(k), batchNorm: configuration.batchNorm, dropout: configuration.dropout)
-        }
+        towers = makeTaskTowers(configuration, inputSize: hidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + levels.flatMap { $0.parameters }
                                           + towers.flatMap { $0.parameters })

@@ -30,11 +30,7 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
         input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
         bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared,
                      batchNorm: configuration.batchNorm, dropout: configuration.dropout)
-        towers = configuration.tasks.enumerated().map { k, task in
-            MLP(name: "tower.\(task.name)", inputSize: configuration.bottomHidden.last!,
-                hiddenSizes: configuration.towerHidden, outputSize: 1, group: .task(k),
-                batchNorm: configuration.batchNorm, dropout: configuration.dropout)
-        }
+        towers = makeTaskTowers(configuration, inputSize: configuration.bottomHidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + bottom.parameters + towers.flatMap { $0.parameters })
     }

@@ -7,22 +7,25 @@ final class SeedSummaryTests: XCTestCase {
     /// PROTOCOL.md's own five-seed row for the MMoE peer reproduces its
     /// published mean ± std (population form): 0.9404 ± 0.0027, 0.9929 ± 0.0006.
     func testStatisticsReproduceThePublishedPeerRow() {
-        let income = SeedSummary.Statistic(values: [0.9372, 0.9418, 0.9388, 0.9448, 0.9394])
-        let marital = SeedSummary.Statistic(values: [0.9921, 0.9928, 0.9936, 0.9925, 0.9937])
+        let income = SeedSummary.Statistic(values: [0.9372, 0.9418, 0.9388, 0.9448, 0.9394], spread: .population)
+        let marital = SeedSummary.Statistic(values: [0.9921, 0.9928, 0.9936, 0.9925, 0.9937], spread: .population)
         XCTAssertEqual(income.mean, 0.9404, accuracy: 5e-5)
         XCTAssertEqual(income.standardDeviation, 0.0027, accuracy: 5e-5)
         XCTAssertEqual(marital.mean, 0.9929, accuracy: 5e-5)
         XCTAssertEqual(marital.standardDeviation, 0.0006, accuracy: 5e-5)
         // Population, not sample: {1, 3} has std 1 (the sample form gives √2).
-        XCTAssertEqual(SeedSummary.Statistic(values: [1, 3]).standardDeviation, 1)
-        XCTAssertEqual(SeedSummary.Statistic(values: [0.93]).standardDeviation, 0)
-        XCTAssertTrue(SeedSummary.Statistic(values: []).mean.isNaN)
+        XCTAssertEqual(SeedSummary.Statistic(values: [1, 3], spread: .population).standardDeviation, 1)
+        XCTAssertEqual(SeedSummary.Statistic(values: [0.93], spread: .population).standardDeviation, 0)
+        XCTAssertTrue(SeedSummary.Statistic(values: [], spread: .population).mean.isNaN)
+        // The weighting comparison's sample form divides by n - 1: NaN for one value.
+        XCTAssertEqual(SeedStatistic(values: [1, 3], spread: .sample).standardDeviation, 2.0.squareRoot())
+        XCTAssertTrue(SeedStatistic(values: [0.93], spread: .sample).standardDeviation.isNaN)
     }
 
     /// At or above compares the mean rounded to four decimals with the peer.
     func testAtOrAboveThePeerAtItsFourDecimals() {
         func task(_ values: [Double], peer: Double?) -> SeedSummary.Task {
-            SeedSummary.Task(name: "income", testAUC: SeedSummary.Statistic(values: values), peerMean: peer)
+            SeedSummary.Task(name: "income", testAUC: SeedSummary.Statistic(values: values, spread: .population), peerMean: peer)
         }
         XCTAssertEqual(task([0.9404, 0.9404], peer: 0.9404).atOrAbovePeer, true)
         XCTAssertEqual(task([0.94036], peer: 0.9404).atOrAbovePeer, true, "prints as 0.9404")
