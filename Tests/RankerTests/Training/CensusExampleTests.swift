@@ -41,6 +41,16 @@ final class CensusExampleTests: XCTestCase {
         XCTAssertEqual(ple.expertHidden, [64, 32])
         XCTAssertEqual(Set(c.models.map(\.embeddingInitStd)).count, 1, "one embedding initialisation for all models")
         XCTAssertEqual(Set(c.models.map(\.gateBias)).count, 1, "one gate-bias setting for all models")
+        // torch-rechub's models (ALGORITHMS.md 3.2): BatchNorm after every hidden Linear and
+        // before every gate softmax, dropout 0, torch.nn.Linear's own start.
+        for m in c.models {
+            XCTAssertTrue(m.batchNorm, m.model.rawValue)
+            XCTAssertEqual(m.gateBatchNorm, m.model != .sharedBottom, m.model.rawValue)
+            XCTAssertEqual(m.dropout, 0, m.model.rawValue)
+            XCTAssertEqual(m.linearInit, .pytorch, m.model.rawValue)
+            XCTAssertEqual(m.embeddingInitStd, ModelConfiguration(model: m.model, tasks: []).embeddingInitStd,
+                           "the library's default embedding start")
+        }
         let run = c.runConfiguration(for: ple)
         XCTAssertEqual(run.name, "census-mmoe-ple")
         XCTAssertEqual(run.model, ple)
