@@ -187,6 +187,6 @@ final class CensusExampleTests: XCTestCase {
         let summary = try comparison.summary(peers: ["shared_bottom": ["income": 0.5, "marital": 1.0]], peerLabel: "test")
         XCTAssertEqual(summary.models.map(\.name), ["shared_bottom"])
         XCTAssertEqual(summary.models[0].tasks.map(\.atOrAbovePeer), [true, false])
-        XCTAssertEqual(summary.models[0].tasks[0].testAUC.mean, try XCTUnwrap(mean["income"]))
+        XCTAssertEqual(summary.models[0].tasks[0].testAUC.mean, try XCTUnwrap(mean["income"]), accuracy: 1e-12)
     }
 }
