@@ -70,20 +70,27 @@ final class CensusExampleTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(ModelComparisonConfiguration.self, from: Data(none.utf8)).validate())
     }
 
+    /// The census data and the example's configuration cut to Shared-Bottom
+    /// (the fastest model) for one quiet epoch.
+    private static func oneEpochOfSharedBottom() throws -> (Dataset, ModelComparisonConfiguration) {
+        guard let dataset = try? CensusIncome.load() else {
+            throw XCTSkip("census-income not found (set RANKER_DATA or run `make data`)")
+        }
+        var c = try exampleConfiguration()
+        c.models = c.models.filter { $0.model == .sharedBottom }
+        c.training.epochs = 1
+        c.output.progress = .none
+        c.output.report = false
+        return (dataset, c)
+    }
+
     /// The example's pipeline for one model (Shared-Bottom, the fastest), one
     /// epoch, on the census protocol:
     /// the JSON line has the documented structure, its AUCs are the test
     /// AUCs of the trained model (recomputed here with `Metrics.auc` on the
     /// test rows), and the best epoch is 1.
     func testOneModelForOneEpochGivesTheJSONLine() throws {
-        guard let dataset = try? CensusIncome.load() else {
-            throw XCTSkip("census-income not found (set RANKER_DATA or run `make data`)")
-        }
-        var c = try Self.exampleConfiguration()
-        c.models = c.models.filter { $0.model == .sharedBottom }
-        c.training.epochs = 1
-        c.output.progress = .none
-        c.output.report = false
+        let (dataset, c) = try Self.oneEpochOfSharedBottom()
         try c.validate()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-census-example-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -135,14 +142,8 @@ final class CensusExampleTests: XCTestCase {
     /// the summary compares the mean with the peer. A run listed under the
     /// wrong seed is an error.
     func testTwoSeedsGiveMeanAndStdInTheJSONLine() throws {
-        guard let dataset = try? CensusIncome.load() else {
-            throw XCTSkip("census-income not found (set RANKER_DATA or run `make data`)")
-        }
-        var c = try Self.exampleConfiguration()
-        c.models = c.models.filter { $0.model == .sharedBottom }
-        c.training.epochs = 1
-        c.output.progress = .none
-        c.output.report = false
+        let (dataset, base) = try Self.oneEpochOfSharedBottom()
+        var c = base
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-census-seeds-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var runs: [[ModelRun]] = []
