@@ -54,20 +54,6 @@ public enum BLAS {
                     a.data, Int32(a.ld), x, 1, beta, y, 1)
     }
 
-    /// `y = alpha · A x + beta · y` in double precision (`cblas_dgemv`,
-    /// row-major, no transpose).
-    ///
-    /// Shapes: `A` is `rows × cols` with leading dimension `lda ≥ cols`; `x`
-    /// has `cols` contiguous elements, `y` has `rows`.
-    @inlinable
-    public static func gemvDouble(rows: Int, cols: Int, a: UnsafePointer<Double>, lda: Int,
-                                  x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>,
-                                  alpha: Double = 1, beta: Double = 0) {
-        precondition(rows >= 0 && cols >= 0 && lda >= max(cols, 1), "gemvDouble: A is \(rows) × \(cols), lda \(lda)")
-        if rows == 0 || (cols == 0 && beta == 1) { return }
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(rows), Int32(cols), alpha, a, Int32(lda), x, 1, beta, y, 1)
-    }
-
     /// `y += alpha * x` over `count` contiguous elements.
     @inlinable
     public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
@@ -103,6 +89,13 @@ public enum BLAS {
         }
         let sum = low + high
         return ((sum[0] + sum[1]) + (sum[2] + sum[3])) + tail
+    }
+
+    /// `x · y` over `count` contiguous doubles (`cblas_ddot`).
+    @inlinable
+    public static func dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        if count == 0 { return 0 }
+        return cblas_ddot(Int32(count), x, 1, y, 1)
     }
 
     /// `Σ x_i y_i` in single precision.

@@ -75,7 +75,7 @@ public enum BalancerCostBenchmark {
     /// The combination's parts, median ms of one call each.
     public struct CombinationBreakdown: Codable, Equatable, Sendable {
         /// `P = G Gᵀ` over every shared parameter (`T(T+1)/2` double dot products of length `d`,
-        /// as blocked `dgemv` calls over the model's `T × d` per-task gradients and each embedding table).
+        /// as blocked `ddot` calls over the model's `T × d` per-task gradients and each embedding table).
         public var gramMilliseconds: Double
         /// The `T × T` rule: conflict sets, small solves or sequential projections.
         public var projectionMilliseconds: Double
