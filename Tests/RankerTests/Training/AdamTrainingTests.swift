@@ -5,21 +5,7 @@ import XCTest
 /// Adam named in a JSON run configuration trains a model (the training loss
 /// falls) and a run interrupted after a checkpoint resumes bitwise, moments
 /// (`optimizer/<parameter>/m`, `/v`) included.
-final class AdamTrainingTests: XCTestCase {
-    var directories: [URL] = []
-
-    override func tearDown() {
-        for d in directories { try? FileManager.default.removeItem(at: d) }
-        directories = []
-    }
-
-    func temporaryDirectory(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ranker-adam-\(name)-\(UUID().uuidString)")
-        directories.append(url)
-        return url
-    }
-
+final class AdamTrainingTests: RunDirectoryTestCase {
     let runJSON = """
         {
           "name": "adam",

@@ -7,21 +7,7 @@ import XCTest
 /// `StabilityCellSummary`, `StabilityExperiment`): how a run is counted,
 /// checked on runs whose outcome is known in advance and on hand-written
 /// telemetry; and the shipped `examples/stability/stability.json`.
-final class StabilityTrialTests: XCTestCase {
-    var directories: [URL] = []
-
-    override func tearDown() {
-        for d in directories { try? FileManager.default.removeItem(at: d) }
-        directories = []
-    }
-
-    func temporaryDirectory(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ranker-stability-\(name)-\(UUID().uuidString)")
-        directories.append(url)
-        return url
-    }
-
+final class StabilityTrialTests: RunDirectoryTestCase {
     /// A tiny sequential run: 2 tasks, 4 drifting days, Shared-Bottom [32, 32].
     static func tinyRun(_ optimizer: OptimizerConfiguration, seed: UInt64 = 1) -> RunConfiguration {
         var synthetic = SyntheticClickLogConfig()

@@ -6,21 +6,7 @@ import XCTest
 /// The trainer end to end on small data: exact resume, every model ×
 /// weighting method × optimizer, stability policies, sequential mode, early
 /// stopping.
-final class TrainerTests: XCTestCase {
-    var directories: [URL] = []
-
-    override func tearDown() {
-        for d in directories { try? FileManager.default.removeItem(at: d) }
-        directories = []
-    }
-
-    func temporaryDirectory(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ranker-trainer-\(name)-\(UUID().uuidString)")
-        directories.append(url)
-        return url
-    }
-
+final class TrainerTests: RunDirectoryTestCase {
     static func syntheticConfiguration(rows: Int = 3000, tasks: Int = 2, days: Int = 1) -> SyntheticClickLogConfig {
         var s = SyntheticClickLogConfig()
         s.rows = rows

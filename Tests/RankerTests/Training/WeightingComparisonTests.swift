@@ -7,21 +7,7 @@ import XCTest
 /// on a tiny synthetic log, and the table's arithmetic checked against the
 /// per-run numbers the trainer wrote into each run's telemetry (read back with
 /// JSONSerialization and averaged here with plain loops).
-final class WeightingComparisonTests: XCTestCase {
-    var directories: [URL] = []
-
-    override func tearDown() {
-        for d in directories { try? FileManager.default.removeItem(at: d) }
-        directories = []
-    }
-
-    func temporaryDirectory(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ranker-weighting-\(name)-\(UUID().uuidString)")
-        directories.append(url)
-        return url
-    }
-
+final class WeightingComparisonTests: RunDirectoryTestCase {
     /// Fixed and GradCraft on a 2,000-row, 3-task log with a one-level PLE.
     static func tinyComparison() -> WeightingComparison {
         var synthetic = SyntheticClickLogConfig()
