@@ -114,6 +114,7 @@ public struct DataSchema: Codable, Equatable, Sendable {
             SchemaError(source: schemaSourcePlaceholder, path: path, problem: problem)
         }
         if case .failure(let problem) = format.bytes() { throw fail("format", problem) }
+        if let (key, message) = format.limitsProblem() { throw fail("format.\(key)", .invalidValue(message)) }
         if let names = columnNames {
             if format.header {
                 throw fail("column_names", .keyNotApplicable(key: "column_names",
