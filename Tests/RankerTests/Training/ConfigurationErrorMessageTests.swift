@@ -51,6 +51,24 @@ final class ConfigurationErrorMessageTests: XCTestCase {
                        "run.json: line 1, column 15 (name): the key \"name\" appears twice in one object; keep one")
     }
 
+    /// Schemas and encoding files are read with the same check (before: the
+    /// first of two `role`s was used; a syntax error had no position).
+    func testSchemaAndEncodingFilesRejectDuplicateKeysAndGiveSyntaxPositions() throws {
+        XCTAssertThrowsError(try DataSchema.decode(Data(#"{"columns": [{"column": "y", "role": "label", "role": "dense"}]}"#.utf8),
+                                                   source: "s.json")) { error in
+            XCTAssertEqual("\(error)", #"s.json: columns[0].role: invalid JSON: line 1, column 47: the key "role" appears twice in one object; keep one"#)
+        }
+        XCTAssertThrowsError(try DataSchema.decode(Data("{\"columns\": [\n}".utf8), source: "s.json")) { error in
+            XCTAssertEqual("\(error)", #"s.json: columns[0]: invalid JSON: line 2, column 1: expected a value (object, array, string, number, true, false or null), found "}""#)
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("encoding-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(#"{"format": "ranker-encoding/1", "format": "x"}"#.utf8).write(to: file)
+        XCTAssertThrowsError(try DatasetEncoding.load(path: file.path)) { error in
+            XCTAssertEqual("\(error)", "\(file.path): line 1, column 33 (format): the key \"format\" appears twice in one object; keep one")
+        }
+    }
+
     /// Before: a NUL or escape character in a key was printed as it is.
     func testControlCharactersAreEscaped() {
         let text = message(#"{"data": {"source": "synthetic"}, "model": {"model": "mmoe", "a\u0000b\u001b[31m": 1}}"#)
