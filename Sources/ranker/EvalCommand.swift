@@ -8,8 +8,11 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a trained run's weights on a split of its data.",
         discussion: """
-            Rebuilds the model from the run's config.json and its data (loaded again as the run \
-            loaded it), reads the weights (--weights best: best.safetensors; last: the model tensors \
+            Rebuilds the model from the run's config.json and its data files, encoded with the run's \
+            frozen encoding.json (the train vocabularies and statistics, as `ranker predict` does; \
+            synthetic data is generated again from its seed), and warns on standard error, naming the \
+            file, when a data file differs from the one the run trained on (data-fingerprints.json: \
+            size and content hash). It reads the weights (--weights best: best.safetensors; last: the model tensors \
             of checkpoint.safetensors) and prints, per output, AUC, GAUC (when the data has users), \
             logloss and the example count (RMSE for regression outputs), and the mean AUC. ESMM \
             reports ctr and ctcvr over all impressions and cvr over clicked ones.
@@ -48,7 +51,13 @@ struct EvalCommand: ParsableCommand {
         let weightsURL = try weightsFile(weights, in: directory)
         BLAS.threadCount = threads ?? configuration.training.threads
         if !json { print("Loading data (\(configuration.data.source.rawValue)) …") }
-        let dataset = try RunData.load(configuration.data)
+        let dataset: Dataset
+        if let encoding = try directory.encoding() {
+            dataset = try RunData.load(configuration.data, encoding: encoding, encodingSource: directory.encodingURL.path)
+        } else {
+            dataset = try RunData.load(configuration.data)
+        }
+        warnAboutChangedData(configuration.data, in: directory)
         let model = try makeModel(try RunData.modelConfiguration(configuration.model, for: dataset))
         let metadata = try ModelWeights.load(into: model, from: weightsURL)
         let step = metadata[Checkpoint.Key.step].flatMap { Int($0) }
@@ -78,6 +87,25 @@ struct EvalCommand: ParsableCommand {
         printEvaluationTable(split.rawValue, evaluation)
         if evaluation.nonFinitePredictions > 0 {
             print("warning: \(evaluation.nonFinitePredictions) predictions are NaN or infinite")
+        }
+    }
+
+    /// Writes a warning to standard error for each data file that differs
+    /// from the one the run trained on, and one when the run recorded none.
+    func warnAboutChangedData(_ data: DataConfiguration, in directory: RunDirectory) {
+        func warn(_ text: String) { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+        do {
+            let files = try RunData.dataFiles(data)
+            guard !files.isEmpty else { return }
+            guard let recorded = try directory.dataFingerprints() else {
+                warn("\(directory.fingerprintsURL.path) is absent: cannot tell whether the data files changed since training")
+                return
+            }
+            for difference in recorded.differences(from: try DataFingerprints.of(paths: files)) {
+                warn(difference + "; the metrics are of the file as it is now")
+            }
+        } catch {
+            warn("cannot compare the data files with the run's: \(error)")
         }
     }
 }

@@ -61,6 +61,29 @@ struct PredictCommand: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if keep.contains(where: \.isEmpty) { throw ValidationError("--keep needs a column name") }
+        if let runDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory) else {
+                throw ValidationError("the run directory \(runDirectory) does not exist")
+            }
+            guard isDirectory.boolValue else { throw ValidationError("--run \(runDirectory) is not a directory") }
+        }
+        if output != "-" && sameFile(output, input) {
+            throw ValidationError("--output \(output) is the input file \(input): writing it would destroy the rows "
+                                  + "being read; choose another output file")
+        }
+    }
+
+    /// Whether `a` and `b` name the same file: the same device and inode
+    /// when both exist (through a symbolic link, `..` or another spelling),
+    /// else the same path once symbolic links and `.`/`..` are resolved.
+    func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        if stat(a, &first) == 0 && stat(b, &second) == 0 {
+            return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+        }
+        func canonical(_ path: String) -> String { URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path }
+        return canonical(a) == canonical(b)
     }
 
     func run() throws {

@@ -172,6 +172,8 @@ struct TrainCommand: ParsableCommand {
               + "\(dataset.denseNames.count) dense features, tasks: \(dataset.tasks.map(\.name).joined(separator: ", "))")
         let trainer = try Trainer(configuration: configuration, dataset: dataset, runDirectory: directory,
                                   resume: resume != nil)
+        // What the data files were, so that `ranker eval` can tell when they change.
+        try RunDirectory(url: directory).recordDataFingerprints(of: configuration.data)
         print("Training \(trainer.modelConfiguration.model.rawValue) (\(trainer.model.parameterCount) parameters) with "
               + "\(configuration.optimizer.kind.rawValue), \(trainer.balancer.methodName) → \(directory.path)")
         let summary = try trainer.run()

@@ -23,8 +23,9 @@ struct UnknownKey: Equatable {
     /// `unknown key "k" in <section>: renamed to "new"` or
     /// `unknown key "k" in <section>; known: a, b, c` (sorted).
     func message(section: String) -> String {
-        if let renamedTo { return "unknown key \"\(key)\" in \(section): renamed to \"\(renamedTo)\"" }
-        return "unknown key \"\(key)\" in \(section); known: \(allowed.sorted().joined(separator: ", "))"
+        let shown = DiagnosticText.visible(key)
+        if let renamedTo { return "unknown key \"\(shown)\" in \(section): renamed to \"\(renamedTo)\"" }
+        return "unknown key \"\(shown)\" in \(section); known: \(allowed.sorted().joined(separator: ", "))"
     }
 }
 
@@ -84,6 +85,30 @@ public enum StrictDecoding {
             previous = character
         }
         return result
+    }
+
+    /// `error`, a typed error of an options type (an optimizer's unknown key)
+    /// found at `key` of the decoder's object (or at the object itself), as a
+    /// `DecodingError` at that JSON path whose description is the error's and
+    /// whose `underlyingError` is the error: inside a run configuration the
+    /// message then names the path (`optimizer.clipping.threshold`).
+    static func located(_ error: Error, in decoder: Decoder, key: String?) -> DecodingError {
+        DecodingError.dataCorrupted(DecodingError.Context(
+            codingPath: decoder.codingPath + (key.map { [AnyCodingKey(stringValue: $0)] } ?? []),
+            debugDescription: "\(error)", underlyingError: error))
+    }
+
+    /// Runs `body`, which decodes a type that documents a typed error
+    /// (`OptimizerConfigurationError`): when the decoder is at the top of
+    /// its document (the type decoded on its own, as callers that match on
+    /// the typed error do), a `located` error is thrown as the typed error
+    /// it carries; below the top it stays a `DecodingError` with its path.
+    static func typedAtTop<T, E: Error>(_ decoder: Decoder, _: E.Type, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch DecodingError.dataCorrupted(let context) where decoder.codingPath.isEmpty && context.underlyingError is E {
+            throw context.underlyingError!
+        }
     }
 
     /// `columns[3].transform` for a coding path.

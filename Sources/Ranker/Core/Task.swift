@@ -20,7 +20,7 @@ public struct TaskSpec: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "task")
-        name = try c.decode(String.self, forKey: .name)
+        name = try c.decodeChecked(String.self, forKey: .name) ?? c.decode(String.self, forKey: .name)
         kind = try c.decode(.kind, default: .binary)
     }
 }

@@ -112,6 +112,16 @@ enum ByteNumberParsing {
         return nil
     }
 
+    /// Whether the bytes are written as a base-10 integer `[+-]digits`
+    /// (whatever its size): tells an integer out of range from a non-integer.
+    static func isIntegerText(_ bytes: UnsafePointer<UInt8>, count: Int) -> Bool {
+        guard count > 0 else { return false }
+        let (_, signLength) = sign(bytes)
+        guard count > signLength else { return false }
+        for i in signLength..<count where !isDigit(bytes[i]) { return false }
+        return true
+    }
+
     /// A base-10 integer `[+-]digits` that fits in `Int64`, or nil.
     static func parseInt64(_ bytes: UnsafePointer<UInt8>, count: Int) -> Int64? {
         if count == 0 { return nil }

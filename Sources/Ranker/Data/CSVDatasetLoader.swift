@@ -69,7 +69,9 @@ public enum CSVDatasetLoader {
         guard case let .success((separator, quote)) = schema.format.bytes() else { preconditionFailure("validated") }
         let path = source.path
         let reader = try CSVReader(path: path, separator: separator, quote: quote, trim: schema.format.trim,
-                                   chunkSize: chunkSize)
+                                   chunkSize: chunkSize,
+                                   maxRecordBytes: schema.format.maxRecordBytes ?? CSVFormat.defaultMaxRecordBytes,
+                                   maxFields: schema.format.maxColumns ?? CSVFormat.defaultMaxColumns)
         var summary = LoadReport.FileSummary(path: path)
         let skipBlank = schema.format.blankLines == .skip
 
@@ -105,8 +107,16 @@ public enum CSVDatasetLoader {
         if builder == nil { builder = try DatasetBuilder(binding: binding, schema: schema, frozen: frozen) }
         let b = builder!
         b.active = binding
-        let keptPositions = try (frozen?.keep ?? []).map {
-            try binding.position(of: $0, file: path, headerLine: schema.format.header ? 1 : nil)
+        let keptPositions = try (frozen?.keep ?? []).map { reference in
+            do {
+                return try binding.position(of: reference, file: path, headerLine: schema.format.header ? 1 : nil)
+            } catch var error as DataError {
+                // The column was asked for (`--keep`), not named by the schema.
+                if case .unknownColumn(let name) = error.problem {
+                    error.problem = .unknownKeptColumn(name: name, available: binding.columnNames.compactMap { $0 })
+                }
+                throw error
+            }
         }
         var rowIndex = 0
         var random = RandomGenerator(seed: 0)

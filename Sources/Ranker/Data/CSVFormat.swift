@@ -10,6 +10,8 @@
 /// | `trim` | `"none"` | `"leading"` removes spaces (U+0020) before a field, `"both"` also after it (outside quotes) |
 /// | `missing_markers` | `[""]` | field values (after trimming) that mean "missing" |
 /// | `blank_lines` | `"error"` | `"skip"` skips (and counts) empty lines instead of reporting a wrong field count |
+/// | `max_record_bytes` | 67108864 (64 MiB) | a record (line) reaching this size is an error, not an ever-growing buffer (at least 16) |
+/// | `max_columns` | 100000 | a record with more fields is an error (at least 1) |
 ///
 /// Records end at `\n` or `\r\n`; the last record may lack a final newline.
 /// A UTF-8 byte-order mark at the start of a file is ignored.
@@ -30,9 +32,23 @@ public struct CSVFormat: Codable, Equatable, Sendable {
     public var trim: Trim
     public var missingMarkers: [String]
     public var blankLines: BlankLines
+    /// The longest record read (`max_record_bytes`); nil: `defaultMaxRecordBytes`.
+    /// Written only when set, so schemas without it encode as before.
+    public var maxRecordBytes: Int?
+    /// The most fields a record may have (`max_columns`); nil: `defaultMaxColumns`.
+    public var maxColumns: Int?
+
+    /// 64 MiB: far above any real record, far below the memory of the machine.
+    public static let defaultMaxRecordBytes = 64 << 20
+    /// 100,000 columns: far above any real schema, and a bound on the field
+    /// table a header of separators alone would make.
+    public static let defaultMaxColumns = 100_000
 
     public init(separator: String = ",", header: Bool = true, quote: String = "\"", trim: Trim = .none,
-                missingMarkers: [String] = [""], blankLines: BlankLines = .error) {
+                missingMarkers: [String] = [""], blankLines: BlankLines = .error,
+                maxRecordBytes: Int? = nil, maxColumns: Int? = nil) {
+        self.maxRecordBytes = maxRecordBytes
+        self.maxColumns = maxColumns
         self.separator = separator
         self.header = header
         self.quote = quote
@@ -45,6 +61,8 @@ public struct CSVFormat: Codable, Equatable, Sendable {
         case separator, header, quote, trim
         case missingMarkers = "missing_markers"
         case blankLines = "blank_lines"
+        case maxRecordBytes = "max_record_bytes"
+        case maxColumns = "max_columns"
     }
 
     public init(from decoder: Decoder) throws {
@@ -56,6 +74,15 @@ public struct CSVFormat: Codable, Equatable, Sendable {
         trim = try c.decode(.trim, default: defaults.trim)
         missingMarkers = try c.decode(.missingMarkers, default: defaults.missingMarkers)
         blankLines = try c.decode(.blankLines, default: defaults.blankLines)
+        maxRecordBytes = try c.decodeIfPresent(Int.self, forKey: .maxRecordBytes)
+        maxColumns = try c.decodeIfPresent(Int.self, forKey: .maxColumns)
+    }
+
+    /// What is wrong with the limits, as a key (in `format`) and a message; nil when they are usable.
+    func limitsProblem() -> (key: String, message: String)? {
+        if let bytes = maxRecordBytes, bytes < 16 { return ("max_record_bytes", "must be at least 16, got \(bytes)") }
+        if let columns = maxColumns, columns < 1 { return ("max_columns", "must be at least 1, got \(columns)") }
+        return nil
     }
 
     /// The separator byte, the quote byte (nil: no quoting) — or a description

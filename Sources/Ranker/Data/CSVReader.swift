@@ -6,7 +6,10 @@
 /// `String` is made per field; quoted fields are unescaped into a side
 /// buffer. A record that straddles the end of the buffer is re-parsed from
 /// its start after the rest of the bytes are moved to the front and more are
-/// read (the buffer doubles when one record is larger than it).
+/// read (the buffer doubles when one record is larger than it, up to
+/// `maxRecordBytes`: a record that reaches it — a file without line breaks —
+/// is `DataError.recordTooLarge`, and a record of more than `maxFields`
+/// fields `DataError.tooManyFields`, so no input makes memory grow without bound).
 ///
 /// Grammar (RFC 4180 with the options of `CSVFormat`): records end at `\n` or
 /// `\r\n`, or at the end of the file; fields are separated by one separator
@@ -25,6 +28,8 @@ final class CSVReader {
     private let quote: UInt8?
     private let trimLeading: Bool
     private let trimTrailing: Bool
+    private let maxRecordBytes: Int
+    private let maxFields: Int
 
     private var buffer: UnsafeMutablePointer<UInt8>
     private var capacity: Int
@@ -54,15 +59,19 @@ final class CSVReader {
     private static let carriageReturn: UInt8 = 0x0D
     private static let space: UInt8 = 0x20
 
-    init(path: String, separator: UInt8, quote: UInt8?, trim: CSVFormat.Trim, chunkSize: Int = 4 << 20) throws {
-        precondition(chunkSize >= 16)
+    init(path: String, separator: UInt8, quote: UInt8?, trim: CSVFormat.Trim, chunkSize: Int = 4 << 20,
+         maxRecordBytes: Int = CSVFormat.defaultMaxRecordBytes, maxFields: Int = CSVFormat.defaultMaxColumns) throws {
+        precondition(chunkSize >= 16 && maxRecordBytes >= 16 && maxFields >= 1)
+        self.maxRecordBytes = maxRecordBytes
+        self.maxFields = maxFields
+        fieldCapacity = min(fieldCapacity, maxFields)
         self.path = path
         source = try openByteSource(path: path)
         self.separator = separator
         self.quote = quote
         trimLeading = trim != .none
         trimTrailing = trim == .both
-        capacity = chunkSize
+        capacity = min(chunkSize, maxRecordBytes)
         buffer = .allocate(capacity: capacity)
         scratch = .allocate(capacity: capacity)
         fieldStarts = .allocate(capacity: fieldCapacity)
@@ -104,7 +113,11 @@ final class CSVReader {
     private func refill() throws {
         let pending = end - start
         if pending == capacity {
-            let newCapacity = capacity * 2
+            // The unfinished record fills the buffer.
+            guard capacity < maxRecordBytes else {
+                throw DataError(file: path, line: nextLine, problem: .recordTooLarge(limit: maxRecordBytes))
+            }
+            let newCapacity = min(capacity * 2, maxRecordBytes)
             let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             newBuffer.update(from: buffer + start, count: pending)
             buffer.deallocate()
@@ -127,9 +140,12 @@ final class CSVReader {
         if end > start { sawAnyByte = true }
     }
 
-    @inline(__always) private func appendField(_ pointer: UnsafePointer<UInt8>, _ length: Int) {
+    @inline(__always) private func appendField(_ pointer: UnsafePointer<UInt8>, _ length: Int) throws {
         if fieldCount == fieldCapacity {
-            let newCapacity = fieldCapacity * 2
+            guard fieldCount < maxFields else {
+                throw DataError(file: path, line: nextLine, problem: .tooManyFields(limit: maxFields))
+            }
+            let newCapacity = min(fieldCapacity * 2, maxFields)
             let starts = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: newCapacity)
             starts.update(from: fieldStarts, count: fieldCount)
             fieldStarts.deallocate()
@@ -162,7 +178,7 @@ final class CSVReader {
             if trimLeading { while q < e && q.pointee == CSVReader.space { q += 1 } }
             if q == e {
                 if !exhausted { return .needMoreBytes }
-                appendField(q, 0)
+                try appendField(q, 0)
                 p = e
                 break fieldLoop
             }
@@ -197,30 +213,30 @@ final class CSVReader {
                 if trimLeading { while q < e && q.pointee == CSVReader.space { q += 1 } }
                 if q == e {
                     if !exhausted { return .needMoreBytes }
-                    appendField(fieldBegin, fieldLength)
+                    try appendField(fieldBegin, fieldLength)
                     p = e
                     break fieldLoop
                 }
                 let b = q.pointee
                 if b == separator {
-                    appendField(fieldBegin, fieldLength)
+                    try appendField(fieldBegin, fieldLength)
                     p = q + 1
                     continue fieldLoop
                 }
                 if b == CSVReader.newline {
-                    appendField(fieldBegin, fieldLength)
+                    try appendField(fieldBegin, fieldLength)
                     p = q + 1
                     break fieldLoop
                 }
                 if b == CSVReader.carriageReturn {
                     if q + 1 == e {
                         if !exhausted { return .needMoreBytes }
-                        appendField(fieldBegin, fieldLength)
+                        try appendField(fieldBegin, fieldLength)
                         p = e
                         break fieldLoop
                     }
                     if (q + 1).pointee == CSVReader.newline {
-                        appendField(fieldBegin, fieldLength)
+                        try appendField(fieldBegin, fieldLength)
                         p = q + 2
                         break fieldLoop
                     }
@@ -243,7 +259,7 @@ final class CSVReader {
             var fieldEnd = r
             if !endsField && fieldEnd > q && (fieldEnd - 1).pointee == CSVReader.carriageReturn { fieldEnd -= 1 }
             if trimTrailing { while fieldEnd > q && (fieldEnd - 1).pointee == CSVReader.space { fieldEnd -= 1 } }
-            appendField(q, fieldEnd - q)
+            try appendField(q, fieldEnd - q)
             if endsField {
                 p = r + 1
                 continue fieldLoop

@@ -47,6 +47,16 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
         case unparsableNumber(found: String)
         /// Expected an integer (user or day column).
         case unparsableInteger(found: String)
+        /// An integer (user or day column) beyond `Int64`.
+        case integerOutOfRange(found: String)
+        /// A record reaches `limit` bytes without ending (a file without line
+        /// breaks, such as `/dev/zero`): the reader's buffer stops growing.
+        case recordTooLarge(limit: Int)
+        /// A record has more than `limit` fields.
+        case tooManyFields(limit: Int)
+        /// A column asked to be copied through (`ranker predict --keep`) is
+        /// not in the header; `available` lists the header's columns.
+        case unknownKeptColumn(name: String, available: [String])
         /// Expected a date written `YYYYMMDD`.
         case invalidDate(found: String)
         /// A binary task's label is neither 0 nor 1.
@@ -84,6 +94,16 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
                 return "expected a separator or the end of the line after a closing quote, found \"\(found)\""
             case .unparsableNumber(let found): return "expected a number, found \"\(found)\""
             case .unparsableInteger(let found): return "expected an integer, found \"\(found)\""
+            case .integerOutOfRange(let found):
+                return "the integer \(found) is out of range; expected \(Int64.min) to \(Int64.max)"
+            case .recordTooLarge(let limit):
+                return "a record reaches \(limit) bytes without ending (the limit: the schema's format.max_record_bytes, "
+                    + "default \(CSVFormat.defaultMaxRecordBytes)); expected a CSV file with one record per line"
+            case .tooManyFields(let limit):
+                return "a record has more than \(limit) fields (the limit: the schema's format.max_columns, "
+                    + "default \(CSVFormat.defaultMaxColumns))"
+            case .unknownKeptColumn(let name, let available):
+                return "no column \"\(name)\" to keep; the columns are: \(available.joined(separator: ", "))"
             case .invalidDate(let found): return "expected a date YYYYMMDD, found \"\(found)\""
             case .labelNotBinary(let found): return "expected a binary label 0 or 1, found \"\(found)\""
             case .unknownLabelValue(let found, let expected):
@@ -114,8 +134,11 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
         self.problem = problem
     }
 
-    /// `file:line: column c (name): message`.
-    public var description: String {
+    /// `file:line: column c (name): message`, with control characters of
+    /// the file's values escaped (`DiagnosticText`).
+    public var description: String { DiagnosticText.visible(rawDescription) }
+
+    private var rawDescription: String {
         var text = file
         if let line { text += ":\(line)" }
         text += ": "

@@ -82,6 +82,14 @@ public struct DataSchema: Codable, Equatable, Sendable {
 
     /// Decodes and validates a schema; `source` names it in errors.
     public static func decode(_ data: Data, source: String = "<schema>") throws -> DataSchema {
+        // Syntax errors with their line and column, and a key written twice
+        // (which the decoder would resolve silently), before decoding.
+        do {
+            try JSONStructureCheck.check(Array(data))
+        } catch let error as JSONStructureError {
+            throw SchemaError(source: source, path: error.path,
+                              problem: .invalidJSON("line \(error.line), column \(error.column): \(error.message)"))
+        }
         let schema: DataSchema
         do {
             schema = try JSONDecoder().decode(DataSchema.self, from: data)
@@ -114,6 +122,7 @@ public struct DataSchema: Codable, Equatable, Sendable {
             SchemaError(source: schemaSourcePlaceholder, path: path, problem: problem)
         }
         if case .failure(let problem) = format.bytes() { throw fail("format", problem) }
+        if let (key, message) = format.limitsProblem() { throw fail("format.\(key)", .invalidValue(message)) }
         if let names = columnNames {
             if format.header {
                 throw fail("column_names", .keyNotApplicable(key: "column_names",

@@ -172,7 +172,9 @@ final class DatasetBuilder {
             switch user.format {
             case .integer:
                 guard let id = ByteNumberParsing.parseInt64(p, count: n) else {
-                    throw failure(reader, user.column, .unparsableInteger(found: DatasetBuilder.text(p, n)))
+                    let found = DatasetBuilder.text(p, n)
+                    throw failure(reader, user.column, ByteNumberParsing.isIntegerText(p, count: n)
+                                  ? .integerOutOfRange(found: found) : .unparsableInteger(found: found))
                 }
                 scratchUser = id
             case .hash:

@@ -192,7 +192,10 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         }
         let encoding: DatasetEncoding
         do {
+            try JSONStructureCheck.check(Array(data))
             encoding = try JSONDecoder().decode(DatasetEncoding.self, from: data)
+        } catch let error as JSONStructureError {
+            throw DatasetEncodingError(source: path, message: error.description)
         } catch let error as DecodingError {
             throw DatasetEncodingError(source: path, message: describe(error))
         } catch let error as SchemaError {

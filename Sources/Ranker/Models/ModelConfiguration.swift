@@ -112,7 +112,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         model = try c.decode(ModelKind.self, forKey: .model)
         tasks = try c.decodeIfPresent([TaskSpec].self, forKey: .tasks)
             ?? (model == .esmm ? [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")] : [])
-        sparseFields = try c.decode(.sparseFields, default: [])
+        sparseFields = try c.decode(.sparseFields, default: [StrictSparseField]()).map(\.field)
         denseFeatures = try c.decode(.denseFeatures, default: 0)
         bottomHidden = try c.decode(.bottomHidden, default: defaults.bottomHidden)
         experts = try c.decode(.experts, default: defaults.experts)
@@ -127,6 +127,21 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         gateBatchNorm = try c.decode(.gateBatchNorm, default: defaults.gateBatchNorm)
         dropout = try c.decode(.dropout, default: defaults.dropout)
         linearInit = try c.decode(.linearInit, default: defaults.linearInit)
+    }
+
+    /// A `sparse_fields` entry read with strict keys (`SparseField`'s own
+    /// decoding, synthesized in the layer, would ignore a misspelt key).
+    private struct StrictSparseField: Decodable {
+        let field: SparseField
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, vocabulary, dimension }
+
+        init(from decoder: Decoder) throws {
+            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sparse field")
+            field = SparseField(name: try c.decodeChecked(String.self, forKey: .name) ?? c.decode(String.self, forKey: .name),
+                                vocabulary: try c.decodeChecked(Int.self, forKey: .vocabulary) ?? c.decode(Int.self, forKey: .vocabulary),
+                                dimension: try c.decodeChecked(Int.self, forKey: .dimension) ?? c.decode(Int.self, forKey: .dimension))
+        }
     }
 
     /// Width of the model input `x`: `Σ dimension_f + dense_features`.

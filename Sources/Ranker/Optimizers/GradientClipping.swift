@@ -112,8 +112,13 @@ extension GradientClipping: Codable {
         }
         if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: allowed).first {
             let known = ["epsilon", "global", "lambda", "method", "threshold"]
-            throw known.contains(key) ? OptimizerConfigurationError.optionNotApplicable(key: key, kind: "clipping method \(method)")
-                                      : OptimizerConfigurationError.unknownKey(key, known: known)
+            // Located at the key, so that a run configuration's message names
+            // `optimizer.clipping.<key>`; `OptimizerConfiguration` decoded on
+            // its own still throws the typed error.
+            throw StrictDecoding.located(
+                known.contains(key) ? OptimizerConfigurationError.optionNotApplicable(key: key, kind: "clipping method \(method)")
+                                    : OptimizerConfigurationError.unknownKey(key, known: known),
+                in: decoder, key: key)
         }
     }
 

@@ -109,22 +109,35 @@ public struct OptimizerConfiguration: Codable, Equatable, Sendable {
     /// (`OptimizerConfigurationError.optionNotApplicable`, `.unknownKey`)
     /// and unregistered kinds (`.unknownOptimizer`). Values are checked by
     /// `validate()` / `makeOptimizer()`.
+    ///
+    /// Decoded on its own, these are thrown as `OptimizerConfigurationError`;
+    /// inside another object (a run configuration's `optimizer`) as a
+    /// `DecodingError` at the key's path (`optimizer.absolut_threshold`,
+    /// `optimizer.clipping.threshold`) carrying it.
     public init(from decoder: Decoder) throws {
+        self = try StrictDecoding.typedAtTop(decoder, OptimizerConfigurationError.self) {
+            try OptimizerConfiguration(located: decoder)
+        }
+    }
+
+    /// `init(from:)` with its typed errors `StrictDecoding.located` at their keys.
+    private init(located decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CommonKeys.self)
         let name = try c.decode(String.self, forKey: .kind)
         guard let kind = OptimizerKind(rawValue: name) else {
-            throw OptimizerConfigurationError.unknownOptimizer(name, known: OptimizerRegistry.names)
+            throw StrictDecoding.located(OptimizerConfigurationError.unknownOptimizer(name, known: OptimizerRegistry.names),
+                                         in: decoder, key: CommonKeys.kind.rawValue)
         }
         let entry = kind.entry
         let known = CommonKeys.allCases.map(\.rawValue) + entry.keys
         if let key = try StrictDecoding.unknownKeys(in: decoder, allowed: Set(known)).first {
-            if OptimizerRegistry.names(readingKey: key).isEmpty {
-                throw OptimizerConfigurationError.unknownKey(key, known: known.sorted())
-            }
-            throw OptimizerConfigurationError.optionNotApplicable(key: key, kind: name)
+            let error = OptimizerRegistry.names(readingKey: key).isEmpty
+                ? OptimizerConfigurationError.unknownKey(key, known: known.sorted())
+                : OptimizerConfigurationError.optionNotApplicable(key: key, kind: name)
+            throw StrictDecoding.located(error, in: decoder, key: key)
         }
         self.kind = kind
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? Self.defaultLearningRate
+        learningRate = try c.decodeChecked(Float.self, forKey: .learningRate) ?? Self.defaultLearningRate
         body = try entry.decode(decoder)
     }
 

@@ -26,7 +26,7 @@ public struct DataConfiguration: Codable, Equatable, Sendable {
 
         public init(from decoder: Decoder) throws {
             let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "files[]")
-            self.init(path: try c.decode(String.self, forKey: .path), part: try c.decodeIfPresent(DatasetPart.self, forKey: .part))
+            self.init(path: try c.decodeChecked(String.self, forKey: .path) ?? c.decode(String.self, forKey: .path), part: try c.decodeIfPresent(DatasetPart.self, forKey: .part))
         }
     }
 
@@ -56,14 +56,25 @@ public struct DataConfiguration: Codable, Equatable, Sendable {
         self.tasks = tasks
     }
 
+    /// Why `tasks` cannot select the label columns, or nil: it must name at
+    /// least one (no task at all leaves nothing to train), each once.
+    static func taskSelectionProblem(_ tasks: [String]) -> String? {
+        if tasks.isEmpty { return "data.tasks: names no label column; give at least one (or leave the key out for all of them)" }
+        var seen = Set<String>()
+        for name in tasks where !seen.insert(name).inserted {
+            return "data.tasks: \"\(DiagnosticText.visible(name))\" is listed twice"
+        }
+        return nil
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "data")
         self.init(source: try c.decode(Source.self, forKey: .source),
                   synthetic: try c.decodeIfPresent(SyntheticClickLogConfig.self, forKey: .synthetic),
-                  path: try c.decodeIfPresent(String.self, forKey: .path),
-                  schema: try c.decodeIfPresent(String.self, forKey: .schema),
+                  path: try c.decodeChecked(String.self, forKey: .path),
+                  schema: try c.decodeChecked(String.self, forKey: .schema),
                   files: try c.decodeIfPresent([File].self, forKey: .files),
-                  embeddingDimension: try c.decodeIfPresent(Int.self, forKey: .embeddingDimension),
-                  tasks: try c.decodeIfPresent([String].self, forKey: .tasks))
+                  embeddingDimension: try c.decodeChecked(Int.self, forKey: .embeddingDimension),
+                  tasks: try c.decodeChecked([String].self, forKey: .tasks))
     }
 }

@@ -26,7 +26,7 @@ public enum LearningRateSchedule: Codable, Equatable, Sendable {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "learning_rate_schedule")
         switch try c.decode(Kind.self, forKey: .kind) {
         case .constant: self = .constant
-        case .warmup, .linearWarmup: self = .linearWarmup(steps: try c.decode(Int.self, forKey: .steps))
+        case .warmup, .linearWarmup: self = .linearWarmup(steps: try c.decodeChecked(Int.self, forKey: .steps) ?? c.decode(Int.self, forKey: .steps))
         }
     }
 

@@ -28,7 +28,7 @@ public struct OutputSettings: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "output")
         var s = OutputSettings()
-        s.directory = try c.decodeIfPresent(String.self, forKey: .directory)
+        s.directory = try c.decodeChecked(String.self, forKey: .directory)
         s.progress = try c.decode(.progress, default: s.progress)
         s.telemetryEverySteps = try c.decode(.telemetryEverySteps, default: s.telemetryEverySteps)
         s.report = try c.decode(.report, default: s.report)

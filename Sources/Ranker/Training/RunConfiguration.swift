@@ -104,9 +104,23 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 
+    /// Why `name` cannot name a run directory (`runs/<name>-<time>`), or nil:
+    /// it must be one plain file name — not empty, no `/`, not starting with
+    /// `.` (so neither `..` nor a hidden name), no control character — so a
+    /// run never writes outside `runs/` (`"../../evil"`).
+    static func runNameProblem(_ name: String) -> String? {
+        let plain = !name.isEmpty && !name.contains("/") && !name.hasPrefix(".")
+            && !name.unicodeScalars.contains(where: DiagnosticText.isControl)
+        if plain { return nil }
+        return "name: \"\(DiagnosticText.visible(name))\" cannot name a run directory; use a plain file name "
+            + "(no \"/\", not starting with \".\", not empty)"
+    }
+
     /// Checks every section; throws the first problem.
     public func validate() throws {
         func fail(_ message: String) -> RunConfigurationError { RunConfigurationError(file: nil, message: message) }
+        if let problem = Self.runNameProblem(name) { throw fail(problem) }
+        if let names = data.tasks, let problem = DataConfiguration.taskSelectionProblem(names) { throw fail(problem) }
         let t = training
         if t.epochs < 1 { throw fail("training.epochs must be >= 1, got \(t.epochs)") }
         if t.batchSize < 1 { throw fail("training.batch_size must be >= 1, got \(t.batchSize)") }

@@ -25,6 +25,43 @@ public enum RunData {
         return dataset
     }
 
+    /// The dataset of `data` read with the run's frozen `encoding` (its
+    /// `encoding.json`), as `ranker eval` reads it: the same files, but ids
+    /// and dense statistics are the run's, not rebuilt from the files as they
+    /// are now (a reordered train file would otherwise renumber every
+    /// vocabulary and the trained embeddings would read the wrong rows). The
+    /// encoding already holds the `tasks` selection and embedding dimension.
+    ///
+    /// - Throws: `RunConfigurationError` for a synthetic source (it has no
+    ///   encoding), and the loader's `DataError`, `DatasetEncodingError`.
+    public static func load(_ data: DataConfiguration, encoding: DatasetEncoding, encodingSource: String) throws -> Dataset {
+        let name: String? = data.source == .census ? "census-income" : nil
+        let files: [CSVSource]
+        switch data.source {
+        case .synthetic:
+            throw RunConfigurationError(file: nil, message: "synthetic data has no frozen encoding; load it with RunData.load(_:)")
+        case .census:
+            files = [CSVSource(path: try data.path.map(resolve) ?? CensusIncome.locate())]
+        case .csv:
+            files = try (data.files ?? []).map { CSVSource(path: try resolve($0.path), part: $0.part) }
+            if files.isEmpty { throw RunConfigurationError(file: nil, message: "a csv source needs data.files") }
+        }
+        return try CSVDatasetLoader.load(encoding: encoding, sources: files, labels: .required, name: name,
+                                         encodingSource: encodingSource).dataset
+    }
+
+    /// The files `data` reads, resolved as `load` resolves them and made
+    /// absolute: the CSV files in order, the census file, none for synthetic data.
+    public static func dataFiles(_ data: DataConfiguration) throws -> [String] {
+        let paths: [String]
+        switch data.source {
+        case .synthetic: paths = []
+        case .census: paths = [try data.path.map(resolve) ?? CensusIncome.locate()]
+        case .csv: paths = try (data.files ?? []).map { try resolve($0.path) }
+        }
+        return paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+    }
+
     /// A path as given, or — when it does not exist relative to the current
     /// directory — relative to the repository root (the checkout holding the
     /// current directory, else the one this library was built from; so
@@ -76,6 +113,7 @@ public enum RunData {
 
     /// A dataset with only the named label columns, in that order.
     static func select(tasks names: [String], from d: Dataset) throws -> Dataset {
+        if let problem = DataConfiguration.taskSelectionProblem(names) { throw RunConfigurationError(file: nil, message: problem) }
         var indices: [Int] = []
         for name in names {
             guard let i = d.tasks.firstIndex(where: { $0.name == name }) else {

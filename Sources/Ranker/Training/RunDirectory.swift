@@ -12,6 +12,7 @@ import Foundation
 /// | `best.safetensors` | `Trainer`: the best valid weights (`ModelExport`) |
 /// | `telemetry.jsonl` | `Trainer`: `TelemetryRecord` lines (TELEMETRY.md) |
 /// | `report.html` | after the run, by its caller (`ranker train`, `ranker report`: RankerReport) |
+/// | `data-fingerprints.json` | `ranker train`, for data read from files: `DataFingerprints` |
 public struct RunDirectory: Sendable {
     /// Which weights of a run to use.
     public enum Weights: String, Codable, Sendable, CaseIterable {
@@ -32,6 +33,30 @@ public struct RunDirectory: Sendable {
     public var bestURL: URL { url.appendingPathComponent("best.safetensors") }
     public var telemetryURL: URL { url.appendingPathComponent("telemetry.jsonl") }
     public var reportURL: URL { url.appendingPathComponent("report.html") }
+    public var fingerprintsURL: URL { url.appendingPathComponent(DataFingerprints.fileName) }
+
+    /// Writes the fingerprints of the files `data` reads (`RunData.dataFiles`)
+    /// unless the directory has them already (a resumed run keeps those of
+    /// its start); nothing for synthetic data.
+    ///
+    /// - Throws: `DataError` for an unreadable file, `FileIOError`.
+    public func recordDataFingerprints(of data: DataConfiguration) throws {
+        let files = try RunData.dataFiles(data)
+        guard !files.isEmpty, !FileManager.default.fileExists(atPath: fingerprintsURL.path) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let text = try encoder.encode(DataFingerprints.of(paths: files))
+        try AtomicFile.write(to: fingerprintsURL) { sink in try sink.write(Array(text)) }
+    }
+
+    /// The recorded fingerprints, or nil when the run has none (synthetic
+    /// data, or a run trained before they were recorded).
+    ///
+    /// - Throws: `RunConfigurationError` naming the file when it is unusable.
+    public func dataFingerprints() throws -> DataFingerprints? {
+        guard FileManager.default.fileExists(atPath: fingerprintsURL.path) else { return nil }
+        return try decodeConfigurationFile(DataFingerprints.self, path: fingerprintsURL.path)
+    }
 
     /// The file holding `weights`.
     public func weightsURL(_ weights: Weights) -> URL {

@@ -107,11 +107,22 @@ public struct TaskBalancerConfiguration: Codable, Equatable, Sendable {
     ///   - lastSharedLayer: names of the model's last shared layer parameters
     ///     (GradNorm's default scope; the model decides them).
     ///   - seed: seed of PCGrad's visiting orders (the run's seed).
+    /// - Throws: `TaskBalancerConfigurationError`, also for a method that
+    ///   needs per-task gradients (GradNorm, GradCraft, PCGrad, …) with fewer
+    ///   than two tasks.
     public func makeBalancer(taskCount: Int, lastSharedLayer: [String] = [], seed: UInt64 = 0) throws -> TaskBalancer {
         try validate(taskCount: taskCount)
         let method = weighting ?? combination ?? TaskBalancerMethodConfiguration(FixedWeighting.Options())
-        return try method.makeBalancer(context: TaskBalancerContext(taskCount: taskCount, lastSharedLayer: lastSharedLayer,
-                                                                    seed: seed))
+        let balancer = try method.makeBalancer(context: TaskBalancerContext(taskCount: taskCount, lastSharedLayer: lastSharedLayer,
+                                                                            seed: seed))
+        // The multi-gradient pass compares task gradients: with one task it
+        // has nothing to compare (and the model's pass requires two).
+        if balancer.requiresPerTaskGradients && taskCount < 2 {
+            throw TaskBalancerConfigurationError(
+                "\(method.methodName) needs the gradients of at least two tasks; the model has \(taskCount)"
+                + ": select two or more label columns (data.tasks), or use a loss weighting such as \"fixed\"")
+        }
+        return balancer
     }
 }
 

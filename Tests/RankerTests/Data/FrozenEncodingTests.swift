@@ -172,7 +172,8 @@ final class FrozenEncodingTests: XCTestCase {
         let unknownKeep = DataTestSupport.temporaryFile("id,c,h,x\nn1,a,blue,4\n")
         XCTAssertEqual(DataTestSupport.dataError {
             _ = try CSVDatasetLoader.load(encoding: encoding, path: unknownKeep, labels: .ignored, keep: [.name("user")])
-        }, DataError(file: unknownKeep, line: 1, problem: .unknownColumn(name: "user")))
+        }, DataError(file: unknownKeep, line: 1, problem: .unknownKeptColumn(name: "user", available: ["id", "c", "h", "x"])),
+           "a kept column is the caller's, not the schema's; the message lists the columns there are")
     }
 
     /// A file without a header binds columns by position: trailing label
