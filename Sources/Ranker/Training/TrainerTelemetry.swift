@@ -71,7 +71,13 @@ extension Trainer {
         guard telemetry != nil else { return }
         var event = StabilityEvent(step: state.step, kind: .stop, task: nil, parameter: nil, value: nil,
                                    message: "\(error)")
-        if !(error is TrainingError) { event.message = "failed: \(error)" }
+        if error is TrainingError {
+            var events = [event]
+            diagnose(&events)  // a stability stop: which tensors moved
+            event = events[0]
+        } else {
+            event.message = "failed: \(error)"
+        }
         writeEvent(event)
         writeEnd(stopped: error is TrainingError ? StopReason.unstable.rawValue : "failed", test: nil)
         try? telemetry.flush()

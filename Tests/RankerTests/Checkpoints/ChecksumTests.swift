@@ -103,4 +103,24 @@ final class ChecksumTests: TemporaryDirectoryTestCase {
         let b = Matrix(rows: 1, cols: 3, values: [1, 2, 3])
         XCTAssertEqual(parsed["model/b.b"], CRC32C.hex(CRC32C.checksum(littleEndianBytes(b.toArray()))))
     }
+
+    /// A damaged tensor late in the model's order: `ModelWeights.load` fails
+    /// naming it and leaves every tensor of the model as it was (all tensors
+    /// are read and verified before any is copied in).
+    func testAFailedLoadOfADamagedExportLeavesTheModelUnchanged() throws {
+        let written = try ModelFixtures.model(CheckpointTests.configuration, seed: 3)
+        let url = file("export.safetensors")
+        try ModelExport.write(written, to: url)
+        let last = try XCTUnwrap(written.savedTensors.last).name
+        try flip(url, at: try offset(of: last, byte: 0, in: url))
+        let model = try ModelFixtures.model(CheckpointTests.configuration, seed: 4)
+        let before = model.savedTensors.map { bitPatterns($0.value) }
+        XCTAssertThrowsError(try ModelWeights.load(into: model, from: url)) { error in
+            guard case .checksumMismatch(let name, _, _)? = (error as? SafeTensorsError)?.problem else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(name, last)
+        }
+        XCTAssertEqual(model.savedTensors.map { bitPatterns($0.value) }, before)
+    }
 }
