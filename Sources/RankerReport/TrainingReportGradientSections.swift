@@ -183,17 +183,27 @@ extension TrainingReportDocument {
 
     // MARK: events
 
+    /// A diagnosis cell of the event table: `tensor ratio` (and the step of
+    /// the update measured), empty for lines without a diagnosis.
+    static func ratioCell(_ tensor: String?, _ ratio: Double?, step: Int?) -> String {
+        guard let tensor else { return "" }
+        return XMLText.escape(tensor) + (ratio.map { " " + number($0) } ?? "") + (step.map { " (step \($0))" } ?? "")
+    }
+
     func eventSection() -> String {
         var html = "<section id=\"events\"><h2>Stability events</h2>"
         guard summary.eventTotal > 0 else {
             return html + "<p class=\"muted\">No stability event recorded.</p></section>\n"
         }
-        html += "<table id=\"event-table\"><thead><tr><th>step</th><th class=\"text\">kind</th><th class=\"text\">task</th><th class=\"text\">parameter</th><th>value</th><th class=\"text\">message</th></tr></thead><tbody>"
+        html += "<table id=\"event-table\"><thead><tr><th>step</th><th class=\"text\">kind</th><th class=\"text\">task</th><th class=\"text\">parameter</th><th>value</th><th class=\"text\">largest update/weight</th><th class=\"text\">largest gradient/weight</th><th class=\"text\">message</th></tr></thead><tbody>"
         for event in summary.events.prefix(Self.eventRowLimit) {
             let style = ReportPalette.event(event.kind)
             html += "<tr><td>\(event.step)</td><td class=\"text\" style=\"color: \(style.color); font-weight: 600\">\(XMLText.escape(event.kind))</td>"
             html += "<td class=\"text\">\(XMLText.escape(event.task ?? ""))</td><td class=\"text\">\(XMLText.escape(event.parameter ?? ""))</td>"
-            html += "<td>\(event.value.map { Self.number($0) } ?? "")</td><td class=\"text\">\(XMLText.escape(event.message ?? ""))</td></tr>"
+            html += "<td>\(event.value.map { Self.number($0) } ?? "")</td>"
+            html += "<td class=\"text\">\(Self.ratioCell(event.updateRatioTensor, event.updateRatio, step: event.updateStep))</td>"
+            html += "<td class=\"text\">\(Self.ratioCell(event.gradientRatioTensor, event.gradientRatio, step: nil))</td>"
+            html += "<td class=\"text\">\(XMLText.escape(event.message ?? ""))</td></tr>"
         }
         html += "</tbody></table>"
         if summary.eventTotal > Self.eventRowLimit {

@@ -18,6 +18,10 @@ struct ExportCommand: ParsableCommand {
             checkpoint.safetensors. From a file: a checkpoint is exported (its model configuration \
             comes from encoding.json beside it, else from the data its configuration names), an \
             export is validated and copied.
+
+            Every tensor is checked before anything is written: its name, dtype and shape against \
+            the model, its CRC-32C when the file has checksums, and its values — a tensor holding \
+            NaN or an infinity is an error naming the file and the tensor, and nothing is written.
             """
     )
 
@@ -55,7 +59,8 @@ struct ExportCommand: ParsableCommand {
         switch format {
         case ModelExport.formatIdentifier:
             // Already an export: check that it rebuilds, then copy it byte for byte.
-            model = try ModelExport.loadModel(from: file)
+            model = try StateFileError.naming(file.path) { try ModelExport.loadModel(from: file) }
+            try NonFiniteTensorError.check(model.savedTensors, from: file.path)
             let bytes: [UInt8]
             do {
                 bytes = Array(try Data(contentsOf: file))
@@ -76,7 +81,8 @@ struct ExportCommand: ParsableCommand {
             }
             let directory = RunDirectory(url: file.deletingLastPathComponent())
             model = try makeModel(try directory.modelConfiguration(for: configuration))
-            try ModelWeights.load(into: model, from: file)
+            try StateFileError.naming(file.path) { try ModelWeights.load(into: model, from: file) }
+            try NonFiniteTensorError.check(model.savedTensors, from: file.path)
             var metadata = ["source": file.lastPathComponent]
             if let step = checkpoint.metadata[Checkpoint.Key.step] { metadata["step"] = step }
             try ModelExport.write(model, to: destination, metadata: metadata)

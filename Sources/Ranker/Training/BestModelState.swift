@@ -21,21 +21,46 @@ struct BestModelState {
     }
 
     /// On resume: the best parameters written before, when `url` exists.
+    ///
+    /// Every tensor is checked before use: the file must be an export
+    /// holding exactly the model's tensors, each `F32` of its tensor's shape
+    /// (a file copied from a run with another vocabulary, or with a
+    /// transposed matrix of the same size, is refused), with matching
+    /// checksums when the file has them.
+    ///
+    /// - Throws: `SafeTensorsError` (`shapeMismatch`, `tensorNotFound`,
+    ///   `unsupportedDType`, `checksumMismatch`, …) or `StateFileError`
+    ///   (`wrongFormat`, `unexpectedTensor`), naming the file and the tensor.
     mutating func load(from url: URL, model: MultiTaskModel) throws {
         guard FileManager.default.fileExists(atPath: url.path) else { return }
         let reader = try SafeTensorsReader(url: url)
+        let format = reader.metadata[ModelExport.Key.format]
+        guard format == ModelExport.formatIdentifier else {
+            throw CheckpointError.wrongFormat(path: url.path, expected: ModelExport.formatIdentifier, found: format)
+        }
+        let saved = model.savedTensors
+        for t in saved { _ = try reader.matrixEntry(named: t.name, rows: t.value.rows, cols: t.value.cols) }
+        let names = Set(saved.map(\.name))
+        for name in reader.tensorNames where !names.contains(name) {
+            throw StateFileError(path: url.path, error: .unexpectedTensor(name: name))
+        }
         var best = Checkpoint()
-        for t in model.savedTensors {
-            best.tensors[Checkpoint.Prefix.model + t.name] = try reader.readMatrix(named: t.name)
+        for t in saved {
+            best.tensors[Checkpoint.Prefix.model + t.name] = try reader.readMatrix(named: t.name, rows: t.value.rows,
+                                                                                   cols: t.value.cols)
         }
         parameters = best
     }
 
-    /// Copies the kept parameters into `model` (nothing when none was kept).
+    /// Copies the kept parameters into `model` (nothing when none was kept;
+    /// their shapes were checked when they were kept or loaded).
     func restore(into model: MultiTaskModel) {
         guard let best = parameters else { return }
         for t in model.savedTensors {
-            if let m = best.tensors[Checkpoint.Prefix.model + t.name] { t.value.copy(from: m) }
+            if let m = best.tensors[Checkpoint.Prefix.model + t.name] {
+                precondition(m.rows == t.value.rows && m.cols == t.value.cols, "best state \(t.name): shape checked on load")
+                t.value.copy(from: m)
+            }
         }
     }
 }

@@ -27,12 +27,18 @@ enum RunCheckpoint {
     static func restore(from url: URL, configuration: RunConfiguration, step: TrainingStep, optimizer: Optimizer,
                         balancer: TaskBalancer) throws -> TrainerState {
         let checkpoint = try Checkpoint.read(from: url)
-        let stored = try JSONDecoder().decode(RunConfiguration.self,
-                                              from: Data(try checkpoint.string(forKey: Checkpoint.Key.configuration).utf8))
-        try requireResumable(stored: stored, current: configuration, path: url.path)
-        try checkpoint.restore(into: step.parameters, modelState: step.model.stateTensors, optimizer: optimizer)
-        try balancer.restore(checkpoint.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting))
-        return try checkpoint.decode(TrainerState.self, forKey: Checkpoint.Key.trainer)
+        // Every tensor is checked for name, dtype (`read`) and shape (`restore`) before
+        // anything changes; errors name this file.
+        return try StateFileError.naming(url.path) {
+            let stored = try JSONDecoder().decode(RunConfiguration.self,
+                                                  from: Data(try checkpoint.string(forKey: Checkpoint.Key.configuration).utf8))
+            try requireResumable(stored: stored, current: configuration, path: url.path)
+            let state = try checkpoint.decode(TrainerState.self, forKey: Checkpoint.Key.trainer)
+            let balancerState = try checkpoint.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting)
+            try checkpoint.restore(into: step.parameters, modelState: step.model.stateTensors, optimizer: optimizer)
+            try balancer.restore(balancerState)
+            return state
+        }
     }
 
     /// The training-defining configuration must be the same: only `epochs`,

@@ -29,6 +29,8 @@ public struct StabilityEvent: Codable, Equatable, Sendable {
     /// The loss, the ratio, or the AUC that triggered the event.
     public var value: Double?
     public var message: String
+    /// The tensors that moved most (the trainer fills it in for every event it writes).
+    public var diagnosis: StabilityDiagnosis? = nil
 }
 
 /// Watches per-task losses (every step) and valid AUCs (every evaluation)
@@ -40,7 +42,12 @@ public struct StabilityEvent: Codable, Equatable, Sendable {
 ///   `moving_average_decay`); the average is frozen while the task is spiking,
 ///   so that it does not chase a diverging loss; `recovered` when it falls back;
 /// * `divergence`: a spike that lasts `divergence_steps` steps, or a task's
-///   valid AUC at or below `divergence_auc` after having been above it.
+///   valid AUC at or below `divergence_auc` after having been above it, or —
+///   from step 0, warm-up or not — a task loss above its absolute limit
+///   (`lossLimits`: the trainer gives binary tasks `loss_limit_factor × log 2`,
+///   far above the loss of predicting the base rate, which is at most
+///   `log 2`). The spike rule compares a loss with its own history and so
+///   cannot see a run that explodes at its first steps; the limit can.
 ///
 /// The monitor only judges; the trainer applies the policy. Its state is
 /// Codable so that a resumed run judges exactly like an uninterrupted one.
@@ -75,12 +82,21 @@ public struct StabilityMonitor: Codable, Equatable, Sendable {
 
     /// Judges the losses of one step (before its update is applied).
     ///
+    /// - Parameter lossLimits: per task, the absolute limit of its loss
+    ///   (`nil` or absent: none). A loss above it is a `divergence` at any
+    ///   step; it does not enter the moving average.
     /// - Returns: the events of this step: spikes that start, recoveries and
     ///   divergences (no `nan`: the trainer reports non-finite values itself).
-    public mutating func observe(step: Int, losses: [Double]) -> [StabilityEvent] {
+    public mutating func observe(step: Int, losses: [Double], lossLimits: [Double?] = []) -> [StabilityEvent] {
         precondition(losses.count == taskNames.count)
         var events: [StabilityEvent] = []
         for (t, loss) in losses.enumerated() where loss.isFinite {
+            if t < lossLimits.count, let limit = lossLimits[t], loss > limit {
+                events.append(StabilityEvent(step: step, kind: .divergence, task: taskNames[t], parameter: nil, value: loss,
+                    message: "loss \(format(loss)) above the absolute limit \(format(limit)) "
+                        + "(\(format(settings.lossLimitFactor)) x log 2; predicting the base rate costs at most log 2)"))
+                continue
+            }
             guard let average = averages[t] else {
                 averages[t] = loss
                 observed[t] = 1

@@ -25,6 +25,12 @@ public struct StabilitySettings: Codable, Equatable, Sendable {
     public var divergenceAUC: Double = 0.52
     /// Give up after this many rollbacks.
     public var maxRollbacks: Int = 5
+    /// A binary task's loss above `lossLimitFactor × log 2` is a divergence
+    /// from step 0 (warm-up or not): predicting the base rate costs at most
+    /// `log 2` per example, so a loss 100 times that is an explosion, not
+    /// learning. `0` turns the limit off. Regression (MSE) tasks have no
+    /// limit (their scale is the label's).
+    public var lossLimitFactor: Double = 100
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case policy
@@ -34,6 +40,7 @@ public struct StabilitySettings: Codable, Equatable, Sendable {
         case divergenceSteps = "divergence_steps"
         case divergenceAUC = "divergence_auc"
         case maxRollbacks = "max_rollbacks"
+        case lossLimitFactor = "loss_limit_factor"
     }
 
     public init() {}
@@ -48,6 +55,7 @@ public struct StabilitySettings: Codable, Equatable, Sendable {
         s.divergenceSteps = try c.decode(.divergenceSteps, default: s.divergenceSteps)
         s.divergenceAUC = try c.decode(.divergenceAUC, default: s.divergenceAUC)
         s.maxRollbacks = try c.decode(.maxRollbacks, default: s.maxRollbacks)
+        s.lossLimitFactor = try c.decode(.lossLimitFactor, default: s.lossLimitFactor)
         self = s
     }
 }

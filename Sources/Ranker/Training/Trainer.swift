@@ -28,9 +28,14 @@ public final class Trainer {
     var telemetry: TelemetryWriter!
     var progress: ProgressReporter!
     /// In-memory copy of the last healthy state (for the rollback policy).
-    private var lastGood: Checkpoint?
+    var lastGood: Checkpoint?
     private var best = BestModelState()
-    let resumed: Bool
+    /// Continues a checkpoint (false for a resume that found none); the directory lock (until
+    /// `run()` returns); where `run()` cuts the telemetry back to; the stability diagnosis.
+    var resumed: Bool
+    var directoryLock: RunDirectoryLock?
+    var telemetryStart: Int?
+    let updateRatios = UpdateRatioTracker()
     let baseLearningRate: Float
     /// Optimizer telemetry: per-tensor clipping factors (Clippy, GC, AGC).
     let reportsClipping: Bool
@@ -104,16 +109,24 @@ public final class Trainer {
                                       balancer: balancer, state: current)
     }
 
+    /// Syncs the telemetry and records its size first (its lines reach disk before the
+    /// checkpoint does); refuses a checkpoint resume would reject (`requireResumable`).
     private func writeCheckpoint() throws {
-        try makeCheckpoint().write(to: checkpointURL)
+        try telemetry.synchronize()
+        state.telemetryBytes = telemetry.fileSize
+        let checkpoint = try makeCheckpoint()
+        try requireResumable(checkpoint)
+        try checkpoint.write(to: checkpointURL)
     }
 
     private func restoreCheckpoint() throws {
+        if try restartWithoutCheckpoint() { return }
         state = try RunCheckpoint.restore(from: checkpointURL, configuration: configuration, step: step,
                                           optimizer: optimizer, balancer: balancer)
         if let generator = state.dropoutGenerator { step.dropoutGenerator.generator = generator }
         try best.load(from: bestURL, model: model)
         lastGood = try makeCheckpoint().deepCopy()
+        telemetryStart = state.telemetryBytes
     }
 
     // MARK: the run
@@ -121,25 +134,32 @@ public final class Trainer {
     /// Runs training to the end (or to the stop the configuration or the
     /// stability policy asks for) and returns the summary.
     public func run() throws -> TrainingSummary {
-        telemetry = try TelemetryWriter(url: telemetryURL)
+        defer { directoryLock?.release() }
+        telemetry = try TelemetryWriter(url: telemetryURL, truncatingTo: telemetryStart)
         let plan = TrainingPlan(trainer: self)
         progress = ProgressReporter(setting: configuration.output.progress, totalSteps: plan.totalSteps)
-        writeRunLine(plan: plan)
+        // A resume continues the checkpoint's telemetry exactly (unless the checkpoint predates offsets).
+        if resumed && telemetryStart != nil {
+            progress.print("resumed from step \(state.step) (\(checkpointURL.path))")
+        } else {
+            writeRunLine(plan: plan)
+        }
+        do {
+            return try runToEnd(plan)
+        } catch {
+            progress.finish()
+            recordFailure(error)
+            throw error
+        }
+    }
+
+    /// `run()` after the telemetry is open: the loop, the last checkpoint, the test.
+    private func runToEnd(_ plan: TrainingPlan) throws -> TrainingSummary {
         if lastGood == nil { lastGood = try makeCheckpoint().deepCopy() }
         let previousHandler = InterruptSignal.install()
         defer { InterruptSignal.restore(previousHandler) }
 
-        var stop: StopReason?
-        do {
-            stop = configuration.training.mode == .epochs ? try runEpochs(plan) : try runDays(plan)
-        } catch let error as TrainingError {
-            progress.finish()
-            writeEvent(StabilityEvent(step: state.step, kind: .stop, task: nil, parameter: nil, value: nil,
-                                      message: error.message))
-            writeEnd(reason: .unstable, test: nil)
-            try telemetry.flush()
-            throw error
-        }
+        let stop = configuration.training.mode == .epochs ? try runEpochs(plan) : try runDays(plan)
         progress.finish()
         let reason = stop ?? .completed
         if reason == .interrupted {
@@ -275,7 +295,7 @@ public final class Trainer {
             events.append(e)
             trouble = .nan
         } else {
-            for var e in state.monitor.observe(step: state.step, losses: step.losses) {
+            for var e in state.monitor.observe(step: state.step, losses: step.losses, lossLimits: lossLimits) {
                 e.parameter = step.largestGradient().name
                 events.append(e)
                 if e.kind == .divergence { trouble = .divergence }
@@ -284,7 +304,9 @@ public final class Trainer {
         }
         var outcome = StepOutcome.applied
         if trouble == nil {
+            updateRatios.recordBefore(step.parameters)
             let report = step.applyUpdate(learningRate: learningRate, batchSize: batch.size)
+            if report.applied { updateRatios.recordAfter(step.parameters, step: state.step) }
             if !report.applied {
                 events.append(StabilityEvent(step: state.step, kind: .nan, task: nil,
                                              parameter: report.nonFiniteParameters.first, value: nil,
@@ -292,10 +314,12 @@ public final class Trainer {
                 trouble = .nan
             }
         }
+        diagnose(&events)  // before a rollback changes the weights
         if let kind = trouble {
             if kind == .nan { state.monitor.count(.nan) }
             outcome = try applyPolicy(kind, events: &events)
         }
+        diagnose(&events)
         for e in events { writeEvent(e) }
         if state.step % configuration.output.telemetryEverySteps == 0 || !events.isEmpty {
             writeStepLine(learningRate: learningRate)
@@ -330,17 +354,6 @@ public final class Trainer {
         }
     }
 
-    /// Restores the last good model, optimizer and balancer state and halves
-    /// the learning rate; the data cursor keeps moving forward.
-    private func rollBack() throws {
-        guard let good = lastGood else { throw TrainingError(message: "no good state to roll back to") }
-        try good.restore(into: step.parameters, modelState: model.stateTensors, optimizer: optimizer)
-        try balancer.restore(good.decode(TaskBalancerState.self, forKey: Checkpoint.Key.weighting))
-        state.rollbacks += 1
-        state.learningRateFactor *= 0.5
-        state.monitor.resetSpikes()
-    }
-
     /// Evaluates `rows` as the valid split; keeps the best state; early stopping.
     private func evaluate(rows: [Int], day: Int?) throws -> StopReason? {
         if rows.isEmpty { return nil }
@@ -353,15 +366,18 @@ public final class Trainer {
         for t in evaluation.tasks where t.positives.map({ $0 > 0 && $0 < t.examples }) ?? true {
             if let a = t.auc { auc[t.name] = a }
         }
-        let events = state.monitor.observe(step: state.step, validAUC: auc)
+        var events = state.monitor.observe(step: state.step, validAUC: auc)
+        diagnose(&events)
         for e in events { writeEvent(e) }
         if !events.isEmpty {
             var extra: [StabilityEvent] = []
             if try applyPolicy(.divergence, events: &extra) == .stop {
+                diagnose(&extra)
                 for e in extra { writeEvent(e) }
                 try telemetry.flush()
                 return .unstable
             }
+            diagnose(&extra)
             for e in extra { writeEvent(e) }
             try telemetry.flush()
             return nil

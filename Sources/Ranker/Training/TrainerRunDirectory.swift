@@ -22,6 +22,8 @@ extension Trainer {
                 throw FileIOError(path: runDirectory.path, operation: "mkdir", message: error.localizedDescription)
             }
         }
+        // One process per run directory, for the life of the run (released when `run()` returns).
+        directoryLock = try RunDirectoryLock(directory: runDirectory)
         try AtomicFile.write(to: runDirectory.appendingPathComponent("config.json")) { sink in
             try sink.write(Array(configuration.encodedJSON().utf8))
         }

@@ -23,4 +23,8 @@ struct TrainerState: Codable, Equatable {
     /// Trailing one-row batches left out so far because the model has
     /// BatchNorm (ALGORITHMS.md 3.2.1); `nil` until the first.
     var droppedBatches: Int?
+    /// Bytes of `telemetry.jsonl` when the checkpoint was written (flushed
+    /// just before): a resume cuts the file back to it, so the replayed steps
+    /// are written once. `nil` in checkpoints older than this field.
+    var telemetryBytes: Int?
 }

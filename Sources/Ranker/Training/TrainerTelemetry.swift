@@ -52,11 +52,35 @@ extension Trainer {
         telemetry.write(.step(record))
     }
 
-    /// An `event` line, echoed on the progress output (except `recovered`).
+    /// An `event` line, echoed on the progress output (except `recovered`)
+    /// with its diagnosis (`StabilityDiagnosis`).
     func writeEvent(_ e: StabilityEvent) {
         telemetry.write(.event(TelemetryRecord.Event(e)))
-        if e.kind != .recovered { progress.print("step \(e.step): \(e.kind.rawValue)"
-            + (e.task.map { " [\($0)]" } ?? "") + (e.parameter.map { " (largest gradient: \($0))" } ?? "") + ": \(e.message)") }
+        if e.kind != .recovered {
+            let diagnosis = e.diagnosis.map(\.summary).flatMap { $0.isEmpty ? nil : " [\($0)]" } ?? ""
+            progress.print("step \(e.step): \(e.kind.rawValue)"
+                + (e.task.map { " [\($0)]" } ?? "") + (e.parameter.map { " (largest gradient: \($0))" } ?? "")
+                + ": \(e.message)" + diagnosis)
+        }
+    }
+
+    /// The `stop` event and `end` line of a run that failed with `error` (an
+    /// I/O error such as a full disk, an unusable checkpoint, a stability
+    /// stop): written and flushed when the disk still takes them.
+    func recordFailure(_ error: Error) {
+        guard telemetry != nil else { return }
+        var event = StabilityEvent(step: state.step, kind: .stop, task: nil, parameter: nil, value: nil,
+                                   message: "\(error)")
+        if error is TrainingError {
+            var events = [event]
+            diagnose(&events)  // a stability stop: which tensors moved
+            event = events[0]
+        } else {
+            event.message = "failed: \(error)"
+        }
+        writeEvent(event)
+        writeEnd(stopped: error is TrainingError ? StopReason.unstable.rawValue : "failed", test: nil)
+        try? telemetry.flush()
     }
 
     /// An `eval` line (`day`: sequential mode, the day evaluated).
@@ -68,8 +92,13 @@ extension Trainer {
 
     /// The `end` line (with the test metrics when the kept state was tested).
     func writeEnd(reason: StopReason, test: Evaluation?) {
+        writeEnd(stopped: reason.rawValue, test: test)
+    }
+
+    /// The `end` line with `stopped` (a `StopReason`, or `failed`).
+    func writeEnd(stopped: String, test: Evaluation?) {
         telemetry.write(.end(TelemetryRecord.End(
-            step: state.step, bestStep: state.bestStep, bestMeanAUC: state.bestMeanAUC, stopped: reason.rawValue,
+            step: state.step, bestStep: state.bestStep, bestMeanAUC: state.bestMeanAUC, stopped: stopped,
             trainSamplesPerSecond: trainSamplesPerSecond, events: state.monitor.counts,
             test: test?.metricTable ?? [:])))
     }

@@ -138,18 +138,21 @@ public struct Checkpoint {
     // MARK: files
 
     /// Writes the checkpoint to `url` atomically (`AtomicFile`), streaming
-    /// every tensor from its storage.
+    /// every tensor from its storage, with the CRC-32C of every tensor and of
+    /// the header — which holds the non-tensor state — in `__metadata__`
+    /// (`SafeTensorsChecksums`; `read(from:)` verifies them).
     ///
     /// - Throws: `FileIOError`.
     public func write(to url: URL) throws {
         try SafeTensorsWriter.write(tensors: tensors.map { (name: $0.key, value: $0.value) },
-                                    metadata: metadata, to: url)
+                                    metadata: metadata, to: url, checksums: true)
     }
 
-    /// Reads and validates a checkpoint file.
+    /// Reads and validates a checkpoint file (its checksums too, when it has them).
     ///
-    /// - Throws: `FileIOError`, `SafeTensorsError` (invalid file, or a tensor
-    ///   that is not an `F32` matrix), `CheckpointError.wrongFormat`.
+    /// - Throws: `FileIOError`, `SafeTensorsError` (invalid file, a tensor
+    ///   that is not an `F32` matrix, a checksum that does not match),
+    ///   `CheckpointError.wrongFormat`.
     public static func read(from url: URL) throws -> Checkpoint {
         let reader = try SafeTensorsReader(url: url)
         let format = reader.metadata[Key.format]

@@ -41,6 +41,7 @@ import Foundation
 /// | `tasks` | JSON array of the task names (logit columns) |
 /// | `outputs` | JSON array of the prediction columns (`MultiTaskModel.outputNames`; ESMM: `ctr`, `cvr`, `ctcvr`) |
 /// | `layout` | a one-line reminder of the conventions above |
+/// | `crc32c_tensors`, `crc32c_header` | checksums of the tensors and the header (`SafeTensorsChecksums`) |
 public enum ModelExport {
     /// The value of `__metadata__["format"]` in an export.
     public static let formatIdentifier = "ranker-export/1"
@@ -92,7 +93,7 @@ public enum ModelExport {
         metadata[Key.outputs] = try json(outputNames, Key.outputs)
         metadata[Key.layout] = layoutDescription
         try SafeTensorsWriter.write(tensors: parameters.map { (name: $0.name, value: $0.value) } + state,
-                                    metadata: metadata, to: url)
+                                    metadata: metadata, to: url, checksums: true)
     }
 
     /// The configuration stored in an export.

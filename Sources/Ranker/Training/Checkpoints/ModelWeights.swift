@@ -11,8 +11,9 @@ import Foundation
 ///   `model/<name>` tensors (optimizer and weighting tensors are not read).
 ///
 /// Every parameter's and state tensor's tensor must be there with its shape,
-/// and no other model tensor may be (checked before anything is read, so a failed
-/// load leaves the model as it was).
+/// and no other model tensor may be (checked before anything is read), and
+/// every tensor is read — its checksum verified when the file has checksums —
+/// before any is copied in, so a failed load leaves the model as it was.
 public enum ModelWeights {
     /// Fills `model`'s parameters from `url` and returns the file's metadata.
     ///
@@ -53,7 +54,9 @@ public enum ModelWeights {
         for name in reader.tensorNames where name.hasPrefix(prefix) && !expected.contains(name) {
             throw CheckpointError.unexpectedTensor(name: name)
         }
-        for t in saved { try reader.readMatrix(named: prefix + t.name, into: t.value) }
+        // Read everything (each tensor's checksum verified) before the model changes.
+        let values = try saved.map { try reader.readMatrix(named: prefix + $0.name, rows: $0.value.rows, cols: $0.value.cols) }
+        for (t, value) in zip(saved, values) { t.value.copy(from: value) }
         return reader.metadata
     }
 }

@@ -44,6 +44,18 @@ public struct SafeTensorsError: FileError, Equatable {
         case duplicateName(String)
         /// The file ended before the bytes the header promised.
         case truncated(expectedSize: Int, actualSize: Int)
+        /// A tensor exists with another shape than the one its reader needs
+        /// (`expected`), e.g. a `best.safetensors` copied from a run with a
+        /// larger vocabulary, or a transposed matrix of the same size.
+        case shapeMismatch(name: String, expected: [Int], found: [Int])
+        /// A tensor's data does not have the CRC-32C stored for it
+        /// (`SafeTensorsChecksums`): the file was corrupted after it was written.
+        case checksumMismatch(name: String, expected: UInt32, found: UInt32)
+        /// The header (metadata and tensor entries) does not have the CRC-32C
+        /// stored for it: the header was corrupted after it was written.
+        case headerChecksumMismatch(expected: UInt32, found: UInt32)
+        /// The checksum entries of `__metadata__` are malformed.
+        case invalidChecksums(String)
     }
 
     public var location: String { path }
@@ -85,6 +97,16 @@ public struct SafeTensorsError: FileError, Equatable {
             return "tensor name \(name) given twice"
         case .truncated(let expected, let actual):
             return "file is truncated: the header describes \(expected) bytes, the file has \(actual)"
+        case .shapeMismatch(let name, let expected, let found):
+            return "tensor \(name) has shape \(found), expected \(expected)"
+        case .checksumMismatch(let name, let expected, let found):
+            return "tensor \(name) is corrupt: its data has CRC-32C \(CRC32C.hex(found)), the file recorded "
+                + "\(CRC32C.hex(expected)) when it was written"
+        case .headerChecksumMismatch(let expected, let found):
+            return "header is corrupt: its CRC-32C is \(CRC32C.hex(found)), the file recorded \(CRC32C.hex(expected)) "
+                + "when it was written (metadata or tensor entries changed)"
+        case .invalidChecksums(let message):
+            return "__metadata__ checksums: \(message)"
         }
     }
 }

@@ -19,6 +19,9 @@ public final class SafeTensorsReader {
     public let fileSize: Int
     /// File position of the byte buffer (`8 + N`).
     public let bufferStart: Int
+    /// The CRC-32C of every tensor's data (`SafeTensorsChecksums`), verified
+    /// on every read; `nil` for a file written without checksums.
+    public let tensorChecksums: [String: UInt32]?
     private let descriptor: Int32
 
     /// Opens `url` and validates its header.
@@ -55,6 +58,7 @@ public final class SafeTensorsReader {
             try headerBytes.withUnsafeMutableBytes { try SafeTensorsReader.read(fd, path: path, into: $0, at: 8) }
             bufferStart = 8 + headerLength
             header = try SafeTensorsHeader.decode(headerBytes, bufferSize: fileSize - bufferStart, path: path)
+            tensorChecksums = try SafeTensorsChecksums.verifiedTensorChecksums(of: header, path: path)
         } catch {
             _ = close(fd)
             throw error
@@ -65,8 +69,9 @@ public final class SafeTensorsReader {
         _ = close(descriptor)
     }
 
-    /// The `__metadata__` entries.
-    public var metadata: [String: String] { header.metadata }
+    /// The `__metadata__` entries, without the checksum entries
+    /// (`SafeTensorsChecksums.keys`, which describe the file, not its contents).
+    public var metadata: [String: String] { header.metadata.filter { !SafeTensorsChecksums.keys.contains($0.key) } }
 
     /// The tensor names, sorted.
     public var tensorNames: [String] { header.entries.map(\.name).sorted() }
@@ -95,13 +100,36 @@ public final class SafeTensorsReader {
         return matrix
     }
 
-    /// Reads the `F32` matrix `name` into `destination`, which must have the
-    /// same shape (checked by the caller; `precondition` here).
-    public func readMatrix(named name: String, into destination: Matrix) throws {
+    /// The entry of the `F32` matrix `name`, which must have shape `[rows, cols]`.
+    ///
+    /// - Throws: `SafeTensorsError` (`tensorNotFound`, `unsupportedDType`,
+    ///   `notAMatrix`, `shapeMismatch`) naming this file and the tensor.
+    public func matrixEntry(named name: String, rows: Int, cols: Int) throws -> SafeTensorsEntry {
         let entry = try matrixEntry(named: name)
-        precondition(entry.shape == [destination.rows, destination.cols],
-                     "readMatrix(named: \(name)): file shape \(entry.shape), destination \(destination.rows) × \(destination.cols)")
-        try readFloats(of: entry, into: destination.data)
+        guard entry.shape == [rows, cols] else {
+            throw SafeTensorsError(path: path, problem: .shapeMismatch(name: name, expected: [rows, cols], found: entry.shape))
+        }
+        return entry
+    }
+
+    /// Reads the `F32` matrix `name`, which must have shape `[rows, cols]`
+    /// (a transposed matrix of the same size is refused too).
+    ///
+    /// - Throws: as `matrixEntry(named:rows:cols:)`; `checksumMismatch`.
+    public func readMatrix(named name: String, rows: Int, cols: Int) throws -> Matrix {
+        let entry = try matrixEntry(named: name, rows: rows, cols: cols)
+        let matrix = Matrix(rows: rows, cols: cols)
+        try readFloats(of: entry, into: matrix.data)
+        return matrix
+    }
+
+    /// Reads the `F32` matrix `name` into `destination`, which it must match
+    /// in shape; on any error `destination` is unchanged.
+    ///
+    /// - Throws: as `readMatrix(named:rows:cols:)`.
+    public func readMatrix(named name: String, into destination: Matrix) throws {
+        let matrix = try readMatrix(named: name, rows: destination.rows, cols: destination.cols)
+        destination.copy(from: matrix)
     }
 
     /// Every tensor, all of which must be `F32` matrices, by name.
@@ -111,10 +139,17 @@ public final class SafeTensorsReader {
         return result
     }
 
-    /// Copies the bytes of `entry` into `destination` (`entry.byteCount` bytes).
+    /// Copies the bytes of `entry` into `destination` (`entry.byteCount` bytes)
+    /// and verifies their checksum when the file has checksums.
     private func readFloats(of entry: SafeTensorsEntry, into destination: UnsafeMutablePointer<Float>) throws {
         let buffer = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(destination), count: entry.byteCount)
         try SafeTensorsReader.read(descriptor, path: path, into: buffer, at: bufferStart + entry.begin)
+        if let expected = tensorChecksums?[entry.name] {
+            let found = CRC32C.checksum(UnsafeRawBufferPointer(buffer))
+            guard found == expected else {
+                throw SafeTensorsError(path: path, problem: .checksumMismatch(name: entry.name, expected: expected, found: found))
+            }
+        }
     }
 
     /// `pread` until `buffer` is full (retrying short reads and `EINTR`).

@@ -18,11 +18,20 @@ import Foundation
 public enum SafeTensorsWriter {
     /// Writes `tensors` and `metadata` to `url`, atomically.
     ///
+    /// - Parameter checksums: also store the CRC-32C of every tensor and of
+    ///   the header in `__metadata__` (`SafeTensorsChecksums`; Ranker's
+    ///   checkpoints and exports do), so that readers detect corruption.
     /// - Throws: `SafeTensorsError.duplicateName` (before anything is written),
     ///   `FileIOError` for a failed system call.
     public static func write(tensors: [(name: String, value: Matrix)], metadata: [String: String],
-                             to url: URL) throws {
-        let (header, ordered) = try layout(tensors: tensors, metadata: metadata, path: url.path)
+                             to url: URL, checksums: Bool = false) throws {
+        var (header, ordered) = try layout(tensors: tensors, metadata: metadata, path: url.path)
+        if checksums {
+            for key in SafeTensorsChecksums.keys { header.metadata[key] = nil }
+            var crcs: [String: UInt32] = [:]
+            for (entry, matrix) in zip(header.entries, ordered) { crcs[entry.name] = SafeTensorsChecksums.checksum(of: matrix) }
+            header = SafeTensorsChecksums.sealed(header, tensorChecksums: crcs)
+        }
         try AtomicFile.write(to: url) { sink in
             try writeContents(header: header, tensors: ordered, into: sink)
         }
