@@ -36,6 +36,8 @@ public final class Trainer {
     let reportsClipping: Bool
     /// The model has BatchNorm: a trailing one-row batch is left out.
     let hasBatchNorm: Bool
+    /// Data parallelism: this rank's slice of each batch, the exchanges, the drift check (`TrainerReplicas`).
+    let replicas: TrainerReplicas
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -48,8 +50,10 @@ public final class Trainer {
     /// - Parameters:
     ///   - dataset: the data, when the caller has loaded it already.
     ///   - runDirectory: overrides `output.directory`.
+    ///   - dataParallel: this process is one replica of a data-parallel run
+    ///     (`nil`: the only one); rank 0 alone writes into the run directory.
     public init(configuration: RunConfiguration, dataset: Dataset? = nil, runDirectory: URL? = nil,
-                resume: Bool = false) throws {
+                resume: Bool = false, dataParallel: DataParallelSettings? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         self.dataset = try dataset ?? RunData.load(configuration.data)
@@ -74,6 +78,7 @@ public final class Trainer {
         // they leave the shuffles alone; its state goes into checkpoints.
         step = TrainingStep(model: model, optimizer: optimizer, balancer: balancer,
                             dropoutSeed: configuration.training.seed ^ 0xD809_0D7E_5EED_0001)
+        replicas = try TrainerReplicas(settings: dataParallel, step: step)
         evaluator = Evaluator(model: model, dataset: self.dataset)
         batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
                       labelCount: self.dataset.tasks.count)
@@ -90,7 +95,7 @@ public final class Trainer {
                              monitor: StabilityMonitor(settings: configuration.stability,
                                                        taskNames: modelConfiguration.tasks.map(\.name)),
                              trainSeconds: 0, trainSamples: 0)
-        try prepareDirectory()
+        if replicas.isWriter { try prepareDirectory() }
         if resume { try restoreCheckpoint() }
     }
 
@@ -105,6 +110,7 @@ public final class Trainer {
     }
 
     private func writeCheckpoint() throws {
+        guard replicas.isWriter else { return }
         try makeCheckpoint().write(to: checkpointURL)
     }
 
@@ -121,7 +127,7 @@ public final class Trainer {
     /// Runs training to the end (or to the stop the configuration or the
     /// stability policy asks for) and returns the summary.
     public func run() throws -> TrainingSummary {
-        telemetry = try TelemetryWriter(url: telemetryURL)
+        telemetry = try TelemetryWriter(url: replicas.telemetryURL(telemetryURL))
         let plan = TrainingPlan(trainer: self)
         progress = ProgressReporter(setting: configuration.output.progress, totalSteps: plan.totalSteps)
         writeRunLine(plan: plan)
@@ -218,13 +224,14 @@ public final class Trainer {
         while state.batchInEpoch < batches {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
-            dataset.fill(batch, rows: order[start..<end])
+            dataset.fill(batch, rows: order[try replicas.localRows(of: start..<end)])
             let begin = MonotonicClock.now
             let outcome = try trainStep()
             state.trainSeconds += MonotonicClock.seconds(since: begin)
             state.trainSamples += end - start
             state.batchInEpoch += 1
             state.step += 1
+            try replicas.finishStep(state.step)
             progress.update(step: state.step, batchSize: end - start, epoch: label, loss: step.losses.reduce(0, +))
             if outcome == .stop { return .unstable }
             if settings.evalEverySteps > 0 && state.step % settings.evalEverySteps == 0 {
@@ -262,7 +269,7 @@ public final class Trainer {
                                  * state.learningRateFactor)
         var events: [StabilityEvent] = []
         var trouble: StabilityEvent.Kind?
-        if let failure = step.computeGradients(batch) {
+        if let failure = try replicas.computeGradients(step, batch: batch) {
             var e = StabilityEvent(step: state.step, kind: .nan, task: nil, parameter: nil, value: nil,
                                    message: failure.description)
             switch failure {
@@ -284,7 +291,7 @@ public final class Trainer {
         }
         var outcome = StepOutcome.applied
         if trouble == nil {
-            let report = step.applyUpdate(learningRate: learningRate, batchSize: batch.size)
+            let report = step.applyUpdate(learningRate: learningRate, batchSize: replicas.globalRows)
             if !report.applied {
                 events.append(StabilityEvent(step: state.step, kind: .nan, task: nil,
                                              parameter: report.nonFiniteParameters.first, value: nil,
@@ -371,7 +378,7 @@ public final class Trainer {
             state.bestMeanAUC = mean
             state.bestStep = state.step
             state.evaluationsWithoutImprovement = 0
-            try best.keep(model, evaluation: evaluation, step: state.step, to: bestURL)
+            try best.keep(model, evaluation: evaluation, step: state.step, to: replicas.isWriter ? bestURL : nil)
         } else {
             state.evaluationsWithoutImprovement += 1
         }
