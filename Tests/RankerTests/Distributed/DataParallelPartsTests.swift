@@ -75,6 +75,31 @@ final class DataParallelPartsTests: XCTestCase {
         }
     }
 
+    func testChecksumNamesTheFirstTensorThatDiffersFromRankZero() throws {
+        let model = try makeModel(ModelFixtures.configuration(.mmoe))
+        var rng = RandomGenerator(seed: 5)
+        model.initialize(using: &rng)
+        let step = TrainingStep(model: model, optimizer: try Adagrad(form: .keras, initialAccumulatorValue: 0.1),
+                                balancer: FixedWeighting(taskCount: model.taskCount))
+        let checksum = ReplicaChecksum(step: step)
+        let local = checksum.localHashes()
+        XCTAssertEqual(local.count, checksum.names.count)
+        // Rank 1 agrees: no error.
+        try checksum.verify(in: ScriptedGroup(counts: local, ids: [], rows: []), step: 7)
+        // Rank 1 differs in the third tensor.
+        var other = local
+        other[2] ^= 1
+        XCTAssertThrowsError(try checksum.verify(in: ScriptedGroup(counts: other, ids: [], rows: []), step: 7)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("'\(checksum.names[2])'") && message.contains("step 7")
+                          && message.contains("rank(s) 1"), message)
+        }
+        // One changed float changes its tensor's hash.
+        model.parameters[0].value.data[0] += 1
+        XCTAssertNotEqual(checksum.localHashes()[0], local[0])
+        XCTAssertEqual(Array(checksum.localHashes()[1...]), Array(local[1...]))
+    }
+
     func testOneProcessGroupLeavesEveryBufferAsItIs() throws {
         let group = SingleProcessGroup()
         var values: [Float] = [1, 2, 3]

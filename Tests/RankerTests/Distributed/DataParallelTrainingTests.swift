@@ -77,7 +77,11 @@ final class DataParallelTrainingTests: XCTestCase {
         return result
     }
 
-    /// Largest `max|a − b| / max|b|` over the tensors, and the largest per-step loss difference.
+    /// Largest `max|a − b| / max(max|b|, 1e-3)` over the tensors, and the
+    /// largest per-step loss difference. The floor compares tensors whose
+    /// values all stay below 1e-3 absolutely: a bias just before a BatchNorm
+    /// has a zero gradient up to rounding, so its values are rounding noise
+    /// near 1e-9 whose relative difference means nothing.
     func compare(_ a: URL, _ b: URL, file: StaticString = #filePath, line: UInt = #line) throws -> (parameters: Double, losses: Double) {
         let ta = try modelTensors(a), tb = try modelTensors(b)
         XCTAssertEqual(Set(ta.keys), Set(tb.keys), file: file, line: line)
@@ -86,7 +90,7 @@ final class DataParallelTrainingTests: XCTestCase {
         for (name, x) in ta {
             let y = try XCTUnwrap(tb[name])
             XCTAssertEqual(x.count, y.count, name, file: file, line: line)
-            let scale = max(y.map { abs(Double($0)) }.max() ?? 0, 1e-12)
+            let scale = max(y.map { abs(Double($0)) }.max() ?? 0, 1e-3)
             let difference = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
             worst = max(worst, difference / scale)
         }
