@@ -172,4 +172,23 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertFalse(a.isEmpty)
         for (name, x) in a { XCTAssertEqual(x.map(\.bitPattern), b[name]?.map(\.bitPattern), name) }
     }
+
+    /// The reference path: the same job trained by 2 replicas as threads of
+    /// this process (`ThreadedReplicaGroup`, sums in rank order) is bitwise
+    /// the `mpirun -np 2` run (a sum of two floats does not depend on its order).
+    func testTwoThreadReplicasAreBitwiseTwoMPIRanks() throws {
+        let job = Self.mmoeAdagrad
+        let config = try writeConfig(model: job.model, optimizer: job.optimizer, balancer: job.balancer)
+        let viaMPI = try train(config, ranks: 2)
+        var configuration = try RunConfiguration.load(path: config)
+        configuration.output.progress = .silent
+        let dataset = try RunData.load(configuration.data)
+        let threaded = temporary.appendingPathComponent("threaded")
+        try ThreadedReplicaGroup(size: 2).train(configuration, dataset: dataset, runDirectory: threaded)
+        let a = try modelTensors(threaded), b = try modelTensors(viaMPI)
+        XCTAssertFalse(a.isEmpty)
+        for (name, x) in a { XCTAssertEqual(x.map(\.bitPattern), b[name]?.map(\.bitPattern), name) }
+        XCTAssertEqual(try stepLosses(threaded).mapValues { $0.map(\.bitPattern) },
+                       try stepLosses(viaMPI).mapValues { $0.map(\.bitPattern) })
+    }
 }
