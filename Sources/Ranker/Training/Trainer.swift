@@ -244,7 +244,7 @@ public final class Trainer {
                 try writeCheckpoint()
             }
             if settings.interruptAfterSteps > 0 && state.step == settings.interruptAfterSteps { return .interrupted }
-            if InterruptSignal.wasRequested {
+            if try replicas.anyRequested(InterruptSignal.wasRequested) {
                 progress.print("interrupted: checkpoint written to \(checkpointURL.path); resume with --resume")
                 return .interrupted
             }

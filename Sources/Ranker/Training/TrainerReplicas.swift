@@ -18,10 +18,10 @@ public struct DataParallelSettings {
     }
 }
 
-/// The trainer's data-parallel side, called at four fixed points of the loop:
+/// The trainer's data-parallel side, called at five fixed points of the loop:
 /// the rows of a batch (`localRows(of:)`), the gradients
-/// (`computeGradients`), the batch size the balancer is told (`globalRows`)
-/// and the drift check after a step (`finishStep`). With one process (no
+/// (`computeGradients`), the batch size the balancer is told (`globalRows`),
+/// the drift check after a step (`finishStep`) and Ctrl-C (`anyRequested`). With one process (no
 /// settings, or a group of size 1) it takes the whole batch and calls the
 /// plain `TrainingStep.computeGradients(_:)`: the arithmetic of a run
 /// without replicas.
@@ -73,6 +73,20 @@ final class TrainerReplicas {
     func finishStep(_ step: Int) throws {
         guard let checksum, step % checkEverySteps == 0 else { return }
         try checksum.verify(in: group, step: step)
+    }
+
+    /// Whether any rank asks for `requested` (Ctrl-C): one allreduce of one
+    /// double per step with several ranks, so that every rank stops after the
+    /// same step even when the signal reaches them at different times.
+    func anyRequested(_ requested: Bool) throws -> Bool {
+        guard group.size > 1 else { return requested }
+        var flag: Double = requested ? 1 : 0
+        do {
+            try withUnsafeMutablePointer(to: &flag) { try group.allreduceSum(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        } catch {
+            throw DataParallelError(message: "rank \(group.rank) of \(group.size): allreduce of the interrupt flag failed: \(error)")
+        }
+        return flag > 0
     }
 
     /// Where this rank writes telemetry: the run's file on rank 0, `/dev/null` elsewhere.

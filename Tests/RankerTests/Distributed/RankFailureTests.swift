@@ -93,4 +93,48 @@ final class RankFailureTests: XCTestCase {
         while Self.isRunning(survivor) && Date().timeIntervalSince(started) < 10 { Thread.sleep(forTimeInterval: 0.2) }
         XCTAssertFalse(Self.isRunning(survivor), "the other rank (pid \(survivor)) is still running")
     }
+
+    /// Ctrl-C reaching one rank only: every rank stops after the same step
+    /// (the flag is summed over ranks each step), rank 0 writes the
+    /// checkpoint, and the job ends normally.
+    func testInterruptOfOneRankStopsEveryRankAfterTheSameStep() throws {
+        let mpirun = try MPIRun.require()
+        let ranker = BuiltExecutable(name: "ranker")
+        guard FileManager.default.isExecutableFile(atPath: ranker.url.path) else {
+            throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
+        }
+        let run = temporary.appendingPathComponent("run")
+        let outURL = temporary.appendingPathComponent("stdout")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
+                             "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
+                             "--threads", "1", "--progress", "lines", "--out", run.path]
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let written = run.appendingPathComponent("config.json")
+        var started = Date()
+        while !FileManager.default.fileExists(atPath: written.path) && Date().timeIntervalSince(started) < 120 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 3)
+        let ranks = Self.rankerDescendants(of: process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
+        XCTAssertEqual(kill(try XCTUnwrap(ranks.last), SIGINT), 0)
+        started = Date()
+        while process.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertFalse(process.isRunning, "the job still runs 60 s after one rank got SIGINT")
+        guard !process.isRunning else { return }
+        try out.close()
+        let output = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("interrupted: checkpoint written"), output)
+        let checkpoint = run.appendingPathComponent("checkpoint.safetensors")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path))
+    }
 }
