@@ -2,18 +2,18 @@
 # on a fresh Debian machine with Swift installed.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev
+DEB_PACKAGES := libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
 # Tools the tests run (headless Chromium renders report.html); `make test` installs them.
 TEST_DEB_PACKAGES := chromium
 # Release build with testing enabled: numeric tests run at full speed and
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 
-.PHONY: all deps build test goldens run data clean
+.PHONY: all deps build test goldens run run-distributed data clean
 
 all: build
 
-## deps: install the Debian packages Ranker links (OpenBLAS, LAPACKE, pkg-config, zlib) when missing.
+## deps: install the Debian packages Ranker links (OpenBLAS, LAPACKE, pkg-config, zlib, Open MPI) when missing.
 deps:
 	@missing=""; \
 	for p in $(DEB_PACKAGES) $(EXTRA_DEB_PACKAGES); do \
@@ -55,6 +55,12 @@ goldens: deps
 run: deps
 	$(SWIFT) build -c release --product ranker
 	.build/release/ranker train --config configs/mmoe-synthetic.json
+
+## run-distributed: the main job on 2 ranks (data parallel over MPI; `ranker train --ranks 2`
+## re-runs itself under mpirun with the flags a root container needs).
+run-distributed: deps
+	$(SWIFT) build -c release --product ranker
+	.build/release/ranker train --config configs/mmoe-synthetic.json --ranks 2
 
 ## data: download census-income.test.gz from its UCI home into data/census-income/ and check its md5.
 ## (Only for machines without shared/data; the loader also looks in data/.)

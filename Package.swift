@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Ranker", targets: ["Ranker"]),
         .library(name: "RankerReport", targets: ["RankerReport"]),
         .library(name: "RankerExperiments", targets: ["RankerExperiments"]),
+        .library(name: "RankerDistributed", targets: ["RankerDistributed"]),
         .executable(name: "ranker", targets: ["ranker"]),
     ],
     dependencies: [
@@ -31,6 +32,19 @@ let package = Package(
             path: "Modules/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // System library: Open MPI's mpi.h and libmpi (flags from `pkg-config ompi-c`).
+        .systemLibrary(
+            name: "CMPI",
+            path: "Modules/CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        // C functions returning the MPI handles mpi.h defines as macros (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, …).
+        .target(
+            name: "CMPIShim",
+            dependencies: ["CMPI"],
+            path: "Sources/CMPIShim"
+        ),
         // The core: linear algebra, layers, models, losses, metrics, optimizers,
         // balancers, data, the training loop, checkpoints, telemetry writing.
         .target(
@@ -44,6 +58,12 @@ let package = Package(
             dependencies: ["Ranker"],
             path: "Sources/RankerReport"
         ),
+        // Data-parallel training over MPI: the communicator behind the core's DataParallelGroup.
+        .target(
+            name: "RankerDistributed",
+            dependencies: ["Ranker", "CMPI", "CMPIShim"],
+            path: "Sources/RankerDistributed"
+        ),
         // Model, weighting and stability comparisons; benchmark workloads.
         .target(
             name: "RankerExperiments",
@@ -56,6 +76,7 @@ let package = Package(
                 "Ranker",
                 "RankerReport",
                 "RankerExperiments",
+                "RankerDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],

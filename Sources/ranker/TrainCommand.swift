@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerDistributed
 import RankerReport
 
 /// Flags that override parts of a run configuration (shared by `train` and `eval`).
@@ -121,6 +122,11 @@ struct TrainCommand: ParsableCommand {
             report.html. --resume DIR continues an interrupted run exactly (same seed and threads give \
             bitwise the same result); only --epochs, --max-steps, --interrupt-after and --progress may change.
 
+            Data parallel: `mpirun -np N ranker train …` (or `ranker train --ranks N …`, which starts that \
+            itself) trains one replica per process, each on its slice of every global batch, with the \
+            gradients summed over the ranks; rank 0 alone writes the run directory (README, "Train on many \
+            cores and machines").
+
             The configuration format is documented in README.md ("Run configuration"); examples are in configs/.
             """
     )
@@ -139,7 +145,28 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var overrides: RunOverrides
 
+    @OptionGroup var distributed: DistributedOptions
+
     func run() throws {
+        if distributed.needsRelaunch { try MPIRelaunch.run(ranks: distributed.ranks!) }
+        let communicator = try distributed.communicator()
+        do {
+            try train(communicator: communicator)
+        } catch let status as ExitCode {
+            try communicator?.finalize()
+            throw status
+        } catch let error where (communicator?.size ?? 1) > 1 {
+            // The other ranks may wait in a collective: stop the whole job.
+            FileHandle.standardError.write(Data("rank \(communicator!.rank): error: \(error)\n".utf8))
+            communicator!.abort(code: 1)
+        }
+        try communicator?.finalize()
+    }
+
+    /// Trains in this process: alone, or as one replica of `communicator`.
+    private func train(communicator: Communicator?) throws {
+        let isWriter = (communicator?.rank ?? 0) == 0
+        func print(_ line: String) { if isWriter { Swift.print(line) } }
         var configuration: RunConfiguration
         if let path = config {
             configuration = try RunConfiguration.load(path: path)
@@ -149,6 +176,7 @@ struct TrainCommand: ParsableCommand {
             configuration = .default
         }
         try overrides.apply(to: &configuration)
+        if !isWriter { configuration.output.progress = .silent }
         try configuration.validate()
         if printConfig {
             print(configuration.encodedJSON())
@@ -170,16 +198,24 @@ struct TrainCommand: ParsableCommand {
         print("\(dataset.count) examples (train \(dataset.splits.train.count), valid \(dataset.splits.valid.count), "
               + "test \(dataset.splits.test.count)); \(dataset.fields.count) sparse fields, "
               + "\(dataset.denseNames.count) dense features, tasks: \(dataset.tasks.map(\.name).joined(separator: ", "))")
+        let dataParallel = communicator.map { DataParallelSettings(group: $0, checkEverySteps: distributed.checkReplicasEvery) }
         let trainer = try Trainer(configuration: configuration, dataset: dataset, runDirectory: directory,
-                                  resume: resume != nil)
-        // What the data files were, so that `ranker eval` can tell when they change.
-        try RunDirectory(url: directory).recordDataFingerprints(of: configuration.data)
+                                  resume: resume != nil, dataParallel: dataParallel)
+        // What the data files were, so that `ranker eval` can tell when they change (rank 0 writes).
+        if isWriter {
+            try RunDirectory(url: directory).recordDataFingerprints(of: configuration.data)
+        }
+        if let communicator, communicator.size > 1 {
+            print("data parallel: \(communicator.size) ranks, batch \(configuration.training.batchSize) split into "
+                  + "slices of \(configuration.training.batchSize / communicator.size)-"
+                  + "\((configuration.training.batchSize + communicator.size - 1) / communicator.size) rows")
+        }
         print("Training \(trainer.modelConfiguration.model.rawValue) (\(trainer.model.parameterCount) parameters) with "
               + "\(configuration.optimizer.kind.rawValue), \(trainer.balancer.methodName) → \(directory.path)")
         let summary = try trainer.run()
-        TrainingReport.writeAfterRun(summary, output: configuration.output)
+        if isWriter { TrainingReport.writeAfterRun(summary, output: configuration.output) }
         print("")
-        printSummary(summary)
+        if isWriter { printSummary(summary) }
         print(String(format: "wall time %.1f s, training %.0f samples/s", Date().timeIntervalSince(start),
                      summary.trainSamplesPerSecond))
         print("telemetry:  \(trainer.telemetryURL.path)")

@@ -34,6 +34,10 @@ import Foundation
 /// (`<name>.running_mean`, `<name>.running_var`, `1 × n`, init 0 and 1) are
 /// state: no gradient, no optimizer, but saved and restored with the model
 /// (`stateTensors`).
+///
+/// With a `replicaReduction` (data-parallel training) the training-mode sums
+/// run over the global batch of all replicas: `B` is the global row count and
+/// `Σ_b` adds every replica's rows (`BatchStatisticsReduction`).
 public final class BatchNorm {
     /// PyTorch's `momentum`: the weight of the new batch in the running statistics.
     public static let momentum = 0.1
@@ -49,6 +53,11 @@ public final class BatchNorm {
     private let normalized = Matrix(rows: 0, cols: 0)
     /// Whether the last forward pass ran in training mode.
     private var trainedLastForward = false
+    /// Sums the training-mode statistics over data-parallel replicas (`nil`: this batch alone).
+    public weak var replicaReduction: BatchStatisticsReduction?
+    /// `B` of the last training forward pass: the local rows, or the global
+    /// rows of all replicas with a reduction.
+    private var statisticsRows = 0.0
     /// `5n` doubles: `mu` and `inv` of the last forward pass, then the two
     /// per-block sums of the backward pass (`Σ dy`, `Σ dy · xhat`) and
     /// `gamma · inv`.
@@ -97,7 +106,8 @@ public final class BatchNorm {
         let inverse = accumulators + n
         trainedLastForward = mode.isTraining
         if trainedLastForward {
-            precondition(batch >= 2, "BatchNorm \(name): a training batch needs at least 2 rows, got \(batch)")
+            let reduction = replicaReduction
+            precondition(reduction != nil || batch >= 2, "BatchNorm \(name): a training batch needs at least 2 rows, got \(batch)")
             let squares = accumulators + 2 * n
             mean.update(repeating: 0, count: n)
             squares.update(repeating: 0, count: n)
@@ -105,7 +115,14 @@ public final class BatchNorm {
                 let row = z.row(b)
                 for j in 0..<n { mean[j] += Double(row[j]) }
             }
-            for j in 0..<n { mean[j] /= Double(batch) }
+            var rows = Double(batch)
+            if let reduction {
+                reduction.sum(mean, count: n)
+                reduction.sum(&rows, count: 1)
+                precondition(rows >= 2, "BatchNorm \(name): a training batch needs at least 2 rows, got \(rows) over all replicas")
+            }
+            statisticsRows = rows
+            for j in 0..<n { mean[j] /= rows }
             for b in 0..<batch {
                 let row = z.row(b)
                 for j in 0..<n {
@@ -113,14 +130,15 @@ public final class BatchNorm {
                     squares[j] += d * d
                 }
             }
+            reduction?.sum(squares, count: n)
             let m = BatchNorm.momentum
             let rm = runningMean.data
             let rv = runningVariance.data
             for j in 0..<n {
-                let variance = squares[j] / Double(batch)
+                let variance = squares[j] / rows
                 inverse[j] = 1 / (variance + BatchNorm.epsilon).squareRoot()
                 rm[j] = Float((1 - m) * Double(rm[j]) + m * mean[j])
-                rv[j] = Float((1 - m) * Double(rv[j]) + m * variance * Double(batch) / Double(batch - 1))
+                rv[j] = Float((1 - m) * Double(rv[j]) + m * variance * rows / (rows - 1))
             }
         } else {
             for j in 0..<n {
@@ -158,7 +176,7 @@ public final class BatchNorm {
         let scale = accumulators + 4 * n
         let xhat = normalized.view
         let g = gamma.value.data
-        let count = Double(batch)
+        let count = trainedLastForward ? statisticsRows : Double(batch)
         for j in 0..<n { scale[j] = Double(g[j]) * inverse[j] }
         gamma.beginStackedGradients(stack: stack)
         beta.beginStackedGradients(stack: stack)
@@ -181,6 +199,8 @@ public final class BatchNorm {
                 for j in 0..<n { d.data[j] = Float(sumDy[j]) }
             }
             if trainedLastForward {
+                // Global sums (gamma and beta keep the local ones: the trainer adds the replicas' gradients).
+                replicaReduction?.sum(sumDy, count: 2 * n)
                 // dz = scale·dy − scale·Σdy/B − xhat · scale·Σ(dy·xhat)/B, the two terms per column first.
                 for j in 0..<n {
                     sumDy[j] = scale[j] * sumDy[j] / count

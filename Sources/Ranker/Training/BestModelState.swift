@@ -10,12 +10,14 @@ struct BestModelState {
     /// The valid evaluation of the kept state (nil after a resume until the next improvement).
     private(set) var evaluation: Evaluation?
 
-    /// Keeps the model's current parameters as the best and writes them to `url`.
-    mutating func keep(_ model: MultiTaskModel, evaluation: Evaluation, step: Int, to url: URL) throws {
+    /// Keeps the model's current parameters as the best and writes them to
+    /// `url` (`nil`: in memory only, a data-parallel replica other than rank 0).
+    mutating func keep(_ model: MultiTaskModel, evaluation: Evaluation, step: Int, to url: URL?) throws {
         var best = Checkpoint()
         for t in model.savedTensors { best.tensors[Checkpoint.Prefix.model + t.name] = t.value.clone() }
         parameters = best
         self.evaluation = evaluation
+        guard let url else { return }
         try ModelExport.write(model, to: url,
                               metadata: ["step": "\(step)", "valid_mean_auc": "\(evaluation.meanAUC)"])
     }

@@ -29,7 +29,7 @@ public final class Trainer {
     var progress: ProgressReporter!
     /// In-memory copy of the last healthy state (for the rollback policy).
     var lastGood: Checkpoint?
-    private var best = BestModelState()
+    var best = BestModelState()
     /// Continues a checkpoint (false for a resume that found none); the directory lock (until
     /// `run()` returns); where `run()` cuts the telemetry back to; the stability diagnosis.
     var resumed: Bool
@@ -41,6 +41,8 @@ public final class Trainer {
     let reportsClipping: Bool
     /// The model has BatchNorm: a trailing one-row batch is left out.
     let hasBatchNorm: Bool
+    /// Data parallelism: this rank's slice of each batch, the exchanges, the drift check (`TrainerReplicas`).
+    let replicas: TrainerReplicas
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -53,8 +55,10 @@ public final class Trainer {
     /// - Parameters:
     ///   - dataset: the data, when the caller has loaded it already.
     ///   - runDirectory: overrides `output.directory`.
+    ///   - dataParallel: this process is one replica of a data-parallel run
+    ///     (`nil`: the only one); rank 0 alone writes into the run directory.
     public init(configuration: RunConfiguration, dataset: Dataset? = nil, runDirectory: URL? = nil,
-                resume: Bool = false) throws {
+                resume: Bool = false, dataParallel: DataParallelSettings? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         self.dataset = try dataset ?? RunData.load(configuration.data)
@@ -79,6 +83,7 @@ public final class Trainer {
         // they leave the shuffles alone; its state goes into checkpoints.
         step = TrainingStep(model: model, optimizer: optimizer, balancer: balancer,
                             dropoutSeed: configuration.training.seed ^ 0xD809_0D7E_5EED_0001)
+        replicas = try TrainerReplicas(settings: dataParallel, step: step)
         evaluator = Evaluator(model: model, dataset: self.dataset)
         batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
                       labelCount: self.dataset.tasks.count)
@@ -95,38 +100,8 @@ public final class Trainer {
                              monitor: StabilityMonitor(settings: configuration.stability,
                                                        taskNames: modelConfiguration.tasks.map(\.name)),
                              trainSeconds: 0, trainSamples: 0)
-        try prepareDirectory()
+        if replicas.isWriter { try prepareDirectory() }
         if resume { try restoreCheckpoint() }
-    }
-
-    // MARK: run directory and checkpoints
-
-    /// The full resumable state (`RunCheckpoint`).
-    private func makeCheckpoint() throws -> Checkpoint {
-        var current = state
-        if modelConfiguration.dropout > 0 { current.dropoutGenerator = step.dropoutGenerator.generator }
-        return try RunCheckpoint.make(configuration: configuration, step: step, optimizer: optimizer,
-                                      balancer: balancer, state: current)
-    }
-
-    /// Syncs the telemetry and records its size first (its lines reach disk before the
-    /// checkpoint does); refuses a checkpoint resume would reject (`requireResumable`).
-    private func writeCheckpoint() throws {
-        try telemetry.synchronize()
-        state.telemetryBytes = telemetry.fileSize
-        let checkpoint = try makeCheckpoint()
-        try requireResumable(checkpoint)
-        try checkpoint.write(to: checkpointURL)
-    }
-
-    private func restoreCheckpoint() throws {
-        if try restartWithoutCheckpoint() { return }
-        state = try RunCheckpoint.restore(from: checkpointURL, configuration: configuration, step: step,
-                                          optimizer: optimizer, balancer: balancer)
-        if let generator = state.dropoutGenerator { step.dropoutGenerator.generator = generator }
-        try best.load(from: bestURL, model: model)
-        lastGood = try makeCheckpoint().deepCopy()
-        telemetryStart = state.telemetryBytes
     }
 
     // MARK: the run
@@ -135,7 +110,7 @@ public final class Trainer {
     /// stability policy asks for) and returns the summary.
     public func run() throws -> TrainingSummary {
         defer { directoryLock?.release() }
-        telemetry = try TelemetryWriter(url: telemetryURL, truncatingTo: telemetryStart)
+        telemetry = try TelemetryWriter(url: replicas.telemetryURL(telemetryURL), truncatingTo: telemetryStart)
         let plan = TrainingPlan(trainer: self)
         progress = ProgressReporter(setting: configuration.output.progress, totalSteps: plan.totalSteps)
         // A resume continues the checkpoint's telemetry exactly (unless the checkpoint predates offsets).
@@ -238,13 +213,14 @@ public final class Trainer {
         while state.batchInEpoch < batches {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
-            dataset.fill(batch, rows: order[start..<end])
+            dataset.fill(batch, rows: order[try replicas.localRows(of: start..<end)])
             let begin = MonotonicClock.now
             let outcome = try trainStep()
             state.trainSeconds += MonotonicClock.seconds(since: begin)
             state.trainSamples += end - start
             state.batchInEpoch += 1
             state.step += 1
+            try replicas.finishStep(state.step)
             progress.update(step: state.step, batchSize: end - start, epoch: label, loss: step.losses.reduce(0, +))
             if outcome == .stop { return .unstable }
             if settings.evalEverySteps > 0 && state.step % settings.evalEverySteps == 0 {
@@ -257,7 +233,7 @@ public final class Trainer {
                 try writeCheckpoint()
             }
             if settings.interruptAfterSteps > 0 && state.step == settings.interruptAfterSteps { return .interrupted }
-            if InterruptSignal.wasRequested {
+            if try replicas.anyRequested(InterruptSignal.wasRequested) {
                 progress.print("interrupted: checkpoint written to \(checkpointURL.path); resume with --resume")
                 return .interrupted
             }
@@ -282,7 +258,7 @@ public final class Trainer {
                                  * state.learningRateFactor)
         var events: [StabilityEvent] = []
         var trouble: StabilityEvent.Kind?
-        if let failure = step.computeGradients(batch) {
+        if let failure = try replicas.computeGradients(step, batch: batch) {
             var e = StabilityEvent(step: state.step, kind: .nan, task: nil, parameter: nil, value: nil,
                                    message: failure.description)
             switch failure {
@@ -305,7 +281,7 @@ public final class Trainer {
         var outcome = StepOutcome.applied
         if trouble == nil {
             updateRatios.recordBefore(step.parameters)
-            let report = step.applyUpdate(learningRate: learningRate, batchSize: batch.size)
+            let report = step.applyUpdate(learningRate: learningRate, batchSize: replicas.globalRows)
             if report.applied { updateRatios.recordAfter(step.parameters, step: state.step) }
             if !report.applied {
                 events.append(StabilityEvent(step: state.step, kind: .nan, task: nil,
@@ -387,7 +363,7 @@ public final class Trainer {
             state.bestMeanAUC = mean
             state.bestStep = state.step
             state.evaluationsWithoutImprovement = 0
-            try best.keep(model, evaluation: evaluation, step: state.step, to: bestURL)
+            try best.keep(model, evaluation: evaluation, step: state.step, to: replicas.isWriter ? bestURL : nil)
         } else {
             state.evaluationsWithoutImprovement += 1
         }

@@ -17,7 +17,7 @@ extension Trainer {
         guard !FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
         FileHandle.standardError.write(Data(("ranker: \(runDirectory.path) has no checkpoint.safetensors (the run "
             + "stopped before its first checkpoint): starting the run from the beginning\n").utf8))
-        if FileManager.default.fileExists(atPath: bestURL.path) {
+        if replicas.isWriter && FileManager.default.fileExists(atPath: bestURL.path) {
             do {
                 try FileManager.default.removeItem(at: bestURL)
             } catch {

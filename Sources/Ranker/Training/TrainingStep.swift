@@ -75,10 +75,28 @@ public final class TrainingStep {
     ///   caller must not apply the update), otherwise `nil`.
     @discardableResult
     public func computeGradients(_ batch: Batch) -> StepFailure? {
+        do {
+            return try computeGradients(batch, replicas: nil)
+        } catch {
+            preconditionFailure("one process exchanges nothing and cannot fail: \(error)")
+        }
+    }
+
+    /// `computeGradients(_:)` for one replica of a data-parallel run: `batch`
+    /// is this rank's slice of the global batch, and every exchange of
+    /// `ReplicaGradientReduction` runs at its point (global losses before the
+    /// balancer; summed gradients before the combination or the update), so
+    /// that every rank ends with the gradients of the global batch.
+    ///
+    /// - Throws: `DataParallelError` when an exchange fails (the run must stop).
+    @discardableResult
+    public func computeGradients(_ batch: Batch, replicas: ReplicaGradientReduction?) throws -> StepFailure? {
         startPhases()
         let logits = model.forward(batch, mode: .training(dropout: dropoutGenerator))
+        try replicas?.raisePendingError()
         endPhase(.forward)
         model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
+        try replicas?.reduceLosses(&losses, logitGradients: taskGradients)
         for (k, value) in losses.enumerated() where !value.isFinite {
             return .nonFiniteLoss(task: k, value: value)
         }
@@ -87,6 +105,7 @@ public final class TrainingStep {
             if balancer.requiresPerTaskGradients {
                 endPhase(.losses)
                 model.backwardPerTask(taskLogitGradients: taskGradients.view)
+                try replicas?.reduceGradients(perTask: true)
                 endPhase(.backward)
                 try balancer.combine(parameters: modelParameters, losses: losses)
                 endPhase(.combination)
@@ -94,8 +113,11 @@ public final class TrainingStep {
                 weightedLogitGradient(taskGradients: taskGradients.view, weights: weights, into: logitGradient)
                 endPhase(.losses)
                 model.backward(logitGradient: logitGradient.view)
+                try replicas?.reduceGradients(perTask: false)
                 endPhase(.backward)
             }
+        } catch let error as DataParallelError {
+            throw error
         } catch let error as TaskBalancingError {
             switch error {
             case let .nonFiniteLoss(task, value): return .nonFiniteLoss(task: task, value: value)

@@ -24,7 +24,9 @@ struct BuiltExecutable {
     }()
 
     let name: String
-    var url: URL { Self.repositoryRoot.appendingPathComponent(".build/release/\(name)") }
+    /// Another program to run instead of `.build/release/<name>` (mpirun launching it).
+    var explicitURL: URL? = nil
+    var url: URL { explicitURL ?? Self.repositoryRoot.appendingPathComponent(".build/release/\(name)") }
 
     /// Runs the executable with `arguments` in a fresh folder under
     /// `temporary`; skips the test when the executable is not built.

@@ -1,0 +1,140 @@
+import Foundation
+import XCTest
+
+/// A rank killed with SIGKILL in the middle of training: the other ranks stop
+/// (Open MPI's runtime sees the lost process and ends the job) within a
+/// bounded time, and mpirun says which rank died and how.
+final class RankFailureTests: XCTestCase {
+    var temporary: URL!
+
+    override func setUpWithError() throws {
+        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let temporary { try? FileManager.default.removeItem(at: temporary) }
+    }
+
+    /// The `ranker` processes below `root` (its descendants, from /proc).
+    static func rankerDescendants(of root: Int32) -> [Int32] {
+        var parent: [Int32: Int32] = [:]
+        var command: [Int32: String] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
+            command[pid] = String(stat[stat.index(after: open)..<close])
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
+        }
+        func descends(_ pid: Int32) -> Bool {
+            var p = parent[pid]
+            while let q = p, q > 1 { if q == root { return true }; p = parent[q] }
+            return false
+        }
+        return command.filter { $0.value == "ranker" && descends($0.key) }.map(\.key).sorted()
+    }
+
+    /// Whether `pid` exists and is not a zombie (state `Z` in /proc/<pid>/stat).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    func testKillingOneRankStopsTheWholeJobInBoundedTime() throws {
+        let mpirun = try MPIRun.require()
+        let ranker = BuiltExecutable(name: "ranker")
+        guard FileManager.default.isExecutableFile(atPath: ranker.url.path) else {
+            throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
+        }
+        let run = temporary.appendingPathComponent("run")
+        let errURL = temporary.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let err = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
+                             "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
+                             "--threads", "1", "--progress", "none", "--out", run.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        // Wait until the trainer exists (rank 0 has written config.json), then a little into training.
+        let written = run.appendingPathComponent("config.json")
+        var started = Date()
+        while !FileManager.default.fileExists(atPath: written.path) && Date().timeIntervalSince(started) < 120 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: written.path), "rank 0 never reached the trainer")
+        Thread.sleep(forTimeInterval: 3)
+        let ranks = Self.rankerDescendants(of: process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
+        let victim = try XCTUnwrap(ranks.last)
+        let survivor = try XCTUnwrap(ranks.first)
+        XCTAssertEqual(kill(victim, SIGKILL), 0)
+
+        started = Date()
+        while process.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertFalse(process.isRunning, "the job still runs 60 s after a rank was killed")
+        guard !process.isRunning else { return }
+        try err.close()
+        let stderr = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
+        print("mpirun ended \(String(format: "%.1f", seconds)) s after SIGKILL of rank pid \(victim), status \(process.terminationStatus)")
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertTrue(stderr.contains("signal 9") || stderr.contains("Killed"), stderr)
+        // The other rank ends too (gone, or a zombie waiting for a parent to reap it), within 10 s.
+        started = Date()
+        while Self.isRunning(survivor) && Date().timeIntervalSince(started) < 10 { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertFalse(Self.isRunning(survivor), "the other rank (pid \(survivor)) is still running")
+    }
+
+    /// Ctrl-C reaching one rank only: every rank stops after the same step
+    /// (the flag is summed over ranks each step), rank 0 writes the
+    /// checkpoint, and the job ends normally.
+    func testInterruptOfOneRankStopsEveryRankAfterTheSameStep() throws {
+        let mpirun = try MPIRun.require()
+        let ranker = BuiltExecutable(name: "ranker")
+        guard FileManager.default.isExecutableFile(atPath: ranker.url.path) else {
+            throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
+        }
+        let run = temporary.appendingPathComponent("run")
+        let outURL = temporary.appendingPathComponent("stdout")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mpirun)
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
+                             "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
+                             "--threads", "1", "--progress", "lines", "--out", run.path]
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let written = run.appendingPathComponent("config.json")
+        var started = Date()
+        while !FileManager.default.fileExists(atPath: written.path) && Date().timeIntervalSince(started) < 120 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 3)
+        let ranks = Self.rankerDescendants(of: process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
+        XCTAssertEqual(kill(try XCTUnwrap(ranks.last), SIGINT), 0)
+        started = Date()
+        while process.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertFalse(process.isRunning, "the job still runs 60 s after one rank got SIGINT")
+        guard !process.isRunning else { return }
+        try out.close()
+        let output = String(decoding: try Data(contentsOf: outURL), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("interrupted: checkpoint written"), output)
+        let checkpoint = run.appendingPathComponent("checkpoint.safetensors")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint.path))
+    }
+}
