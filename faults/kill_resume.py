@@ -44,7 +44,7 @@ def main():
     expected_telemetry = faultlib.normalized_telemetry(straight)
     straight_checkpoint = os.path.join(straight, "checkpoint.safetensors")
 
-    kills = resumes = cycles = torn = resume_failures = telemetry_mismatches = tensor_mismatches = 0
+    kills = early_kills = resumes = cycles = torn = resume_failures = telemetry_mismatches = tensor_mismatches = 0
     log = os.path.join(work, "log.txt")
     while kills < args.kills:
         cycles += 1
@@ -59,6 +59,7 @@ def main():
             killed, status = faultlib.run_and_kill(ranker, arguments, delay, log)
             if killed:
                 kills += 1
+                early_kills += not os.path.exists(checkpoint)
                 if os.path.exists(checkpoint):
                     try:
                         problems = faultlib.SafeTensors(checkpoint).problems()
@@ -85,7 +86,7 @@ def main():
         if resume_failures:
             break
 
-    print(f"kill_resume: kills={kills} resumes={resumes} cycles={cycles} run_seconds={duration:.1f} "
+    print(f"kill_resume: kills={kills} before_first_checkpoint={early_kills} resumes={resumes} cycles={cycles} run_seconds={duration:.1f} "
           f"torn={torn} resume_failures={resume_failures} telemetry_mismatches={telemetry_mismatches} "
           f"tensor_mismatches={tensor_mismatches}")
     failed = torn or resume_failures or telemetry_mismatches or tensor_mismatches or kills < args.kills
