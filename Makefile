@@ -9,7 +9,7 @@ TEST_DEB_PACKAGES := chromium
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 
-.PHONY: all deps build test goldens run run-distributed data clean
+.PHONY: all deps build test faults goldens run run-distributed data clean
 
 all: build
 
@@ -45,6 +45,18 @@ test:
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	for product in $(EXECUTABLES); do $(SWIFT) build $(TEST_FLAGS) --product $$product || exit 1; done
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+## faults: the fault-injection scripts of faults/ at full counts against .build/release/ranker
+## (kill -9 during checkpointing, disk full on a tmpfs, corrupted state files, NaN/inf input rows);
+## `make test` runs them with small counts (FaultScriptTests). FAULT_KILLS (default 100),
+## FAULT_DISK_SIZES (8), FAULT_SEED (14), FAULT_WORKDIR (/tmp/ranker-faults). Mounting needs root.
+FAULT_KILLS ?= 100
+faults: deps
+	$(SWIFT) build $(TEST_FLAGS) --product ranker
+	python3 faults/kill_resume.py --kills $(FAULT_KILLS)
+	python3 faults/disk_full.py
+	python3 faults/corrupt.py
+	python3 faults/nan_input.py
 
 ## goldens: only the golden runner (RANKER_GOLDENS=dir to check other case files).
 goldens: deps

@@ -59,7 +59,8 @@ struct EvalCommand: ParsableCommand {
         }
         warnAboutChangedData(configuration.data, in: directory)
         let model = try makeModel(try RunData.modelConfiguration(configuration.model, for: dataset))
-        let metadata = try ModelWeights.load(into: model, from: weightsURL)
+        // The library's CheckpointError names the tensor; the file is named here (as `ranker export` does).
+        let metadata = try StateFileError.naming(weightsURL.path) { try ModelWeights.load(into: model, from: weightsURL) }
         let step = metadata[Checkpoint.Key.step].flatMap { Int($0) }
         let rows = dataset.splits[split]
         guard !rows.isEmpty else {

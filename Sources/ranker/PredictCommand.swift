@@ -94,12 +94,14 @@ struct PredictCommand: ParsableCommand {
                                + (encoding == nil ? " (the run's data came from code, not from a CSV schema: nothing to predict on)" : ""))
         }
         let frozen = try DatasetEncoding.load(path: encodingFile)
-        let loaded: MultiTaskModel
-        do {
-            loaded = try ModelExport.loadModel(from: URL(fileURLWithPath: modelPath!))
-        } catch CheckpointError.wrongFormat(let path, let expected, let found) {
-            throw CommandError("\(path) is not a model export (format \(found ?? "none"), expected \(expected))"
-                               + (found == Checkpoint.formatIdentifier ? "; make one with `ranker export`" : ""))
+        // A tensor or metadata that does not fit is a CheckpointError naming the tensor; the file is named here.
+        let loaded: MultiTaskModel = try StateFileError.naming(modelPath!) {
+            do {
+                return try ModelExport.loadModel(from: URL(fileURLWithPath: modelPath!))
+            } catch CheckpointError.wrongFormat(let path, let expected, let found) {
+                throw CommandError("\(path) is not a model export (format \(found ?? "none"), expected \(expected))"
+                                   + (found == Checkpoint.formatIdentifier ? "; make one with `ranker export`" : ""))
+            }
         }
         let c = loaded.configuration
         guard c.sparseFields == frozen.fields, c.denseFeatures == frozen.denseFeatures.count else {

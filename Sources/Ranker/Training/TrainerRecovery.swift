@@ -21,7 +21,7 @@ extension Trainer {
             do {
                 try FileManager.default.removeItem(at: bestURL)
             } catch {
-                throw FileIOError(path: bestURL.path, operation: "remove", message: error.localizedDescription)
+                throw FileIOError(path: bestURL.path, operation: "remove", message: FileIOError.systemMessage(of: error))
             }
         }
         resumed = false

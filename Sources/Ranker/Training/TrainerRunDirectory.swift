@@ -19,7 +19,7 @@ extension Trainer {
             do {
                 try fm.createDirectory(at: runDirectory, withIntermediateDirectories: true)
             } catch {
-                throw FileIOError(path: runDirectory.path, operation: "mkdir", message: error.localizedDescription)
+                throw FileIOError(path: runDirectory.path, operation: "mkdir", message: FileIOError.systemMessage(of: error))
             }
         }
         // One process per run directory, for the life of the run (released when `run()` returns).

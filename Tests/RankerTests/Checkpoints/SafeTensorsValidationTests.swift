@@ -106,10 +106,26 @@ final class SafeTensorsValidationTests: TemporaryDirectoryTestCase {
                           .sizeMismatch(name: "t", shape: [3], dtype: "F32", expectedBytes: 12, actualBytes: 8))
         try expectProblem(header: "{" + tensorEntry("t", [2], [0, 8], dtype: "F64") + "}", buffer: eight,
                           .sizeMismatch(name: "t", shape: [2], dtype: "F64", expectedBytes: 16, actualBytes: 8))
-        // A shape whose element count overflows.
+        // A shape whose element count overflows, and one whose element count fits but whose byte count does not.
         try expectProblem(header: "{" + tensorEntry("t", [1 << 62, 1 << 62], [0, 8]) + "}", buffer: eight,
-                          .sizeMismatch(name: "t", shape: [1 << 62, 1 << 62], dtype: "F32",
-                                        expectedBytes: -1, actualBytes: 8))
+                          .shapeTooLarge(name: "t", shape: [1 << 62, 1 << 62], dtype: "F32"))
+        try expectProblem(header: "{" + tensorEntry("t", [1 << 62], [0, 8], dtype: "F64") + "}", buffer: eight,
+                          .shapeTooLarge(name: "t", shape: [1 << 62], dtype: "F64"))
+    }
+
+    /// Issue 14, defect 9: a crafted header with a huge shape said "needs -1
+    /// bytes" (the overflow's sentinel). The message names the file, the
+    /// tensor and the shape, and says the header is corrupt.
+    func testAHugeShapeNamesFileTensorAndShape() throws {
+        let url = file("huge.safetensors")
+        let header = "{" + tensorEntry("model/experts.0.W", [4_611_686_018_427_387_904, 3], [0, 8]) + "}"
+        try Data(safetensorsBytes(header: header, buffer: littleEndianBytes([1, 2]))).write(to: url)
+        XCTAssertThrowsError(try SafeTensorsReader(url: url)) { error in
+            let text = "\(error)"
+            XCTAssertEqual(text, "\(url.path): tensor model/experts.0.W: shape [4611686018427387904, 3] of F32 would need "
+                           + "more than 9223372036854775807 bytes (the product of its dimensions overflows); the header is corrupt")
+            XCTAssertFalse(text.contains("-1"), text)
+        }
     }
 
     func testTensorsMustTileTheBuffer() throws {

@@ -123,4 +123,39 @@ final class ReliabilityCommandTests: XCTestCase {
         XCTAssertTrue(kept.standardError.contains("no column \"nonexist\" to keep; the columns are: click, buy, item, price"),
                       kept.standardError)
     }
+
+    /// Replaces one non-square `.W` matrix of `url` whose name starts with
+    /// `prefix` by its transpose's shape (checksums rewritten, so only the
+    /// shape is wrong); returns the tensor's name.
+    func transposeOneMatrix(_ url: URL, prefix: String) throws -> String {
+        let reader = try SafeTensorsReader(url: url)
+        var tensors = try reader.readAllMatrices()
+        let name = try XCTUnwrap(tensors.keys.sorted().first {
+            $0.hasPrefix(prefix) && $0.hasSuffix(".W") && tensors[$0]!.rows != tensors[$0]!.cols
+        })
+        let m = tensors[name]!
+        tensors[name] = Matrix(rows: m.cols, cols: m.rows)
+        try SafeTensorsWriter.write(tensors: tensors.map { (name: $0.key, value: $0.value) }, metadata: reader.metadata,
+                                    to: url, checksums: true)
+        return name
+    }
+
+    /// Before: a misshapen tensor made eval and predict say "checkpoint tensor
+    /// X has shape …" without the file (`ranker export` named it); both name it now.
+    func testEvalAndPredictNameTheFileOfAMisshapenTensor() throws {
+        let (run, _, test) = try trainedRun()
+        let best = run.appendingPathComponent("best.safetensors")
+        let checkpoint = run.appendingPathComponent("checkpoint.safetensors")
+        let bestTensor = try transposeOneMatrix(best, prefix: "")
+        let modelTensor = try transposeOneMatrix(checkpoint, prefix: Checkpoint.Prefix.model)
+        for (arguments, file, tensor) in [(["eval", run.path], best, bestTensor),
+                                          (["eval", run.path, "--weights", "last"], checkpoint, modelTensor),
+                                          (["predict", "--run", run.path, "--input", test.path, "--output",
+                                            temporary.appendingPathComponent("scores.csv").path], best, bestTensor)] {
+            let outcome = try ranker(arguments)
+            XCTAssertEqual(outcome.status, 1, "\(arguments): \(outcome.standardError)")
+            XCTAssertTrue(outcome.standardError.contains("\(file.path): checkpoint tensor \(tensor) has shape"),
+                          "\(arguments): \(outcome.standardError)")
+        }
+    }
 }

@@ -20,6 +20,20 @@ public struct FileIOError: FileError, Equatable {
         FileIOError(path: path, operation: operation, message: String(cString: strerror(errno)))
     }
 
+    /// The system's text for an error thrown by Foundation (`FileHandle`,
+    /// `FileManager`): the `strerror` of the POSIX error it wraps — "No space
+    /// left on device" — which Foundation's own description hides ("The
+    /// operation could not be completed. There isn't enough space."); the
+    /// error's description when it wraps none.
+    static func systemMessage(of error: Error) -> String {
+        var current: NSError? = error as NSError
+        while let e = current {
+            if e.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(e.code))) }
+            current = e.userInfo[NSUnderlyingErrorKey] as? NSError
+        }
+        return error.localizedDescription
+    }
+
     public var location: String { path }
 
     public var detail: String { "\(operation) failed: \(message)" }

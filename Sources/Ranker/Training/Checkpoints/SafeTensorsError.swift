@@ -26,6 +26,9 @@ public struct SafeTensorsError: FileError, Equatable {
         case unknownDType(name: String, dtype: String)
         /// `data_offsets` reach past the end of the byte buffer.
         case offsetsOutOfRange(name: String, begin: Int, end: Int, bufferSize: Int)
+        /// `product(shape) × size(dtype)` does not fit in an `Int` (a corrupt
+        /// or hostile header: no file can hold the tensor).
+        case shapeTooLarge(name: String, shape: [Int], dtype: String)
         /// `product(shape) × size(dtype)` differs from `end − begin`.
         case sizeMismatch(name: String, shape: [Int], dtype: String, expectedBytes: Int, actualBytes: Int)
         /// Two tensors share bytes.
@@ -79,6 +82,9 @@ public struct SafeTensorsError: FileError, Equatable {
             return "tensor \(name): unknown dtype \(dtype)"
         case .offsetsOutOfRange(let name, let begin, let end, let size):
             return "tensor \(name): data_offsets [\(begin), \(end)] outside the \(size)-byte buffer"
+        case .shapeTooLarge(let name, let shape, let dtype):
+            return "tensor \(name): shape \(shape) of \(dtype) would need more than \(Int.max) bytes "
+                + "(the product of its dimensions overflows); the header is corrupt"
         case .sizeMismatch(let name, let shape, let dtype, let expected, let actual):
             return "tensor \(name): shape \(shape) of \(dtype) needs \(expected) bytes, data_offsets give \(actual)"
         case .overlappingTensors(let first, let second):

@@ -49,7 +49,8 @@ public struct SafeTensorsEntry: Equatable, Sendable {
 /// present, maps strings to strings; every other key is a non-empty tensor
 /// name whose value has exactly the fields `dtype` (a known type), `shape`
 /// (non-negative integers) and `data_offsets` (two integers,
-/// `0 ≤ begin ≤ end ≤ buffer size`); `product(shape) × size(dtype) = end − begin`;
+/// `0 ≤ begin ≤ end ≤ buffer size`); `product(shape) × size(dtype) = end − begin`,
+/// computed with overflow checks;
 /// and the tensors, ordered by offset, tile the buffer exactly: no overlap, no
 /// gap, no trailing bytes.
 public struct SafeTensorsHeader: Equatable, Sendable {
@@ -144,12 +145,14 @@ public struct SafeTensorsHeader: Equatable, Sendable {
             guard e.end <= bufferSize else {
                 throw fail(.offsetsOutOfRange(name: e.name, begin: e.begin, end: e.end, bufferSize: bufferSize))
             }
-            let count = e.elementCount
-            let (bytes, overflow) = (count ?? Int.max).multipliedReportingOverflow(by: e.dtype.byteSize)
-            guard count != nil, !overflow, bytes == e.byteCount else {
+            // Overflow-checked: a shape such as [2^62, 2^62] must not wrap to a small or negative size.
+            guard let count = e.elementCount,
+                  case let (bytes, overflow) = count.multipliedReportingOverflow(by: e.dtype.byteSize), !overflow else {
+                throw fail(.shapeTooLarge(name: e.name, shape: e.shape, dtype: e.dtype.rawValue))
+            }
+            guard bytes == e.byteCount else {
                 throw fail(.sizeMismatch(name: e.name, shape: e.shape, dtype: e.dtype.rawValue,
-                                         expectedBytes: count == nil || overflow ? -1 : bytes,
-                                         actualBytes: e.byteCount))
+                                         expectedBytes: bytes, actualBytes: e.byteCount))
             }
         }
         var cursor = 0

@@ -49,7 +49,7 @@ public final class TelemetryWriter {
             }
             fileSize = Int(try handle.seekToEnd())
         } catch {
-            throw FileIOError(path: url.path, operation: "open", message: "\(error.localizedDescription)")
+            throw FileIOError(path: url.path, operation: "open", message: FileIOError.systemMessage(of: error))
         }
     }
 
@@ -72,7 +72,7 @@ public final class TelemetryWriter {
         do {
             try handle.write(contentsOf: buffer)
         } catch {
-            throw FileIOError(path: url.path, operation: "write", message: "\(error.localizedDescription)")
+            throw FileIOError(path: url.path, operation: "write", message: FileIOError.systemMessage(of: error))
         }
         fileSize += buffer.count
         buffer.removeAll(keepingCapacity: true)
@@ -84,7 +84,7 @@ public final class TelemetryWriter {
         do {
             try handle.synchronize()
         } catch {
-            throw FileIOError(path: url.path, operation: "fsync", message: "\(error.localizedDescription)")
+            throw FileIOError(path: url.path, operation: "fsync", message: FileIOError.systemMessage(of: error))
         }
     }
 }
