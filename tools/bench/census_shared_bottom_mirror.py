@@ -14,9 +14,15 @@ INIT.safetensors: the checkpoint of `census-mmoe --models shared_bottom --seed S
 --epochs 1` run with learning_rate 1e-30 (the initial weights); TELEMETRY.jsonl: the
 telemetry of the real run with the same seed; BITS: 64 or 32. Needs torch, numpy,
 scikit-learn and ../shared/bench/census_prep.py (CENSUS_PREP_DIR to move it).
+TELEMETRY.jsonl may be "-" (no comparison; FIELDS_FROM then names any census
+Shared-Bottom telemetry for the field order). Switches (environment):
+INIT=torch starts from torch's own nn.Linear draw and N(0, 1e-4) embeddings
+(torch.manual_seed(SEED)); SHUFFLE=numpy shuffles as peer_census.py does
+(np.random.seed(SEED), one permutation per epoch); STOP_AT=S with
+COMPARE_CKPT=checkpoint of a Ranker run cut at step S compares every tensor
+and BatchNorm running statistic, and the eval-mode test AUC, then exits.
 """
-import sys, json, struct, numpy as np, torch
-import os
+import os, sys, json, struct, numpy as np, torch
 sys.path.insert(0, os.environ.get("CENSUS_PREP_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/bench")))
 import census_prep
 from sklearn.metrics import roc_auc_score
@@ -63,8 +69,8 @@ dt = torch.float64 if bits == 64 else torch.float32
 torch.set_num_threads(1)
 W = read_safetensors(ckpt)
 d, vocab = census_prep.load()
-run = json.loads(open(tele).readline())
-fields = [k for k in run["parameters"] if k.startswith("embedding.")]
+# Field order of the model input: the run line of the telemetry (TELEMETRY.jsonl, or FIELDS_FROM when it is "-").
+fields = [k for k in json.loads(open(tele if tele != "-" else os.environ["FIELDS_FROM"]).readline())["parameters"] if k.startswith("embedding.")]
 emb = [torch.nn.Parameter(torch.tensor(W[k], dtype=dt)) for k in fields]
 def lin(name):
     return [torch.nn.Parameter(torch.tensor(W[name + ".W"], dtype=dt)), torch.nn.Parameter(torch.tensor(W[name + ".b"].reshape(-1), dtype=dt))]
@@ -75,6 +81,16 @@ layers = {"bottom.0": lin("bottom.0") + bn("bottom.0", 128), "bottom.1": lin("bo
 for t in ("income", "marital"):
     layers[f"tower.{t}.0"] = lin(f"tower.{t}.0") + bn(f"tower.{t}.0", 16)
     layers[f"tower.{t}.1"] = lin(f"tower.{t}.1")
+if os.environ.get("INIT") == "torch":
+    # torch's own start from torch.manual_seed(seed): nn.Linear's default (kaiming_uniform a=sqrt(5),
+    # bias U(+-1/sqrt(fan_in))) and torch-rechub's embedding start N(0, 1e-4)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for e in emb: e.copy_(torch.randn_like(e) * 1e-4)
+        for name, v in layers.items():
+            fan_in, fan_out = v[0].shape
+            lin_ = torch.nn.Linear(fan_in, fan_out)
+            v[0].copy_(lin_.weight.t().to(dt)); v[1].copy_(lin_.bias.to(dt))
 params = emb + [p for v in layers.values() for p in v if isinstance(p, torch.nn.Parameter)]
 opt = torch.optim.Adagrad(params, lr=0.05, initial_accumulator_value=0.1, eps=1e-10)
 def hidden(name, x, train):
@@ -90,7 +106,7 @@ def forward(s, x, train):
         w, b = layers[f"tower.{t}.1"]
         outs.append((hidden(f"tower.{t}.0", h, train) @ w + b)[:, 0])
     return outs
-ranker = [json.loads(l) for l in open(tele) if '"type":"step"' in l]
+ranker = [json.loads(l) for l in open(tele) if '"type":"step"' in l] if tele != "-" else []
 s, x, y = d["train"]; n = len(y)
 g = Xoshiro(seed ^ 0x5DEECE66D1CE5EED)
 order = list(range(n)); step = 0; report = [1, 2, 5, 10, 20, 50, 100, 200, 300, 400, 500, 600, 689]
@@ -101,7 +117,12 @@ def aucs(split):
     return [roc_auc_score(yy[:, k], torch.sigmoid(z[k]).numpy()) for k in range(2)]
 worst = 0.0
 for ep in range(epochs):
-    g.shuffle(order)
+    order = list(range(n))  # Ranker shuffles the train rows afresh each pass
+    if os.environ.get("SHUFFLE") == "numpy":
+        if ep == 0: np.random.seed(seed)
+        order = list(np.random.permutation(n))
+    else:
+        g.shuffle(order)
     for i in range(0, n, 1024):
         b = np.array(order[i:i + 1024])
         if len(b) < 2: continue
@@ -114,6 +135,15 @@ for ep in range(epochs):
             if step in report or step < 1:
                 print(f"step {step}: mirror {l[0].item():.9f} {l[1].item():.9f}  ranker {r[0]:.9f} {r[1]:.9f}  rel {rel:.2e}  max so far {worst:.2e}", flush=True)
         step += 1
+        if os.environ.get("STOP_AT") and step == int(os.environ["STOP_AT"]):
+            R = read_safetensors(os.environ["COMPARE_CKPT"])
+            for name, v in layers.items():
+                names = ["W", "b", "bn.gamma", "bn.beta", "bn.running_mean", "bn.running_var"][:len(v)]
+                for nm, t in zip(names, v):
+                    r = R[name + "." + nm].reshape(-1); m = t.detach().numpy().reshape(-1)
+                    print(f"{name}.{nm}: max rel diff {np.max(np.abs(m - r) / (np.abs(r) + 1e-12)):.2e}")
+            print("test AUC (eval mode, running statistics):", [round(a, 6) for a in aucs("test")])
+            sys.exit(0)
     v = aucs("valid")
     if np.mean(v) > best[0]: best = (np.mean(v), aucs("test"), ep + 1)
     print(f"epoch {ep+1}: valid {v[0]:.4f} {v[1]:.4f}", flush=True)
