@@ -11,37 +11,44 @@ import Foundation
 ///   feature, a user and a `yyyymmdd` day column);
 /// * 6: the bytes of an `encoding.json` (`DatasetEncoding.load(path:)`: the
 ///   structure check, the strict decoder, `validate`); an encoding that loads
-///   is then used to read a small fixed CSV file (`EncodedCSV.load`, labels
+///   is then used to read a small fixed CSV file (`CSVDatasetLoader.load(encoding:…)`, labels
 ///   ignored), as `ranker predict` does.
 ///
 /// A CSV body is written to a file and read by `CSVDatasetLoader.load` (the
 /// streaming reader, the schema binding, vocabularies, statistics, split
 /// rules). When it loads, the frozen encoding of the dataset is written with
 /// `DatasetEncoding.write`, reloaded with `DatasetEncoding.load`, and the same
-/// file is read again with it (`EncodedCSV.load`, labels required, then
-/// ignored), as `ranker eval` and `ranker predict` do. Errors are expected
-/// and ignored; crashes and sanitizer reports are findings.
+/// file is read again with it (`CSVDatasetLoader.load(encoding:…)`, labels required, then
+/// ignored), as `ranker eval` and `ranker predict` do. The reader's chunk
+/// size is small and depends on the input length (16…271 bytes, instead of
+/// 4 MiB), so records straddle chunk boundaries and each execution does not
+/// allocate megabytes. Errors are expected and ignored; crashes and sanitizer
+/// reports are findings.
 @_cdecl("ranker_fuzz_csv")
 public func csvFuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
     let body = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     let mode = Int(data[0]) % (CSVFuzz.schemas.count + 1)
+    let chunkSize = 16 + size % 256
     if mode == CSVFuzz.schemas.count {
         let url = FuzzSupport.write(body, to: "encoding.json")
         if let encoding = try? DatasetEncoding.load(path: url.path) {
-            _ = try? CSVDatasetLoader.load(encoding: encoding, path: CSVFuzz.fixedCSV.path, labels: .ignored,
-                                     encodingSource: url.path)
+            _ = try? CSVDatasetLoader.load(encoding: encoding, sources: [CSVSource(path: CSVFuzz.fixedCSV.path)],
+                                           labels: .ignored, encodingSource: url.path, chunkSize: chunkSize)
         }
         return 0
     }
     let csv = FuzzSupport.write(body, to: "input.csv")
-    guard let dataset = try? CSVDatasetLoader.load(schema: CSVFuzz.schemas[mode], path: csv.path),
+    let sources = [CSVSource(path: csv.path)]
+    guard let dataset = try? CSVDatasetLoader.load(schema: CSVFuzz.schemas[mode], sources: sources, chunkSize: chunkSize),
           let encoding = DatasetEncoding(dataset: dataset) else { return 0 }
     let encodingURL = FuzzSupport.directory.appendingPathComponent("frozen-encoding.json")
     guard (try? encoding.write(to: encodingURL)) != nil,
           let reloaded = try? DatasetEncoding.load(path: encodingURL.path) else { return 0 }
-    _ = try? CSVDatasetLoader.load(encoding: reloaded, path: csv.path, labels: .required, encodingSource: encodingURL.path)
-    _ = try? CSVDatasetLoader.load(encoding: reloaded, path: csv.path, labels: .ignored, encodingSource: encodingURL.path)
+    _ = try? CSVDatasetLoader.load(encoding: reloaded, sources: sources, labels: .required,
+                                   encodingSource: encodingURL.path, chunkSize: chunkSize)
+    _ = try? CSVDatasetLoader.load(encoding: reloaded, sources: sources, labels: .ignored,
+                                   encodingSource: encodingURL.path, chunkSize: chunkSize)
     return 0
 }
 
