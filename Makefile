@@ -104,11 +104,12 @@ bench: deps
 ## .build/fuzz/ and run each for FUZZ_SECONDS (default 60), one after the other. A crash,
 ## leak, timeout or OOM fails the run and leaves its reproducer in .build/fuzz/crashes/<target>/;
 ## logs in .build/fuzz/logs/. FUZZ_RUNS=N runs N executions per target instead;
-## FUZZ_TARGETS="csv config" picks targets. See RELIABILITY.md, "Fuzzing".
+## FUZZ_TARGETS="csv config" picks targets; FUZZ_FLAGS adds libFuzzer flags (-detect_leaks=0).
+## See RELIABILITY.md, "Fuzzing".
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: fuzz-build
-	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_FLAGS="$(FUZZ_FLAGS)" fuzz/run.sh $(FUZZ_TARGETS)
 
 ## fuzz-build: only the build (swiftc -sanitize=fuzzer,address -parse-as-library: the library,
 ## RankerReport and the harnesses as one module, linked with -lopenblas -llapacke -lz).

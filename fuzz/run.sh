@@ -12,6 +12,9 @@
 # Environment:
 #   FUZZ_SECONDS  time per target (default 60; -max_total_time)
 #   FUZZ_RUNS     if set, stop after this many executions instead (-runs)
+#   FUZZ_FLAGS    extra libFuzzer flags, e.g. -detect_leaks=0 (with ASAN_OPTIONS=detect_leaks=0
+#                 for the check at exit too; see RELIABILITY.md:
+#                 Foundation's Data(contentsOf:) leaks 4 KiB per empty file)
 #   FUZZ_JOBS     not used: targets run one after the other (the machine is shared)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +42,7 @@ for target in "${targets[@]}"; do
   [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS")
   command=("$exe" "$OUT/corpus/$target" "fuzz/corpus/$target"
            "${limit[@]}" -max_len="$(max_len "$target")" -rss_limit_mb=2048 -timeout=30
-           -print_final_stats=1 -artifact_prefix="$OUT/crashes/$target/")
+           -print_final_stats=1 -artifact_prefix="$OUT/crashes/$target/" ${FUZZ_FLAGS:-})
   echo "== $target: ${command[*]}"
   start=$(date +%s)
   # One OpenBLAS thread: the harnesses do no large products, and spinning BLAS
