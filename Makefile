@@ -9,7 +9,7 @@ TEST_DEB_PACKAGES := chromium
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 
-.PHONY: all deps build test faults goldens run run-distributed data clean
+.PHONY: all deps build test faults goldens run run-distributed data clean fuzz fuzz-build fuzz-seeds sanitize sanitize-asan sanitize-tsan help
 
 all: build
 
@@ -118,5 +118,51 @@ bench: deps
 	$(SWIFT) build -c release --product ranker
 	.build/release/ranker bench --json $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
 
+## fuzz: build the libFuzzer targets (fuzz/harnesses/: csv, checkpoint, config, telemetry) into
+## .build/fuzz/ and run each for FUZZ_SECONDS (default 60), one after the other. A crash,
+## leak, timeout or OOM fails the run and leaves its reproducer in .build/fuzz/crashes/<target>/;
+## logs in .build/fuzz/logs/. FUZZ_RUNS=N runs N executions per target instead;
+## FUZZ_TARGETS="csv config" picks targets; FUZZ_FLAGS adds libFuzzer flags (-detect_leaks=0).
+## See RELIABILITY.md, "Fuzzing".
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_FLAGS="$(FUZZ_FLAGS)" fuzz/run.sh $(FUZZ_TARGETS)
+
+## fuzz-build: only the build (swiftc -sanitize=fuzzer,address -parse-as-library: the library,
+## RankerReport and the harnesses as one module, linked with -lopenblas -llapacke -lz).
+fuzz-build: deps
+	fuzz/build.sh $(FUZZ_TARGETS)
+
+## fuzz-seeds: regenerate fuzz/corpus/ (hand-made seeds and library-written checkpoints).
+fuzz-seeds: fuzz-build
+	fuzz/seeds.sh
+
+## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer, each in its own
+## scratch path (.build-asan, .build-tsan), with the flags of `make test` (release with
+## -enable-testing: debug builds of the numeric tests are too slow on small machines;
+## SANITIZE_FLAGS="-c debug" for a debug build). UndefinedBehaviorSanitizer is not
+## available for Swift on Linux (swiftc has no -sanitize=undefined), so there is no UBSan run.
+## SANITIZE_FILTER=Regex runs only matching tests.
+SANITIZE_FLAGS  ?= $(TEST_FLAGS)
+SANITIZE_FILTER ?=
+sanitize: sanitize-asan sanitize-tsan
+
+sanitize-asan:
+	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
+	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=address --scratch-path .build-asan \
+	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+
+sanitize-tsan:
+	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
+	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan \
+	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan
+
+## help: the targets and their notes (these ## lines).
+help:
+	@grep -E '^## ' $(firstword $(MAKEFILE_LIST)) | sed 's/^## //'
