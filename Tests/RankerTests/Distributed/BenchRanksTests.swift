@@ -47,14 +47,16 @@ final class BenchRanksTests: XCTestCase {
         XCTAssertEqual(efficiency, rate / singleRate / 2, accuracy: 0.01)
         XCTAssertNotNil(w1["speedup_over_threads"] as? Double)
 
-        // Rank 0's collectives per step: one slab allreduce, 3 calls per embedding table (26), the continue flag.
+        // Rank 0's collectives per step: one slab allreduce, 3 calls per embedding table (26).
         let exchange = try XCTUnwrap(w1["exchange"] as? [String: [String: Double]])
         XCTAssertEqual(exchange["allreduce f32"]?["calls_per_step"], 1)
         XCTAssertGreaterThan(exchange["allreduce f32"]?["bytes_per_step"] ?? 0, 100_000)
         for kind in ["allgather u64", "allgatherv i32", "allgatherv f32"] {
             XCTAssertEqual(exchange[kind]?["calls_per_step"], 26, kind)
         }
-        XCTAssertEqual(exchange["continue flag"]?["calls_per_step"], 1)
+        // The flag goes round before every step and once more to stop: (steps + 1) / steps (at least 10 steps; JSON rounds to 0.1).
+        let flags = try XCTUnwrap(exchange["continue flag"]?["calls_per_step"])
+        XCTAssertTrue(flags >= 1 && flags <= 1.11, "continue flag calls per step \(flags)")
         let compute = try XCTUnwrap(w1["compute_ms_per_rank"] as? [Double])
         XCTAssertEqual(compute.count, 2)
         XCTAssertTrue(compute.allSatisfy { $0 > 0 }, "\(compute)")
