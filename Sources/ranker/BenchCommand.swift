@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MallocInterposerSwift
 import Ranker
+import RankerDistributed
 import RankerExperiments
 
 /// `ranker bench`: the machine's SGEMM peak and training throughput of the
@@ -20,6 +21,13 @@ struct BenchCommand: ParsableCommand {
             shapes (6·B·Σ in·out per step) and reported as a fraction of the SGEMM peak measured \
             at the same thread count.
 
+            With --ranks N it also measures each workload data parallel: N processes under mpirun, \
+            1 OpenBLAS thread each, every rank training its slice of each batch and the gradients \
+            summed over the ranks as `ranker train --ranks N` does (the batch size stays the \
+            workload's). It runs 1 rank with N threads as well, and prints the speed-up over \
+            1 rank × 1 thread, the scaling efficiency (speed-up / N), the speed-up over 1 rank × \
+            N threads, and rank 0's time and bytes per step in each kind of collective.
+
             With --balancers it measures instead the cost of gradient combination: W2 (MMoE 8 experts \
             [256, 128], batch 1024, Adagrad lr 0.05) with T tasks (--balancer-tasks, default 2 and 6), \
             trained with Fixed weights, GradCraft and PCGrad (library defaults) in interleaved blocks \
@@ -33,6 +41,10 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "OpenBLAS threads for the multi-threaded measurements (1 measures single-threaded only).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Also measure N ranks × 1 thread (data parallel, under mpirun) beside 1 rank × 1 "
+                               + "and × N threads, with the scaling efficiency.", valueName: "N"))
+    var ranks: Int = 1
 
     @Option(help: "Comma-separated workloads to run (W1, W2, W3).")
     var workloads: String = "W1,W2,W3"
@@ -65,7 +77,9 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if ranks < 1 { throw ValidationError("--ranks must be at least 1, got \(ranks)") }
         if balancers {
+            if ranks > 1 { throw ValidationError("--ranks applies to the workload throughput, not to --balancers") }
             if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
             guard let counts = balancerTaskCounts, !counts.isEmpty, counts.allSatisfy({ $0 >= 2 && $0 <= 32 }) else {
                 throw ValidationError("--balancer-tasks must be comma-separated task counts from 2 to 32, got '\(balancerTasks)'")
@@ -98,18 +112,27 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let name = worker {
-            // Child: one workload, one JSON line on stdout.
-            let result = try ThroughputBenchmark.run(workload(name), threads: threads,
-                                                     allocationCounter: InterposedAllocationCounter())
-            let data = try JSONEncoder().encode(result)
-            print(String(decoding: data, as: UTF8.self))
+            // Child: one workload, one JSON line on stdout (rank 0's, under mpirun).
+            let communicator = try Communicator.launchedByMPIRun ? Communicator.world() : nil
+            do {
+                let result = try ThroughputBenchmark.run(workload(name), threads: threads, group: communicator,
+                                                         allocationCounter: InterposedAllocationCounter())
+                if (communicator?.rank ?? 0) == 0 {
+                    print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self))
+                }
+            } catch let error where (communicator?.size ?? 1) > 1 {
+                // The other ranks may wait in a collective: stop the whole job.
+                FileHandle.standardError.write(Data("rank \(communicator!.rank): error: \(error)\n".utf8))
+                communicator!.abort(code: 1)
+            }
+            try communicator?.finalize()
             return
         }
         if balancers {
             try runBalancerCost()
             return
         }
-        let threadCounts = threads == 1 ? [1] : [1, threads]
+        let threadCounts = Set([1, threads, ranks]).sorted()
         print("Ranker \(RankerVersion.string) bench — OpenBLAS \(BLAS.coreName) kernels, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("BLAS: \(BLAS.configuration)")
         var peaks: [Int: Double] = [:]
@@ -126,6 +149,7 @@ struct BenchCommand: ParsableCommand {
             for t in threadCounts {
                 results.append(try runChild(name, threads: t))
             }
+            if ranks > 1 { results.append(try runChild(name, threads: 1, ranks: ranks)) }
         }
         var torch: [String: Double] = [:]
         if let python = torchPython {
@@ -134,39 +158,44 @@ struct BenchCommand: ParsableCommand {
             }
         }
         print("")
-        print(row(["workload", "threads", "samples/s", "ms/step", "GFLOP/s", "of peak", "max RSS MiB", "allocs/step"]))
+        // N ranks × 1 thread against the SGEMM peak of N threads (as many cores).
+        func peak(_ r: WorkloadResult) -> Double { peaks[r.threads * r.ranks] ?? peaks[r.threads]! * Double(r.ranks) }
+        print(row(["workload", "ranks", "threads", "samples/s", "ms/step", "GFLOP/s", "of peak", "max RSS MiB",
+                   "allocs/step"]))
         for r in results {
-            print(row([r.name, "\(r.threads)", format(r.samplesPerSecond, 0), format(r.msPerStep, 2),
-                       format(r.trainGFLOPS, 1), format(r.trainGFLOPS / peaks[r.threads]!, 3),
+            print(row([r.name, "\(r.ranks)", "\(r.threads)", format(r.samplesPerSecond, 0), format(r.msPerStep, 2),
+                       format(r.trainGFLOPS, 1), format(r.trainGFLOPS / peak(r), 3),
                        format(r.maxRSSMiB, 0), r.allocationsPerStep.map { format($0, 1) } ?? "n/a"]))
         }
         if !torch.isEmpty {
             print("")
             print(row(["workload", "Ranker 1t", "PyTorch 1t", "ratio"]))
             for name in selectedNames {
-                guard let t = torch[name], let r = results.first(where: { $0.name == name && $0.threads == 1 }) else { continue }
+                guard let t = torch[name],
+                      let r = results.first(where: { $0.name == name && $0.threads == 1 && $0.ranks == 1 }) else { continue }
                 print(row([name, format(r.samplesPerSecond, 0), format(t, 0), format(r.samplesPerSecond / t, 2) + "x"]))
             }
         }
         print("")
         print("Step breakdown (ms): " + results.map { r in
-            "\(r.name)/\(r.threads)t " + ["forward", "losses", "backward", "update"]
+            "\(r.name)/\(r.ranks > 1 ? "\(r.ranks)r×" : "")\(r.threads)t " + ["forward", "losses", "backward", "update"]
                 .map { "\($0) \(format(r.phaseMilliseconds[$0] ?? 0, 2))" }.joined(separator: " ")
         }.joined(separator: "; "))
+        if ranks > 1 { printScaling(results) }
         if json {
-            let configured = results.filter { $0.threads == threads }
-            let single = results.filter { $0.threads == 1 }
+            let configured = results.filter { $0.threads == threads && $0.ranks == 1 }
+            let single = results.filter { $0.threads == 1 && $0.ranks == 1 }
             func entry(_ r: WorkloadResult) -> [String: Any] {
                 [
-                    "name": r.name, "threads": r.threads, "batch": r.batchSize,
+                    "name": r.name, "ranks": r.ranks, "threads": r.threads, "batch": r.batchSize,
                     "samples_per_s": round1(r.samplesPerSecond), "ms_per_step": round3(r.msPerStep),
-                    "train_gflops": round1(r.trainGFLOPS), "fraction_of_peak": round3(r.trainGFLOPS / peaks[r.threads]!),
+                    "train_gflops": round1(r.trainGFLOPS), "fraction_of_peak": round3(r.trainGFLOPS / peak(r)),
                     "max_rss_mb": round1(r.maxRSSMiB),
                     "allocs_per_step": r.allocationsPerStep.map { round3($0) as Any } ?? NSNull(),
                     "phase_ms": r.phaseMilliseconds.mapValues(round3),
                 ]
             }
-            let object: [String: Any] = [
+            var object: [String: Any] = [
                 "sgemm_peak_gflops": round1(peaks[threads]!),
                 "sgemm_peak_gflops_single_thread": round1(peaks[1]!),
                 "threads": threads,
@@ -175,6 +204,12 @@ struct BenchCommand: ParsableCommand {
                 "workloads_single_thread": single.map(entry),
                 "pytorch_single_thread_samples_per_s": torch.mapValues(round1),
             ]
+            if ranks > 1 {
+                object["ranks"] = ranks
+                object["workloads_ranks"] = results.filter { $0.ranks > 1 }.map { r in
+                    entry(r).merging(scalingJSON(r, among: results)) { $1 }
+                }
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
@@ -221,10 +256,21 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs one workload in a child process of this executable.
-    func runChild(_ name: String, threads: Int) throws -> WorkloadResult {
+    /// With `ranks > 1`, under `mpirun -np ranks` (`MPIRelaunch`'s flags); rank 0 prints the result.
+    func runChild(_ name: String, threads: Int, ranks: Int = 1) throws -> WorkloadResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["bench", "--worker", name, "--threads", "\(threads)"] + (quick ? ["--quick"] : [])
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let arguments = ["bench", "--worker", name, "--threads", "\(threads)"] + (quick ? ["--quick"] : [])
+        if ranks > 1 {
+            guard let mpirun = MPIRelaunch.findInPath("mpirun") else {
+                throw ValidationError("--ranks \(ranks) needs mpirun (Open MPI) on the PATH; `make deps` installs it")
+            }
+            process.executableURL = URL(fileURLWithPath: mpirun)
+            process.arguments = MPIRelaunch.mpirunArguments(ranks: ranks, executable: executable.path, arguments: arguments)
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
         process.environment = environment
@@ -235,7 +281,8 @@ struct BenchCommand: ParsableCommand {
         process.waitUntilExit()
         guard process.terminationStatus == 0,
               let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else {
-            throw ValidationError("bench worker for \(name) failed (status \(process.terminationStatus))")
+            throw ValidationError("bench worker for \(name) (\(ranks) rank\(ranks == 1 ? "" : "s")) failed "
+                                  + "(status \(process.terminationStatus))")
         }
         return try JSONDecoder().decode(WorkloadResult.self, from: Data(line.utf8))
     }

@@ -67,6 +67,9 @@ public struct WorkloadResult: Codable, Equatable, Sendable {
     public var name: String
     public var batchSize: Int
     public var threads: Int
+    /// Processes training data parallel (1: this process alone); each uses
+    /// `threads` OpenBLAS threads and trains its slice of every batch.
+    public var ranks: Int
     public var steps: Int
     public var msPerStep: Double
     public var samplesPerSecond: Double
@@ -83,12 +86,35 @@ public struct WorkloadResult: Codable, Equatable, Sendable {
     public var allocationsPerStep: Double?
     /// Final training loss (sum over tasks), to show the run trained.
     public var finalLoss: Double
+    /// With several ranks: rank 0's collectives per step, by kind
+    /// (`TimedDataParallelGroup`), and the per-step check that rank 0 wants
+    /// another step (`continue flag`).
+    public var exchange: [String: ExchangeCost]?
+    /// With several ranks: each rank's ms per step outside collectives, in
+    /// rank order (their spread is the imbalance the collectives wait for).
+    public var computeMillisecondsPerRank: [Double]?
+}
+
+/// One kind of collective in a benchmark step, per step.
+public struct ExchangeCost: Codable, Equatable, Sendable {
+    public var calls: Double
+    public var milliseconds: Double
+    /// Bytes this rank put into the collective (its slice, or the whole buffer of an allreduce).
+    public var bytes: Double
 }
 
 /// Training throughput: forward + loss + backward + update on in-memory batches.
 public enum ThroughputBenchmark {
     /// Runs `workload` with `threads` OpenBLAS threads after its warm-up.
-    public static func run(_ workload: BenchmarkWorkload, threads: Int,
+    ///
+    /// With a `group` of several ranks (every rank calls this with the same
+    /// arguments), each rank builds the same model and the same global
+    /// batches, trains on its slice of each (`DataParallelGroup.slice(of:)`)
+    /// and sums gradients over the ranks (`ReplicaGradientReduction`, as
+    /// `ranker train` does), so a step still trains `batchSize` samples.
+    /// Rank 0 decides when to stop and tells the others every step (one
+    /// allreduce of one double, like the trainer's interrupt flag).
+    public static func run(_ workload: BenchmarkWorkload, threads: Int, group: DataParallelGroup? = nil,
                            allocationCounter: AllocationCounter? = nil) throws -> WorkloadResult {
         BLAS.threadCount = threads
         let model = try makeModel(workload.model)
@@ -98,26 +124,53 @@ public enum ThroughputBenchmark {
         // The trainer's own step: forward, losses, weighted backward, update.
         let trainingStep = TrainingStep(model: model, optimizer: optimizer,
                                         balancer: FixedWeighting(taskCount: model.taskCount))
-        let batches = (0..<8).map { _ in randomBatch(workload, rng: &rng) }
+        let timed = group.flatMap { $0.size > 1 ? TimedDataParallelGroup($0) : nil }
+        let reduction = try timed.map { try ReplicaGradientReduction(group: $0, model: model) }
+        var batches = (0..<8).map { _ in randomBatch(workload, rng: &rng) }
+        if let timed { batches = batches.map { rows(timed.slice(of: 0..<workload.batchSize), of: $0) } }
 
-        func step(_ i: Int) {
+        func step(_ i: Int) throws {
             let batch = batches[i % batches.count]
-            trainingStep.computeGradients(batch)
-            trainingStep.applyUpdate(learningRate: workload.learningRate, batchSize: batch.size)
+            reduction?.beginBatch(localRows: batch.size, globalRows: workload.batchSize)
+            try trainingStep.computeGradients(batch, replicas: reduction)
+            trainingStep.applyUpdate(learningRate: workload.learningRate, batchSize: workload.batchSize)
         }
 
         // Warm up over every batch at least once: buffers reach their final size.
-        for i in 0..<max(workload.warmupSteps, batches.count) { step(i) }
+        for i in 0..<max(workload.warmupSteps, batches.count) { try step(i) }
         trainingStep.phaseTimes = TrainingStepPhaseTimes()
+        timed?.reset()
         allocationCounter?.start()
         let start = MonotonicClock.now
+        func another(after steps: Int) throws -> Bool {
+            let wanted = steps < workload.minimumSteps || MonotonicClock.seconds(since: start) < workload.minimumSeconds
+            guard let timed else { return wanted }
+            var flag: Double = timed.rank == 0 && wanted ? 1 : 0
+            try withUnsafeMutablePointer(to: &flag) { p in
+                try timed.record("continue flag", bytes: 8) {
+                    try timed.inner.allreduceSum(UnsafeMutableBufferPointer(start: p, count: 1))
+                }
+            }
+            return flag > 0
+        }
         var steps = 0
-        while steps < workload.minimumSteps || MonotonicClock.seconds(since: start) < workload.minimumSeconds {
-            step(steps)
+        while try another(after: steps) {
+            try step(steps)
             steps += 1
         }
         let seconds = MonotonicClock.seconds(since: start)
         let allocations = allocationCounter?.stop()
+        var exchange: [String: ExchangeCost]?
+        var computePerRank: [Double]?
+        if let timed {
+            let n = Double(steps)
+            exchange = timed.tallies.mapValues {
+                ExchangeCost(calls: Double($0.calls) / n, milliseconds: Double($0.nanoseconds) / 1e6 / n,
+                             bytes: Double($0.bytes) / n)
+            }
+            let compute = UInt64(seconds * 1e9) - min(UInt64(seconds * 1e9), timed.totalNanoseconds)
+            computePerRank = try timed.inner.allgather([compute]).map { Double($0) / 1e6 / n }
+        }
         let perStep = seconds / Double(steps)
         let flops = BenchmarkWorkload.gemmFLOPsPerStep(parameters: trainingStep.modelParameters,
                                                        batchSize: workload.batchSize)
@@ -125,12 +178,29 @@ public enum ThroughputBenchmark {
         for phase in TrainingStepPhaseTimes.Phase.allCases where phase != .combination {
             phases[phase.rawValue] = trainingStep.phaseTimes!.millisecondsPerStep(phase)
         }
-        return WorkloadResult(name: workload.name, batchSize: workload.batchSize, threads: threads, steps: steps,
+        return WorkloadResult(name: workload.name, batchSize: workload.batchSize, threads: threads,
+                              ranks: group?.size ?? 1, steps: steps,
                               msPerStep: perStep * 1000, samplesPerSecond: Double(workload.batchSize) / perStep,
                               flopsPerStep: flops, trainGFLOPS: flops / perStep / 1e9, phaseMilliseconds: phases,
                               maxRSSMiB: peakResidentMemoryMiB(),
                               allocationsPerStep: allocations.map { Double($0) / Double(steps) },
-                              finalLoss: trainingStep.losses.reduce(0, +))
+                              finalLoss: trainingStep.losses.reduce(0, +), exchange: exchange,
+                              computeMillisecondsPerRank: computePerRank)
+    }
+
+    /// A copy of `batch`'s examples `range` (ids, dense features, labels).
+    static func rows(_ range: Range<Int>, of batch: Batch) -> Batch {
+        let local = Batch(size: range.count, fieldCount: batch.fieldCount, denseCount: batch.denseCount,
+                          labelCount: batch.labelCount)
+        batch.withIDs { source in
+            local.withMutableIDs { $0.update(from: source + range.lowerBound * batch.fieldCount,
+                                             count: range.count * batch.fieldCount) }
+        }
+        local.dense.data.update(from: batch.dense.data + range.lowerBound * batch.denseCount,
+                                count: range.count * batch.denseCount)
+        local.labels.data.update(from: batch.labels.data + range.lowerBound * batch.labelCount,
+                                 count: range.count * batch.labelCount)
+        return local
     }
 
     /// A batch of uniform random ids, normal dense features and random labels.

@@ -36,7 +36,7 @@ final class CommandLineTests: XCTestCase {
         "predict": ["--run", "--model", "--encoding", "--input", "--output", "--keep", "--batch-size", "--threads"],
         "export": ["<source>", "--weights", "--out"],
         "report": ["<run-directory>", "--out"],
-        "bench": ["--threads", "--workloads", "--json", "--quick"],
+        "bench": ["--threads", "--ranks", "--workloads", "--json", "--quick"],
     ]
 
     func testHelpListsEveryCommandAndEveryOptionWithAHelpText() throws {

@@ -16,7 +16,7 @@ final class HelpTests: XCTestCase {
         ("ranker", ["predict"], ["--input", "--output"]),
         ("ranker", ["export"], ["<source>", "--out"]),
         ("ranker", ["report"], ["<run-directory>", "--out"]),
-        ("ranker", ["bench"], ["--workloads", "--balancers"]),
+        ("ranker", ["bench"], ["--workloads", "--balancers", "--ranks"]),
         ("census-mmoe", [], ["--config"]),
         ("aliccp-esmm", [], ["--config", "--train"]),
         ("weighting", [], ["--full"]),
