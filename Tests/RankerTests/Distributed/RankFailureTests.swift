@@ -43,30 +43,26 @@ final class RankFailureTests: XCTestCase {
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
-    func testKillingOneRankStopsTheWholeJobInBoundedTime() throws {
+    /// Starts `ranker train` (synthetic MMoE, 50 epochs) on 2 ranks under mpirun,
+    /// its output into `output`, and returns once rank 0 has written `config.json`
+    /// and trained for 3 s more, with the two rank pids (ascending).
+    func startTwoRanks(progress: String, output: FileHandle, run: URL) throws -> (Process, [Int32]) {
         let mpirun = try MPIRun.require()
         let ranker = BuiltExecutable(name: "ranker")
         guard FileManager.default.isExecutableFile(atPath: ranker.url.path) else {
             throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
         }
-        let run = temporary.appendingPathComponent("run")
-        let errURL = temporary.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let err = try FileHandle(forWritingTo: errURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
         process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
                              "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
                              "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
-                             "--threads", "1", "--progress", "none", "--out", run.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
+                             "--threads", "1", "--progress", progress, "--out", run.path]
+        process.standardOutput = progress == "none" ? FileHandle.nullDevice : output
+        process.standardError = output
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // Wait until the trainer exists (rank 0 has written config.json), then a little into training.
         let written = run.appendingPathComponent("config.json")
-        var started = Date()
+        let started = Date()
         while !FileManager.default.fileExists(atPath: written.path) && Date().timeIntervalSince(started) < 120 {
             Thread.sleep(forTimeInterval: 0.2)
         }
@@ -74,11 +70,21 @@ final class RankFailureTests: XCTestCase {
         Thread.sleep(forTimeInterval: 3)
         let ranks = Self.rankerDescendants(of: process.processIdentifier)
         XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
+        return (process, ranks)
+    }
+
+    func testKillingOneRankStopsTheWholeJobInBoundedTime() throws {
+        let run = temporary.appendingPathComponent("run")
+        let errURL = temporary.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let err = try FileHandle(forWritingTo: errURL)
+        let (process, ranks) = try startTwoRanks(progress: "none", output: err, run: run)
+        defer { if process.isRunning { process.terminate() } }
         let victim = try XCTUnwrap(ranks.last)
         let survivor = try XCTUnwrap(ranks.first)
         XCTAssertEqual(kill(victim, SIGKILL), 0)
 
-        started = Date()
+        var started = Date()
         while process.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
         let seconds = Date().timeIntervalSince(started)
         XCTAssertFalse(process.isRunning, "the job still runs 60 s after a rank was killed")
@@ -98,35 +104,14 @@ final class RankFailureTests: XCTestCase {
     /// (the flag is summed over ranks each step), rank 0 writes the
     /// checkpoint, and the job ends normally.
     func testInterruptOfOneRankStopsEveryRankAfterTheSameStep() throws {
-        let mpirun = try MPIRun.require()
-        let ranker = BuiltExecutable(name: "ranker")
-        guard FileManager.default.isExecutableFile(atPath: ranker.url.path) else {
-            throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
-        }
         let run = temporary.appendingPathComponent("run")
         let outURL = temporary.appendingPathComponent("stdout")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
-                             "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
-                             "--threads", "1", "--progress", "lines", "--out", run.path]
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
+        let (process, ranks) = try startTwoRanks(progress: "lines", output: out, run: run)
         defer { if process.isRunning { process.terminate() } }
-        let written = run.appendingPathComponent("config.json")
-        var started = Date()
-        while !FileManager.default.fileExists(atPath: written.path) && Date().timeIntervalSince(started) < 120 {
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        Thread.sleep(forTimeInterval: 3)
-        let ranks = Self.rankerDescendants(of: process.processIdentifier)
-        XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
         XCTAssertEqual(kill(try XCTUnwrap(ranks.last), SIGINT), 0)
-        started = Date()
+        let started = Date()
         while process.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
         XCTAssertFalse(process.isRunning, "the job still runs 60 s after one rank got SIGINT")
         guard !process.isRunning else { return }
