@@ -78,10 +78,7 @@ def main():
             checkpoint = os.path.join(directory, "checkpoint.safetensors")
             if os.path.exists(checkpoint):
                 with_checkpoint += 1
-                try:
-                    problems = faultlib.SafeTensors(checkpoint).problems()
-                except (ValueError, KeyError, UnicodeDecodeError) as error:
-                    problems = [str(error)]
+                problems = faultlib.checkpoint_problems(checkpoint)
                 if problems:
                     torn += 1
                     print(f"{size} bytes: torn checkpoint: {problems}", file=sys.stderr)

@@ -156,6 +156,14 @@ class SafeTensors:
         return found
 
 
+def checkpoint_problems(path):
+    """What is wrong with the safetensors file at `path` (layout, checksums), or []."""
+    try:
+        return SafeTensors(path).problems()
+    except (ValueError, KeyError, UnicodeDecodeError) as error:
+        return [str(error)]
+
+
 def tensor_differences(path_a, path_b):
     """Names of the tensors whose bytes differ between two safetensors files
     (a tensor present in only one counts)."""

@@ -61,10 +61,7 @@ def main():
                 kills += 1
                 early_kills += not os.path.exists(checkpoint)
                 if os.path.exists(checkpoint):
-                    try:
-                        problems = faultlib.SafeTensors(checkpoint).problems()
-                    except (ValueError, KeyError, UnicodeDecodeError) as error:
-                        problems = [str(error)]
+                    problems = faultlib.checkpoint_problems(checkpoint)
                     if problems:
                         torn += 1
                         print(f"torn checkpoint after kill {kills}: {problems}", file=sys.stderr)
