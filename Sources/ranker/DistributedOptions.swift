@@ -36,12 +36,19 @@ struct DistributedOptions: ParsableArguments {
 /// `ranker train --ranks N`: runs the same command line (without `--ranks`)
 /// under `mpirun -np N`, with the flags a container needs: root allowed,
 /// more ranks than cores allowed, no binding of ranks to cores (BLAS threads
-/// stay free), shared-memory transport without cross-memory attach.
+/// stay free).
+///
+/// The shared-memory transport keeps Open MPI's default single-copy mechanism
+/// (cross-memory attach, `process_vm_readv`): the 31 MB dense allreduce of W3
+/// took 59 ms with it against 1.6–3.9 s with `btl_vader_single_copy_mechanism
+/// none` (BENCHMARKS.md, "Data-parallel: the shared-memory single copy"). Where
+/// a container forbids `process_vm_readv` (Docker without `CAP_SYS_PTRACE`),
+/// `OMPI_MCA_btl_vader_single_copy_mechanism=none` in the environment turns it
+/// off; no flag here overrides that variable.
 enum MPIRelaunch {
     /// The arguments given to `mpirun`.
     static func mpirunArguments(ranks: Int, executable: String, arguments: [String]) -> [String] {
-        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-         "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "\(ranks)", executable] + arguments
+        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)", executable] + arguments
     }
 
     /// `arguments` without `--ranks N` / `--ranks=N`.

@@ -31,9 +31,12 @@ struct MPIRun {
             throw XCTSkip("\(ranker.url.path) is not built; `make test` builds it")
         }
         let launcher = BuiltExecutable(name: "ranker", explicitURL: URL(fileURLWithPath: mpirun))
-        return try launcher.run(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                                 "--mca", "btl_vader_single_copy_mechanism", "none",
-                                 "-np", "\(ranks)", ranker.url.path] + arguments,
-                                temporary: temporary)
+        return try launcher.run(launchArguments(ranks: ranks) + [ranker.url.path] + arguments, temporary: temporary)
+    }
+
+    /// `mpirun`'s options before the program, as `ranker train --ranks N` passes them
+    /// (root allowed, more ranks than cores, no binding; Open MPI's default shared-memory copy).
+    static func launchArguments(ranks: Int) -> [String] {
+        ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "\(ranks)"]
     }
 }

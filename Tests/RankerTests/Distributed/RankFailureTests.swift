@@ -54,8 +54,7 @@ final class RankFailureTests: XCTestCase {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                             "--mca", "btl_vader_single_copy_mechanism", "none", "-np", "2", ranker.url.path,
+        process.arguments = MPIRun.launchArguments(ranks: 2) + [ranker.url.path,
                              "train", "--data", "synthetic", "--model", "mmoe", "--epochs", "50", "--batch-size", "64",
                              "--threads", "1", "--progress", progress, "--out", run.path]
         process.standardOutput = progress == "none" ? FileHandle.nullDevice : output
