@@ -15,8 +15,8 @@
 ///    (`BatchStatisticsReduction`, `n` doubles per sum).
 /// 3. `reduceGradients(perTask: false)` (one weighted backward pass): one
 ///    allreduce over the whole dense gradient slab (`ParameterSlab.gradients`,
-///    `count` floats), then each embedding table's row-sparse gradient through
-///    `rows` (`SparseGradientExchange`).
+///    `count` floats), then every embedding table's row-sparse gradient in one
+///    exchange through `rows` (`SparseGradientExchange`).
 ///    `reduceGradients(perTask: true)` (GradNorm, GradCraft, PCGrad, before
 ///    `combine`): the `T × sharedCount` per-task gradient matrix and the
 ///    task-specific run of the slab (two allreduces), and each shared table's
@@ -33,6 +33,10 @@ public final class ReplicaGradientReduction: BatchStatisticsReduction {
     private let model: MultiTaskModel
     private let slab: ParameterSlab
     private let tables: [Parameter]
+    /// Per table, the task count its exchange carries: 0 (one summed
+    /// gradient) in a weighted pass; `T` for a shared table before `combine`.
+    private let tasksOfWeightedPass: [Int]
+    private let tasksBeforeCombine: [Int]
     private var localRows = 0
     private var globalRows = 0
     /// The first failure inside a BatchNorm pass (which cannot throw).
@@ -45,6 +49,8 @@ public final class ReplicaGradientReduction: BatchStatisticsReduction {
         self.rows = rows ?? AllgatherRowExchange(group: group)
         slab = model.parameterSlab
         tables = model.parameters.filter { $0.kind == .embedding }
+        tasksOfWeightedPass = tables.map { _ in 0 }
+        tasksBeforeCombine = tables.map { $0.group == .shared ? model.taskCount : 0 }
         let norms = BatchNormLayers.find(in: model)
         guard 2 * norms.count == model.stateTensors.count else {
             throw DataParallelError(message: "found \(norms.count) BatchNorm layers in the model but it has "
@@ -92,9 +98,8 @@ public final class ReplicaGradientReduction: BatchStatisticsReduction {
         } else {
             try collective("allreduce of the dense gradient slab") { try group.allreduceSum(slab.gradients.buffer) }
         }
-        for table in tables {
-            let tasks = perTask && table.group == .shared ? model.taskCount : 0
-            try collective("exchange of \(table.name)'s rows") { try rows.exchange(table, tasks: tasks) }
+        try collective("exchange of the embedding rows") {
+            try rows.exchange(tables, tasks: perTask ? tasksBeforeCombine : tasksOfWeightedPass)
         }
     }
 

@@ -44,7 +44,7 @@ final class DataParallelPartsTests: XCTestCase {
         let table = Parameter(name: "emb", rows: 10, cols: 2, group: .shared, kind: .embedding)
         table.sparseGrad!.set(ids: [4, 7], rows: [[1, 2], [3, 4]])
         let group = ScriptedGroup(counts: [3], ids: [7, 1, 9], rows: [10, 20, 30, 40, 50, 60])
-        try AllgatherRowExchange(group: group).exchange(table, tasks: 0)
+        try AllgatherRowExchange(group: group).exchange([table], tasks: [0])
         let sparse = table.sparseGrad!
         XCTAssertEqual(sparse.rowIDs, [4, 7, 1, 9])
         XCTAssertEqual(Array(UnsafeBufferPointer(start: sparse.values.data, count: 8)), [1, 2, 13, 24, 30, 40, 50, 60])
@@ -58,11 +58,49 @@ final class DataParallelPartsTests: XCTestCase {
         table.taskGradient(1).update(from: [3, 4], count: 2)   // task 1
         // The other rank touched rows 5 and 8: task-major block [t0: 5, 8 | t1: 5, 8].
         let group = ScriptedGroup(counts: [2], ids: [5, 8], rows: [10, 20, 30, 40])
-        try AllgatherRowExchange(group: group).exchange(table, tasks: 2)
+        try AllgatherRowExchange(group: group).exchange([table], tasks: [2])
         XCTAssertEqual(table.sparseGrad!.rowIDs, [2, 5, 8])
         XCTAssertEqual(table.taskGradients.rows, 2)
         XCTAssertEqual(Array(UnsafeBufferPointer(start: table.taskGradient(0), count: 3)), [1, 12, 20])
         XCTAssertEqual(Array(UnsafeBufferPointer(start: table.taskGradient(1), count: 3)), [3, 34, 40])
+    }
+
+    /// Two tables in one exchange (one summed, one per-task, different
+    /// widths): each rank's block is its tables in order, and the result is
+    /// what the two single-table exchanges above give.
+    func testOneExchangeOfSeveralTablesEqualsOneExchangePerTable() throws {
+        let a = Parameter(name: "a", rows: 10, cols: 2, group: .shared, kind: .embedding)
+        a.sparseGrad!.set(ids: [4, 7], rows: [[1, 2], [3, 4]])
+        let b = Parameter(name: "b", rows: 10, cols: 1, group: .shared, kind: .embedding)
+        b.sparseGrad!.set(ids: [2, 5], rows: [[0], [0]])
+        b.prepareTaskGradients(tasks: 2)
+        b.taskGradient(0).update(from: [1, 2], count: 2)
+        b.taskGradient(1).update(from: [3, 4], count: 2)
+        // The other rank: table a rows 7, 1, 9; table b rows 5, 8 (task-major).
+        let group = ScriptedGroup(counts: [3, 2], ids: [7, 1, 9, 5, 8],
+                                  rows: [10, 20, 30, 40, 50, 60, 10, 20, 30, 40])
+        let exchange = AllgatherRowExchange(group: group)
+        try exchange.exchange([a, b], tasks: [0, 2])
+        XCTAssertEqual(a.sparseGrad!.rowIDs, [4, 7, 1, 9])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.sparseGrad!.values.data, count: 8)), [1, 2, 13, 24, 30, 40, 50, 60])
+        XCTAssertEqual(b.sparseGrad!.rowIDs, [2, 5, 8])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: b.taskGradient(0), count: 3)), [1, 12, 20])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: b.taskGradient(1), count: 3)), [3, 34, 40])
+        // A second step through the same exchange (kept buffers, larger then smaller blocks).
+        a.sparseGrad!.set(ids: [1], rows: [[5, 6]])
+        b.sparseGrad!.set(ids: [9], rows: [[0]])
+        b.prepareTaskGradients(tasks: 2)
+        b.taskGradient(0).update(from: [7], count: 1)
+        b.taskGradient(1).update(from: [8], count: 1)
+        group.otherCounts = [1, 1]
+        group.otherIDs = [1, 9]
+        group.otherRows = [1, 1, 100, 200]
+        try exchange.exchange([a, b], tasks: [0, 2])
+        XCTAssertEqual(a.sparseGrad!.rowIDs, [1])
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: a.sparseGrad!.values.data, count: 2)), [6, 7])
+        XCTAssertEqual(b.sparseGrad!.rowIDs, [9])
+        XCTAssertEqual(b.taskGradient(0).pointee, 107)
+        XCTAssertEqual(b.taskGradient(1).pointee, 208)
     }
 
     func testBatchNormDiscoveryFindsEveryLayerOfEachModel() throws {
