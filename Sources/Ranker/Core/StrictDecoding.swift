@@ -66,6 +66,18 @@ public enum StrictDecoding {
         return try decoder.container(keyedBy: Keys.self)
     }
 
+    /// Reads the string at `key` and checks that it is `expected` (the
+    /// `format` line of a file Ranker writes): anything else throws a
+    /// `DecodingError.dataCorrupted` at the key, `expected "…", found "…"`.
+    public static func expectFormat<Keys: CodingKey>(_ expected: String, at key: Keys,
+                                                     in container: KeyedDecodingContainer<Keys>) throws {
+        let format = try container.decode(String.self, forKey: key)
+        guard format == expected else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription:
+                "expected \"\(expected)\", found \"\(DiagnosticText.visible(format))\"")
+        }
+    }
+
     /// `batchSize` → `batch_size`, `last-shared-layer` → `last_shared_layer`,
     /// `AUC` → `auc`: an upper-case letter after a lower-case letter or digit
     /// starts a new word, a hyphen or space becomes an underscore, and

@@ -86,11 +86,7 @@ public struct DataFingerprints: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "data fingerprints")
-        let format = try c.decode(String.self, forKey: .format)
-        guard format == Self.formatIdentifier else {
-            throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription:
-                "expected \"\(Self.formatIdentifier)\", found \"\(DiagnosticText.visible(format))\"")
-        }
+        try StrictDecoding.expectFormat(Self.formatIdentifier, at: .format, in: c)
         files = try c.decode([DataFileFingerprint].self, forKey: .files)
     }
 

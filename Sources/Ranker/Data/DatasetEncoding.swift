@@ -107,11 +107,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "encoding")
-        let format = try c.decode(String.self, forKey: .format)
-        guard format == DatasetEncoding.formatIdentifier else {
-            throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription:
-                "expected \"\(DatasetEncoding.formatIdentifier)\", found \"\(format)\"")
-        }
+        try StrictDecoding.expectFormat(DatasetEncoding.formatIdentifier, at: .format, in: c)
         self.init(schema: try c.decode(DataSchema.self, forKey: .schema),
                   tasks: try c.decode([TaskSpec].self, forKey: .tasks),
                   sparseFields: try c.decode([SparseFieldEncoding].self, forKey: .sparseFields),

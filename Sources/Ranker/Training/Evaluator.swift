@@ -112,8 +112,43 @@ public final class Evaluator {
         return out
     }
 
+    /// The logits of `rows` computed by the replicas together: rank `r`
+    /// scores its contiguous slice of `rows` (`DataParallelSlicing`, as the
+    /// training batches are cut), and one `allgatherv` of the `n_r × T`
+    /// row-major logit blocks, in rank order, gives every rank the logits of
+    /// every row. A row's logits do not depend on the other rows of its batch
+    /// (evaluation mode: BatchNorm uses its running statistics, dropout is
+    /// off), so the metrics are those of one process up to the summation
+    /// order of the products inside a batch. With one replica: `logits(rows:)`.
+    public func logits(rows: [Int], group: DataParallelGroup) throws -> [[Float]] {
+        guard group.size > 1 else { return logits(rows: rows) }
+        let columns = model.taskCount
+        let slices = (0..<group.size).map { DataParallelSlicing.slice(of: 0..<rows.count, rank: $0, size: group.size) }
+        let mine = logits(rows: Array(rows[slices[group.rank]]))
+        var local = [Float](repeating: 0, count: slices[group.rank].count * columns)
+        for c in 0..<columns { for i in mine[c].indices { local[i * columns + c] = mine[c][i] } }
+        var all = [Float](repeating: 0, count: rows.count * columns)
+        try local.withUnsafeBufferPointer { l in
+            try all.withUnsafeMutableBufferPointer { a in
+                try group.allgatherv(l, counts: slices.map { $0.count * columns }, into: a)
+            }
+        }
+        return (0..<columns).map { c in (0..<rows.count).map { all[$0 * columns + c] } }
+    }
+
+    /// The metrics of `rows` (see the type).
     public func evaluate(rows: [Int], split: String) -> Evaluation {
-        let z = logits(rows: rows)
+        evaluation(logits: logits(rows: rows), rows: rows, split: split)
+    }
+
+    /// The metrics of `rows`, the rows scored by the replicas together
+    /// (`logits(rows:group:)`); every rank gets the same evaluation.
+    public func evaluate(rows: [Int], split: String, group: DataParallelGroup) throws -> Evaluation {
+        evaluation(logits: try logits(rows: rows, group: group), rows: rows, split: split)
+    }
+
+    /// The metrics of `rows` from their logits `z[column][i]`.
+    private func evaluation(logits z: [[Float]], rows: [Int], split: String) -> Evaluation {
         let users = dataset.users.map { u in rows.map { u[$0] } }
         let labels = (0..<dataset.tasks.count).map { t in rows.map { dataset.labels[t][$0] } }
         var nonFinite = 0

@@ -147,7 +147,7 @@ public final class Trainer {
         // Test the kept state: the best valid parameters (epoch mode).
         if configuration.training.mode == .epochs { best.restore(into: model) }
         let testRows = plan.testRows
-        let test = testRows.isEmpty ? nil : evaluator.evaluate(rows: testRows, split: "test")
+        let test = testRows.isEmpty ? nil : try replicas.evaluate(evaluator, rows: testRows, split: "test")
         if let test { writeEvaluation(test, day: nil) }
         writeEnd(reason: reason, test: test)
         try telemetry.flush()
@@ -333,7 +333,7 @@ public final class Trainer {
     /// Evaluates `rows` as the valid split; keeps the best state; early stopping.
     private func evaluate(rows: [Int], day: Int?) throws -> StopReason? {
         if rows.isEmpty { return nil }
-        let evaluation = evaluator.evaluate(rows: rows, split: "valid")
+        let evaluation = try replicas.evaluate(evaluator, rows: rows, split: "valid")
         writeEvaluation(evaluation, day: day)
         progress.print(describe(evaluation, step: state.step))
         // Outputs whose valid labels have one class only have no AUC to judge

@@ -18,10 +18,11 @@ public struct DataParallelSettings {
     }
 }
 
-/// The trainer's data-parallel side, called at five fixed points of the loop:
+/// The trainer's data-parallel side, called at six fixed points of the loop:
 /// the rows of a batch (`localRows(of:)`), the gradients
 /// (`computeGradients`), the batch size the balancer is told (`globalRows`),
-/// the drift check after a step (`finishStep`) and Ctrl-C (`anyRequested`). With one process (no
+/// the drift check after a step (`finishStep`), Ctrl-C (`anyRequested`) and
+/// evaluation (`evaluate`: each rank scores its slice of the rows). With one process (no
 /// settings, or a group of size 1) it takes the whole batch and calls the
 /// plain `TrainingStep.computeGradients(_:)`: the arithmetic of a run
 /// without replicas.
@@ -87,6 +88,18 @@ final class TrainerReplicas {
             throw DataParallelError(message: "rank \(group.rank) of \(group.size): allreduce of the interrupt flag failed: \(error)")
         }
         return flag > 0
+    }
+
+    /// `rows` evaluated by the replicas together: each scores its slice and
+    /// every rank gets every row's logits (`Evaluator.logits(rows:group:)`).
+    func evaluate(_ evaluator: Evaluator, rows: [Int], split: String) throws -> Evaluation {
+        do {
+            return try evaluator.evaluate(rows: rows, split: split, group: group)
+        } catch let error as DataParallelError {
+            throw error
+        } catch {
+            throw DataParallelError(message: "rank \(group.rank) of \(group.size): gathering the \(split) logits failed: \(error)")
+        }
     }
 
     /// Where this rank writes telemetry: the run's file on rank 0, `/dev/null` elsewhere.

@@ -7,7 +7,7 @@ import XCTest
 /// add the same terms in another order), per-step losses within 1e-4, `-np 1`
 /// bitwise the single process, the replicas bitwise identical to each other
 /// (checked by the trainer's own checksum every step), and a checkpoint
-/// written by 2 ranks resuming on 1.
+/// written by 2 ranks resuming on 1 and on 3.
 final class DataParallelTrainingTests: XCTestCase {
     var temporary: URL!
 
@@ -147,19 +147,27 @@ final class DataParallelTrainingTests: XCTestCase {
         try checkAgainstOneProcess(Self.sharedBottomBatchNorm, ranks: [2, 3])
     }
 
-    func testCheckpointOfTwoRanksResumesOnOne() throws {
+    func testCheckpointOfTwoRanksResumesOnOneAndOnThree() throws {
         let job = Self.mmoeAdagrad
         let config = try writeConfig(model: job.model, optimizer: job.optimizer, balancer: job.balancer)
         let straight = try train(config, ranks: nil)
         let dir = try train(config, ranks: 2, extra: ["--interrupt-after", "20"])
         XCTAssertEqual(try stepLosses(dir).count, 20)
+        let onThree = temporary.appendingPathComponent("resumed-on-3")
+        try FileManager.default.copyItem(at: dir, to: onThree)
         let outcome = try BuiltExecutable(name: "ranker").run(["train", "--resume", dir.path], temporary: temporary)
         XCTAssertEqual(outcome.status, 0, outcome.standardOutput + outcome.standardError)
-        let (parameters, losses) = try compare(dir, straight)
-        print("2 ranks for 20 steps, then 1 process to 50, vs one process: max relative parameter difference "
-              + "\(parameters), max loss difference \(losses)")
-        XCTAssertLessThanOrEqual(parameters, 1e-4)
-        XCTAssertLessThanOrEqual(losses, 1e-4)
+        let three = try MPIRun.ranker(ranks: 3, ["train", "--resume", onThree.path, "--check-replicas-every", "1"],
+                                      temporary: temporary)
+        XCTAssertEqual(three.status, 0, three.standardOutput + three.standardError)
+        for (resumed, how) in [(dir, "1 process"), (onThree, "3 ranks")] {
+            XCTAssertEqual(try stepLosses(resumed).count, 50, how)
+            let (parameters, losses) = try compare(resumed, straight)
+            print("2 ranks for 20 steps, then \(how) to 50, vs one process: max relative parameter difference "
+                  + "\(parameters), max loss difference \(losses)")
+            XCTAssertLessThanOrEqual(parameters, 1e-4, how)
+            XCTAssertLessThanOrEqual(losses, 1e-4, how)
+        }
     }
 
     func testRanksFlagRelaunchesUnderMPIRun() throws {
