@@ -180,6 +180,10 @@ def run_cases(manifest_path):
     "sparse_fields": F, "dense_features": D, "batches": {"1": OUT1.bin, "4096": OUT2.bin},
     "batch_rows": {"1": n1}}]}: ids little-endian int64 N x F, dense float32 N x D; for each batch size b
     the first batch_rows[b] rows (all N when absent) scored b rows per run, written as float32.
+    With "safetensors": S and "reference_rows": n, the first n rows are also scored by
+    tools/export_predict.py (numpy, float64, from the safetensors export of the same model: an
+    implementation that shares no code with Ranker nor with the ONNX graph) and the largest
+    |onnxruntime - numpy| is reported as "numpy_reference_max_abs_diff".
     Prints each case's check summary as one JSON line."""
     with open(manifest_path) as f:
         manifest = json.load(f)
@@ -193,6 +197,18 @@ def run_cases(manifest_path):
             rows = int(case.get("batch_rows", {}).get(batch, n))
             p = score(sess, ids[:rows], dense[:rows], int(batch))
             p.astype("<f4").tofile(out)
+        if "safetensors" in case:
+            import os
+
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            import export_predict
+
+            k = int(case["reference_rows"])
+            tensors, metadata = export_predict.read_safetensors(case["safetensors"])
+            rows = [{"ids": i.tolist(), "dense": d.tolist()} for i, d in zip(ids[:k], dense[:k])]
+            _, reference = export_predict.predict(tensors, metadata, rows)
+            p = score(sess, ids[:k], dense[:k], k)
+            summary["numpy_reference_max_abs_diff"] = float(np.abs(p - reference).max())
         print(json.dumps({"model": case["model"], "check": "passed", **summary}), flush=True)
 
 

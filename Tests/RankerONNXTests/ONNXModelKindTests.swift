@@ -7,7 +7,8 @@ import XCTest
 /// scores the census and synthetic test splits in onnxruntime as Ranker does
 /// (`forward` in evaluation mode + `predict`, the path of `ranker predict`),
 /// max absolute difference ≤ 1e-5, with BatchNorm off and on, one row per run
-/// and 4,096 rows per run.
+/// and 4,096 rows per run; and as `tools/export_predict.py` (numpy, from the
+/// safetensors export of the same weights) on the first 512 rows.
 ///
 /// The weights are a seeded initialisation moved by random noise, and the
 /// BatchNorm running statistics and affine parameters are random too, so that
@@ -127,12 +128,15 @@ final class ONNXModelKindTests: XCTestCase {
             let model = try randomModel(configuration, seed: UInt64(100 + index))
             let file = temporary.appendingPathComponent("\(name)-\(label).onnx")
             try ONNXExport.write(model, to: file, runConfiguration: "{\"name\": \"\(label)\"}")
+            let safetensors = temporary.appendingPathComponent("\(name)-\(label).safetensors")
+            try ModelExport.write(model, to: safetensors)
             expected[file.path] = (model, rankerPredictions(model, dataset, rows: rows))
             cases.append([
                 "model": file.path, "ids": ids.path, "dense": dense.path, "rows": rows.count,
                 "sparse_fields": dataset.fields.count, "dense_features": dataset.denseNames.count,
                 "batches": ["1": file.path + ".b1", "4096": file.path + ".b4096"],
                 "batch_rows": ["1": singleRows],
+                "safetensors": safetensors.path, "reference_rows": 512,
             ])
         }
         let manifest = temporary.appendingPathComponent("\(name)-manifest.json")
@@ -173,6 +177,9 @@ final class ONNXModelKindTests: XCTestCase {
             XCTAssertEqual(metadata["model_config"].map { Data($0.utf8) }.flatMap {
                 try? JSONDecoder().decode(ModelConfiguration.self, from: $0) }, c)
             XCTAssertNotNil(metadata["run_config"])
+            // onnxruntime against tools/export_predict.py (numpy, float64, from the safetensors export).
+            let numpyError = try XCTUnwrap(summary["numpy_reference_max_abs_diff"] as? Double, label)
+            XCTAssertLessThanOrEqual(numpyError, 1e-5, "\(label): max |onnxruntime − export_predict.py|, 512 rows")
 
             // The scores, at both batch sizes.
             let outputCount = model.outputNames.count
@@ -189,7 +196,8 @@ final class ONNXModelKindTests: XCTestCase {
             let first = (0..<outputCount).map { predictions[$0] }
             XCTAssertTrue((1..<min(rows.count, 200)).contains { r in (0..<outputCount).contains { predictions[r * outputCount + $0] != first[$0] } },
                           "\(label): predictions vary over rows")
-            print("\(label): \(rows.count) rows, max |onnxruntime − Ranker| batch 4096 \(batchedError), batch 1 \(singleError)")
+            print("\(label): \(rows.count) rows, max |onnxruntime − Ranker| batch 4096 \(batchedError), batch 1 \(singleError); "
+                  + "max |onnxruntime − numpy| \(numpyError)")
         }
     }
 
