@@ -9,7 +9,7 @@ TEST_DEB_PACKAGES := chromium
 # `@testable import` still works.
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 
-.PHONY: all deps build test faults goldens run run-distributed data clean fuzz fuzz-build fuzz-seeds sanitize sanitize-asan sanitize-tsan help
+.PHONY: all deps build test onnx-venv onnx-proto faults goldens run run-distributed data clean fuzz fuzz-build fuzz-seeds sanitize sanitize-asan sanitize-tsan help
 
 all: build
 
@@ -42,6 +42,7 @@ build: deps
 EXECUTABLES  := ranker census-mmoe aliccp-esmm weighting stability
 test:
 	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
+	$(MAKE) onnx-venv
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
 	for product in $(EXECUTABLES); do $(SWIFT) build $(TEST_FLAGS) --product $$product || exit 1; done
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
@@ -159,6 +160,27 @@ sanitize-tsan:
 	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan \
 	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+
+## onnx-venv: the Python virtual environment of the ONNX export tests (.venv-onnx: onnx, onnxruntime,
+## numpy at the versions of tools/onnx-requirements.txt), made once; `make test` runs it. The tests
+## find it there (or at RANKER_ONNX_PYTHON); under CI=true a missing one fails them.
+ONNX_VENV := .venv-onnx
+onnx-venv: $(ONNX_VENV)/.installed
+$(ONNX_VENV)/.installed: tools/onnx-requirements.txt
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) deps EXTRA_DEB_PACKAGES="python3-venv"
+	python3 -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/onnx-requirements.txt
+	touch $@
+
+## onnx-proto: regenerate Sources/RankerONNX/Generated/onnx.pb.swift from Generated/onnx.proto with
+## protoc (Debian protobuf-compiler) and protoc-gen-swift 1.39.0 built from swift-protobuf (see
+## Sources/RankerONNX/Generated/README.md). Not part of the build: the generated file is committed.
+PROTOC_GEN_SWIFT ?= $(shell command -v protoc-gen-swift)
+onnx-proto:
+	@test -n "$(PROTOC_GEN_SWIFT)" || { echo "set PROTOC_GEN_SWIFT=/path/to/protoc-gen-swift (see Sources/RankerONNX/Generated/README.md)"; exit 1; }
+	$(MAKE) deps EXTRA_DEB_PACKAGES="protobuf-compiler"
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Public \
+	  --proto_path=Sources/RankerONNX/Generated --swift_out=Sources/RankerONNX/Generated onnx.proto
 
 clean:
 	rm -rf .build .build-asan .build-tsan

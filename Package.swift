@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Counts heap allocations for `ranker bench` (linked into the executable only).
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.0"),
+        // Protocol buffers for the ONNX export (the runtime only; the message code is generated once and committed).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System library: cblas.h + lapacke.h, linking openblas and lapacke.
@@ -70,6 +72,16 @@ let package = Package(
             dependencies: ["Ranker", "RankerReport"],
             path: "Sources/RankerExperiments"
         ),
+        // ONNX export: the scoring graph of every model kind as an ONNX model (onnx.proto messages
+        // generated once into Generated/, see Generated/README.md). Its own target so the core does not
+        // depend on swift-protobuf; Swift 6 language mode.
+        .target(
+            name: "RankerONNX",
+            dependencies: ["Ranker", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/RankerONNX",
+            exclude: ["Generated/README.md", "Generated/onnx.proto"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .executableTarget(
             name: "ranker",
             dependencies: [
@@ -77,6 +89,7 @@ let package = Package(
                 "RankerReport",
                 "RankerExperiments",
                 "RankerDistributed",
+                "RankerONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
@@ -122,6 +135,12 @@ let package = Package(
             name: "RankerExtensionTests",
             dependencies: ["Ranker"],
             path: "Tests/RankerExtensionTests"
+        ),
+        // The ONNX export against onnx's checker and onnxruntime (a Python venv `make test` creates).
+        .testTarget(
+            name: "RankerONNXTests",
+            dependencies: ["Ranker", "RankerONNX"],
+            path: "Tests/RankerONNXTests"
         ),
     ],
     swiftLanguageModes: [.v5]
