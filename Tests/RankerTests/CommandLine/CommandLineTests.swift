@@ -34,7 +34,7 @@ final class CommandLineTests: XCTestCase {
                   "--max-steps", "--eval-every", "--interrupt-after", "--policy", "--progress"],
         "eval": ["<run-directory>", "--split", "--weights", "--threads", "--batch-size", "--json"],
         "predict": ["--run", "--model", "--encoding", "--input", "--output", "--keep", "--batch-size", "--threads"],
-        "export": ["<source>", "--weights", "--out"],
+        "export": ["<source>", "--weights", "--out", "--format", "--encoding"],
         "report": ["<run-directory>", "--out"],
         "bench": ["--threads", "--ranks", "--workloads", "--json", "--quick"],
     ]
