@@ -74,6 +74,17 @@ final class SequenceTrainingTests: RunDirectoryTestCase {
         }
     }
 
+    /// `configs/mmoe-synthetic-history.json` decodes, validates and makes a history with attention.
+    func testShippedConfigurationHasHistoryAndAttention() throws {
+        let path = BuiltExecutable.repositoryRoot.appendingPathComponent("configs/mmoe-synthetic-history.json").path
+        let configuration = try RunConfiguration.load(path: path)
+        try configuration.validate()
+        let synthetic = try XCTUnwrap(configuration.data.synthetic)
+        XCTAssertEqual(synthetic.historyLength, 20)
+        XCTAssertEqual(synthetic.historyPooling, .attention)
+        XCTAssertEqual(configuration.model.model, .mmoe)
+    }
+
     static func historyRun(_ pooling: SyntheticHistoryPooling, model: ModelKind = .mmoe,
                            balancer: TaskBalancerConfiguration = TaskBalancerConfiguration()) -> RunConfiguration {
         var synthetic = TrainerTests.syntheticConfiguration(rows: 2000)
