@@ -13,6 +13,9 @@ INPUT.json:
     {"rows": [{"ids": [3, 0, 2], "dense": [0.5, -1.25]}, ...]}
 `ids` has one id per sparse field, in the order of model_config.sparse_fields
 (or an object {"field name": id}); `dense` has model_config.dense_features values.
+With sequence fields (model_config.sequence_fields) a row also has
+`"sequences": {"history": [4, 17, 17], ...}` (or a list of lists in field order):
+the ids of each list, already encoded, at most max_length of them (the most recent).
 
 Output (stdout or --output):
     {"outputs": ["click", "like"], "predictions": [[p_click, p_like], ...]}
@@ -175,6 +178,8 @@ def model_input(T, config, rows):
                 raise ValueError(f"row {r}: id {i} outside field {field['name']} (vocabulary {table.shape[0]})")
             ids.append(int(i))
         parts.append(table[np.array(ids, dtype=np.int64)])
+    for s_index, field in enumerate(config.get("sequence_fields", [])):
+        parts.append(pooled_sequence(T, config, field, s_index, rows, parts))
     if n_dense > 0:
         dense_rows = [row.get("dense", []) for row in rows]
         for r, values in enumerate(dense_rows):
@@ -182,6 +187,49 @@ def model_input(T, config, rows):
                 raise ValueError(f"row {r}: {len(values)} dense values, the model has {n_dense}")
         parts.append(np.array(dense_rows, dtype=np.float64).reshape(len(rows), n_dense))
     return np.concatenate(parts, axis=1)
+
+
+def pooled_sequence(T, config, field, s_index, rows, parts):
+    """One sequence field's pooled vectors (B x d): over each row's ids k_i = E[id_i] of the table
+    embedding.<shares_embedding_with or name>,
+      sum:       sum_i k_i
+      mean:      (1/n) sum_i k_i
+      attention: sum_i w_i k_i, s_i = MLP_attention.<name>([q, k_i, q - k_i, q * k_i]) (ReLU hidden layers,
+                 a linear last layer to 1), w_i = s_i or softmax_i(s_i) with attention_softmax;
+                 q is the target sparse field's embedding (its slice of x, `parts`).
+    An empty list pools to zeros in every mode."""
+    name = field["name"]
+    table = T["embedding." + (field.get("shares_embedding_with") or name)]
+    d = table.shape[1]
+    out = np.zeros((len(rows), d))
+    if field["pooling"] == "attention":
+        target = [f["name"] for f in config["sparse_fields"]].index(field["target"])
+        queries = parts[target]
+    for r, row in enumerate(rows):
+        lists = row.get("sequences", {})
+        ids = lists.get(name, []) if isinstance(lists, dict) else lists[s_index]
+        ids = [int(i) for i in ids]
+        if len(ids) > field["max_length"]:
+            raise ValueError(f"row {r}: {len(ids)} ids in sequence {name}, max_length is {field['max_length']}")
+        for i in ids:
+            if not (0 <= i < table.shape[0]):
+                raise ValueError(f"row {r}: id {i} outside sequence {name} (vocabulary {table.shape[0]})")
+        if not ids:
+            continue
+        k = table[np.array(ids, dtype=np.int64)]
+        if field["pooling"] == "sum":
+            out[r] = k.sum(axis=0)
+        elif field["pooling"] == "mean":
+            out[r] = k.mean(axis=0)
+        else:
+            q = np.broadcast_to(queries[r], k.shape)
+            z = np.concatenate([q, k, q - k, q * k], axis=1)
+            scores = mlp(T, "attention." + name, z, len(field["attention_hidden"]) + 1, last_linear=True, bn=False)[:, 0]
+            if field.get("attention_softmax", False):
+                e = np.exp(scores - scores.max())
+                scores = e / e.sum()
+            out[r] = (scores[:, None] * k).sum(axis=0)
+    return out
 
 
 def task_logits(T, config, x):

@@ -104,7 +104,8 @@ struct PredictCommand: ParsableCommand {
             }
         }
         let c = loaded.configuration
-        guard c.sparseFields == frozen.fields, c.denseFeatures == frozen.denseFeatures.count else {
+        guard c.sparseFields == frozen.fields, c.denseFeatures == frozen.denseFeatures.count,
+              c.sequenceFields == frozen.sequenceFields.map(\.field) else {
             throw CommandError("\(modelPath!) and \(encodingFile) do not belong together: the model reads "
                                + "\(c.sparseFields.count) sparse fields and \(c.denseFeatures) dense features, the encoding "
                                + "makes \(frozen.sparseFields.count) and \(frozen.denseFeatures.count) (or their vocabularies differ)")

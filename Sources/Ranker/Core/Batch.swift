@@ -6,7 +6,10 @@
 /// * `labels`: `size × labelCount` (one column per label column of the data:
 ///   task labels for most models; click and conversion for ESMM);
 /// * `users`: one user id per example when the data has a user column (GAUC);
-/// * `days`: one day index per example when the data has a day column.
+/// * `days`: one day index per example when the data has a day column;
+/// * `sequenceOffsets[s]`, `sequenceIDs[s]`: sequence field `s` as ragged
+///   lists: example `b` owns `sequenceIDs[s][offsets[b] ..< offsets[b+1]]`
+///   (`size + 1` offsets, nothing padded).
 ///
 /// A batch is a reusable buffer: `resize(size:)` keeps its capacity.
 public final class Batch {
@@ -19,8 +22,14 @@ public final class Batch {
     public let labels: Matrix
     public var users: [Int64]
     public var days: [Int32]
+    /// Number of sequence fields.
+    public let sequenceCount: Int
+    /// Per sequence field: `size + 1` offsets into `sequenceIDs[s]`.
+    public var sequenceOffsets: [[Int32]]
+    /// Per sequence field: the ids of all examples, example after example.
+    public var sequenceIDs: [[Int32]]
 
-    public init(size: Int, fieldCount: Int, denseCount: Int, labelCount: Int) {
+    public init(size: Int, fieldCount: Int, denseCount: Int, labelCount: Int, sequenceCount: Int = 0) {
         precondition(size >= 0 && fieldCount >= 0 && denseCount >= 0 && labelCount >= 0)
         self.fieldCount = fieldCount
         self.denseCount = denseCount
@@ -31,6 +40,9 @@ public final class Batch {
         labels = Matrix(rows: size, cols: labelCount)
         users = []
         days = []
+        self.sequenceCount = sequenceCount
+        sequenceOffsets = [[Int32]](repeating: [Int32](repeating: 0, count: size + 1), count: sequenceCount)
+        sequenceIDs = [[Int32]](repeating: [], count: sequenceCount)
     }
 
     /// Changes the number of examples, keeping storage when it is large enough.
@@ -43,6 +55,29 @@ public final class Batch {
         }
         dense.resize(rows: newSize, cols: denseCount)
         labels.resize(rows: newSize, cols: labelCount)
+        for s in 0..<sequenceCount where sequenceOffsets[s].count != newSize + 1 {
+            // A batch built example by example (tests, prediction) starts with empty lists.
+            if sequenceOffsets[s].count > newSize + 1 {
+                sequenceOffsets[s].removeLast(sequenceOffsets[s].count - newSize - 1)
+                sequenceIDs[s].removeLast(sequenceIDs[s].count - Int(sequenceOffsets[s][newSize]))
+            } else {
+                let end = sequenceOffsets[s].last ?? 0
+                sequenceOffsets[s].append(contentsOf: repeatElement(end, count: newSize + 1 - sequenceOffsets[s].count))
+            }
+        }
+    }
+
+    /// Sets sequence field `s` of every example from one list per example
+    /// (`size` lists; convenience for tests and small inputs).
+    public func setSequence(_ s: Int, lists: [[Int32]]) {
+        precondition(s < sequenceCount && lists.count == size, "setSequence: \(lists.count) lists for \(size) examples")
+        sequenceOffsets[s].removeAll(keepingCapacity: true)
+        sequenceIDs[s].removeAll(keepingCapacity: true)
+        sequenceOffsets[s].append(0)
+        for list in lists {
+            sequenceIDs[s].append(contentsOf: list)
+            sequenceOffsets[s].append(Int32(sequenceIDs[s].count))
+        }
     }
 
     /// `ids[example * fieldCount + field]`.

@@ -35,8 +35,11 @@ public final class SparseRowGradient {
     /// - Parameters:
     ///   - ids: `count` row ids, read with stride `stride`.
     ///   - slots: receives `count` slot numbers.
-    public func gather(ids: UnsafePointer<Int32>, count: Int, stride: Int, slots: UnsafeMutablePointer<Int32>) {
-        reset()
+    ///   - appending: keep the rows registered so far (a table read by several
+    ///     fields, e.g. an item field and a history of items sharing its table).
+    public func gather(ids: UnsafePointer<Int32>, count: Int, stride: Int, slots: UnsafeMutablePointer<Int32>,
+                       appending: Bool = false) {
+        if !appending { reset() }
         // At most `count` new rows: make room once, fill through pointers, trim.
         let previous = rowIDs.count
         rowIDs.append(contentsOf: repeatElement(0, count: count))
@@ -49,7 +52,7 @@ public final class SparseRowGradient {
                     precondition(id >= 0 && id < vocabulary, "embedding id \(id) outside the table of \(vocabulary) rows")
                     var slot = slotOf[id]
                     if slot < 0 {
-                        slot = Int32(unique)
+                        slot = Int32(previous + unique)
                         slotOf[id] = slot
                         rows[previous + unique] = Int32(id)
                         unique += 1
@@ -61,8 +64,8 @@ public final class SparseRowGradient {
         rowIDs.removeLast(count - unique)
         // Room for a batch of all-distinct ids, so that a later batch with more
         // distinct ids than any before does not reallocate.
-        values.reserve(count: count * cols)
-        values.resize(rows: unique, cols: cols)
+        values.reserve(count: (previous + count) * cols)
+        values.resize(rows: previous + unique, cols: cols)
         values.fill(0)
     }
 

@@ -48,6 +48,9 @@ public enum ColumnRole: String, ConfigurationEnum {
     case day
     /// Read past (the field count is still checked).
     case ignore
+    /// A list of categorical values in one field (`a|b|c`, oldest first),
+    /// pooled into one embedding-wide vector (`SequenceField`).
+    case sequence
 }
 
 /// The transform of a dense feature. Statistics come from the training split only.
@@ -127,8 +130,17 @@ public enum MissingPolicy: String, ConfigurationEnum {
 /// | `day_format` | day | `integer` (default) or `yyyymmdd` |
 /// | `missing` | all but ignore | `error` (default), `default`, `skip_row` |
 /// | `default` | with `missing: default` | the text used for a missing field |
-/// | `missing_markers` | all but ignore | overrides the format's `missing_markers` for these columns |
+/// | `missing_markers` | all but ignore and sequence | overrides the format's `missing_markers` for these columns |
+/// | `separator` | sequence | the one-byte separator between values (default `"|"`); an empty field is an empty list |
+/// | `max_length` | sequence | keep the last `max_length` values (the most recent), default 50 |
+/// | `shares_embedding_with` | sequence | the name of a sparse field whose ids and table the values use (no `encoding`, `buckets`, `dimension` then) |
+/// | `pooling` | sequence | `sum`, `mean` (default) or `attention` |
+/// | `target` | sequence, attention | the name of the sparse field whose embedding is the attention query |
+/// | `attention_hidden` | sequence, attention | hidden sizes of the scoring MLP, default `[36]` |
+/// | `attention_softmax` | sequence, attention | softmax-normalise the weights (default false, as DIN) |
 ///
+/// A sequence column's own vocabulary or buckets work as for a sparse column
+/// (`encoding`, `buckets`, `dimension`); every value of every list is one value.
 /// A binary label without `positive_values` must read as the number 0 or 1.
 /// A column may have one of label/dense/sparse/ignore, and in addition be
 /// the user or the day column (a user id that is also a sparse feature).
@@ -148,6 +160,13 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
     public var missing: MissingPolicy?
     public var defaultValue: String?
     public var missingMarkers: [String]?
+    public var separator: String?
+    public var maxLength: Int?
+    public var sharesEmbeddingWith: String?
+    public var pooling: SequencePooling?
+    public var target: String?
+    public var attentionHidden: [Int]?
+    public var attentionSoftmax: Bool?
 
     public init(columns: [ColumnReference], role: ColumnRole, name: String? = nil, kind: TaskKind? = nil,
                 positiveValues: [String]? = nil, negativeValues: [String]? = nil, transform: DenseTransform? = nil,
@@ -186,6 +205,12 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
         case missing
         case defaultValue = "default"
         case missingMarkers = "missing_markers"
+        case separator
+        case maxLength = "max_length"
+        case sharesEmbeddingWith = "shares_embedding_with"
+        case pooling, target
+        case attentionHidden = "attention_hidden"
+        case attentionSoftmax = "attention_softmax"
     }
 
     public init(from decoder: Decoder) throws {
@@ -217,6 +242,13 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
         missing = try c.decodeIfPresent(MissingPolicy.self, forKey: .missing)
         defaultValue = try c.decodeIfPresent(String.self, forKey: .defaultValue)
         missingMarkers = try c.decodeIfPresent([String].self, forKey: .missingMarkers)
+        separator = try c.decodeIfPresent(String.self, forKey: .separator)
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        sharesEmbeddingWith = try c.decodeIfPresent(String.self, forKey: .sharesEmbeddingWith)
+        pooling = try c.decodeIfPresent(SequencePooling.self, forKey: .pooling)
+        target = try c.decodeIfPresent(String.self, forKey: .target)
+        attentionHidden = try c.decodeIfPresent([Int].self, forKey: .attentionHidden)
+        attentionSoftmax = try c.decodeIfPresent(Bool.self, forKey: .attentionSoftmax)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -236,6 +268,13 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
         try c.encodeIfPresent(missing, forKey: .missing)
         try c.encodeIfPresent(defaultValue, forKey: .defaultValue)
         try c.encodeIfPresent(missingMarkers, forKey: .missingMarkers)
+        try c.encodeIfPresent(separator, forKey: .separator)
+        try c.encodeIfPresent(maxLength, forKey: .maxLength)
+        try c.encodeIfPresent(sharesEmbeddingWith, forKey: .sharesEmbeddingWith)
+        try c.encodeIfPresent(pooling, forKey: .pooling)
+        try c.encodeIfPresent(target, forKey: .target)
+        try c.encodeIfPresent(attentionHidden, forKey: .attentionHidden)
+        try c.encodeIfPresent(attentionSoftmax, forKey: .attentionSoftmax)
     }
 
     /// The role-specific keys that are set but do not apply, as
@@ -247,16 +286,30 @@ public struct ColumnSpec: Codable, Equatable, Sendable {
         }
         let isLabel = role == .label
         let isBinary = isLabel && (kind ?? .binary) == .binary
-        check(name != nil, "name", [.label, .dense, .sparse].contains(role), "only labels and features have names")
+        check(name != nil, "name", [.label, .dense, .sparse, .sequence].contains(role), "only labels and features have names")
         check(name != nil, "name", columns.count == 1, "\"name\" needs a single \"column\"")
         check(kind != nil, "kind", isLabel, "only labels have a kind")
         check(positiveValues != nil, "positive_values", isBinary, "only binary labels map values")
         check(negativeValues != nil, "negative_values", isBinary, "only binary labels map values")
         check(negativeValues != nil, "negative_values", positiveValues != nil, "it needs \"positive_values\"")
         check(transform != nil, "transform", role == .dense, "only dense features are transformed")
-        check(encoding != nil, "encoding", role == .sparse, "only sparse features are encoded")
-        check(buckets != nil, "buckets", role == .sparse && encoding == .hash, "only \"encoding\": \"hash\" has buckets")
-        check(dimension != nil, "dimension", role == .sparse, "only sparse features have embeddings")
+        let isCategorical = role == .sparse || role == .sequence
+        check(encoding != nil, "encoding", isCategorical, "only sparse and sequence features are encoded")
+        check(buckets != nil, "buckets", isCategorical && encoding == .hash, "only \"encoding\": \"hash\" has buckets")
+        check(dimension != nil, "dimension", isCategorical, "only sparse and sequence features have embeddings")
+        let shared = sharesEmbeddingWith != nil
+        check(encoding != nil, "encoding", !shared, "a sequence sharing a table uses that field's encoding")
+        check(dimension != nil, "dimension", !shared, "a sequence sharing a table uses that field's dimension")
+        check(separator != nil, "separator", role == .sequence, "only sequence columns are lists")
+        check(maxLength != nil, "max_length", role == .sequence, "only sequence columns are lists")
+        check(sharesEmbeddingWith != nil, "shares_embedding_with", role == .sequence, "only sequence columns share tables")
+        check(pooling != nil, "pooling", role == .sequence, "only sequence columns are pooled")
+        let attends = role == .sequence && pooling == .attention
+        check(target != nil, "target", attends, "only \"pooling\": \"attention\" has a target")
+        check(attentionHidden != nil, "attention_hidden", attends, "only \"pooling\": \"attention\" has an MLP")
+        check(attentionSoftmax != nil, "attention_softmax", attends, "only \"pooling\": \"attention\" has weights")
+        check(missing != nil, "missing", role != .sequence, "an empty sequence field is an empty list")
+        check(missingMarkers != nil, "missing_markers", role != .sequence, "an empty sequence field is an empty list")
         check(userFormat != nil, "user_format", role == .user, "only the user column has a user format")
         check(dayFormat != nil, "day_format", role == .day, "only the day column has a day format")
         check(missing != nil, "missing", role != .ignore, "ignored columns are not read")

@@ -70,6 +70,9 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
         /// A value is missing (empty or a missing marker) and the column's
         /// missing-value policy is `error`.
         case missingValue(found: String)
+        /// A sequence field (`a|b|c`) has an empty value between separators
+        /// (or before the first or after the last one).
+        case emptySequenceValue(found: String, separator: String)
 
         /// What was expected, in words.
         public var message: String {
@@ -112,6 +115,8 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
             case .outsideLog1pDomain(let found): return "log1p needs a value greater than -1, found \"\(found)\""
             case .missingValue(let found):
                 return "missing value \"\(found)\" where the schema allows none (set \"missing\" to \"default\" or \"skip_row\")"
+            case .emptySequenceValue(let found, let separator):
+                return "expected a list of non-empty values separated by \"\(separator)\" (or an empty field), found \"\(found)\""
             }
         }
     }

@@ -158,6 +158,9 @@ public struct DataSchema: Codable, Equatable, Sendable {
             if let buckets = entry.buckets, buckets < 1 {
                 throw fail(path + ".buckets", .invalidValue("buckets must be at least 1, got \(buckets)"))
             }
+            if entry.role == .sequence, let (key, problem) = entry.sequenceProblem() {
+                throw fail(path + key, .invalidValue(problem))
+            }
             if entry.encoding == .hash && entry.buckets == nil {
                 throw fail(path, .missingKey("buckets"))
             }
@@ -177,7 +180,9 @@ public struct DataSchema: Codable, Equatable, Sendable {
         if userEntries > 1 { throw fail("columns", .duplicateRole("user")) }
         if dayEntries > 1 { throw fail("columns", .duplicateRole("day")) }
         if !columns.contains(where: { $0.role == .label }) { throw fail("columns", .noLabel) }
-        if !columns.contains(where: { $0.role == .dense || $0.role == .sparse }) { throw fail("columns", .noFeatures) }
+        if !columns.contains(where: { $0.role == .dense || $0.role == .sparse || $0.role == .sequence }) {
+            throw fail("columns", .noFeatures)
+        }
         if let problem = split.problem() { throw fail("split", .invalidValue(problem)) }
         if case .byDay = split, dayEntries == 0 {
             throw fail("split", .invalidValue("rule \"by_day\" needs a column with role \"day\""))

@@ -89,6 +89,13 @@ public final class Dataset: Sendable {
     public let vocabularies: [[String]?]
     /// The transform and train statistics of each dense feature.
     public let denseStatistics: [DenseStatistics]
+    /// Sequence (multi-valued) fields: name, table, maximum length, pooling.
+    public let sequenceFields: [SequenceField]
+    /// `sequences[s]`: the lists of sequence field `s`, ragged.
+    public let sequences: [RaggedColumn]
+    /// For vocabulary-encoded sequence fields with a table of their own, the
+    /// value of each id `1…V` (index `id − 1`); nil for hashed or shared ones.
+    public let sequenceVocabularies: [[String]?]
     /// What loading read and skipped.
     public let report: LoadReport
     /// The schema the rows were read with (CSV data); nil for data made in
@@ -102,7 +109,9 @@ public final class Dataset: Sendable {
     public init(name: String, fields: [SparseField], denseNames: [String], tasks: [TaskSpec],
                 ids: [[Int32]], dense: [[Float]], labels: [[Float]], users: [Int64]? = nil, days: [Int32]? = nil,
                 splits: DatasetSplits, vocabularies: [[String]?]? = nil, denseStatistics: [DenseStatistics]? = nil,
-                report: LoadReport = LoadReport(), schema: DataSchema? = nil) {
+                report: LoadReport = LoadReport(), schema: DataSchema? = nil,
+                sequenceFields: [SequenceField] = [], sequences: [RaggedColumn] = [],
+                sequenceVocabularies: [[String]?]? = nil) {
         let count = labels.first?.count ?? 0
         precondition(!tasks.isEmpty && labels.count == tasks.count, "Dataset: one label column per task")
         precondition(ids.count == fields.count && dense.count == denseNames.count, "Dataset: one column per field")
@@ -114,6 +123,13 @@ public final class Dataset: Sendable {
             precondition(field.vocabulary >= 1 && field.dimension >= 1, "Dataset: field \(field.name) is empty")
             precondition(ids[f].allSatisfy { $0 >= 0 && Int($0) < field.vocabulary },
                          "Dataset: field \(field.name) has ids outside 0..<\(field.vocabulary)")
+        }
+        precondition(sequences.count == sequenceFields.count && sequences.allSatisfy { $0.count == count },
+                     "Dataset: one sequence column of \(count) rows per sequence field")
+        for (s, field) in sequenceFields.enumerated() {
+            if let problem = field.problem(sparseFields: fields) { preconditionFailure("Dataset: \(problem)") }
+            precondition(sequences[s].ids.allSatisfy { $0 >= 0 && Int($0) < field.vocabulary },
+                         "Dataset: sequence field \(field.name) has ids outside 0..<\(field.vocabulary)")
         }
         for part in [splits.train, splits.valid, splits.test] {
             precondition(part.allSatisfy { $0 >= 0 && $0 < count }, "Dataset: split row outside 0..<\(count)")
@@ -134,11 +150,15 @@ public final class Dataset: Sendable {
             ?? denseNames.map { DenseStatistics(name: $0, transform: .none, mean: 0, standardDeviation: 1) }
         self.report = report
         self.schema = schema
+        self.sequenceFields = sequenceFields
+        self.sequences = sequences
+        self.sequenceVocabularies = sequenceVocabularies ?? [[String]?](repeating: nil, count: sequenceFields.count)
     }
 
     /// A batch with this dataset's field, dense and label counts.
     public func makeBatch(capacity: Int) -> Batch {
-        Batch(size: capacity, fieldCount: fields.count, denseCount: denseNames.count, labelCount: tasks.count)
+        Batch(size: capacity, fieldCount: fields.count, denseCount: denseNames.count, labelCount: tasks.count,
+              sequenceCount: sequenceFields.count)
     }
 
     /// Fills `batch` with the examples `rows` (in that order); the batch is
@@ -146,7 +166,7 @@ public final class Dataset: Sendable {
     /// dataset has them and emptied otherwise.
     public func fill(_ batch: Batch, rows: ArraySlice<Int>) {
         precondition(batch.fieldCount == fields.count && batch.denseCount == denseNames.count
-                     && batch.labelCount == tasks.count,
+                     && batch.labelCount == tasks.count && batch.sequenceCount == sequenceFields.count,
                      "Dataset.fill: the batch has \(batch.fieldCount)/\(batch.denseCount)/\(batch.labelCount) "
                      + "fields/dense/labels, the dataset \(fields.count)/\(denseNames.count)/\(tasks.count)")
         let n = rows.count
@@ -179,6 +199,20 @@ public final class Dataset: Sendable {
             if let users { for b in 0..<n { batch.users.append(users[r[b]]) } }
             batch.days.removeAll(keepingCapacity: true)
             if let days { for b in 0..<n { batch.days.append(days[r[b]]) } }
+            for s in sequences.indices {
+                batch.sequenceOffsets[s].removeAll(keepingCapacity: true)
+                batch.sequenceIDs[s].removeAll(keepingCapacity: true)
+                batch.sequenceOffsets[s].append(0)
+                sequences[s].offsets.withUnsafeBufferPointer { offsets in
+                    sequences[s].ids.withUnsafeBufferPointer { ids in
+                        for b in 0..<n {
+                            let row = r[b]
+                            batch.sequenceIDs[s].append(contentsOf: UnsafeBufferPointer(rebasing: ids[offsets[row]..<offsets[row + 1]]))
+                            batch.sequenceOffsets[s].append(Int32(batch.sequenceIDs[s].count))
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -46,6 +46,22 @@ final class DatasetBuilder {
     private let taskColumns: [Int]
     /// The text of each kept column (`FrozenLoad.keep`), one entry per stored row.
     var keptValues: [[String]]
+    /// Sequence fields (`DatasetBuilderSequences.swift`): the scratch row's
+    /// lists, and per stored row the list length and values (interned value
+    /// indices for vocabulary fields, final ids for hashed ones and frozen loads).
+    var scratchSequences: [[Int32]]
+    let sequenceLengths: [ColumnBuffer<Int32>]
+    let sequenceValues: [ColumnBuffer<Int32>]
+    /// Own-vocabulary sequence fields: the interning table (training load) or
+    /// the frozen values (frozen load). A shared field uses its sparse field's.
+    let sequenceTables: [ByteStringTable?]
+    let sequenceLookups: [ByteStringTable?]
+    /// The sparse fields' tables, for sequences that share them.
+    var sparseTables: [ByteStringTable?] { tables }
+    var sparseLookups: [ByteStringTable?] { lookups }
+    var frozenLoad: FrozenLoad? { frozen }
+    var loadSchema: DataSchema { schema }
+    var rowParts: ColumnBuffer<UInt8> { parts }
 
     init(binding: SchemaBinding, schema: DataSchema, frozen: FrozenLoad?) throws {
         self.binding = binding
@@ -77,6 +93,16 @@ final class DatasetBuilder {
             taskColumns = []
             tables = binding.sparse.map { $0.encoding == .vocabulary ? ByteStringTable() : nil }
             lookups = [ByteStringTable?](repeating: nil, count: fieldCount)
+        }
+        scratchSequences = binding.sequences.map { _ in [] }
+        sequenceLengths = binding.sequences.map { _ in ColumnBuffer<Int32>(capacity: 1 << 14) }
+        sequenceValues = binding.sequences.map { _ in ColumnBuffer<Int32>(capacity: 1 << 16) }
+        if let frozen {
+            sequenceTables = binding.sequences.map { _ in nil }
+            sequenceLookups = try DatasetBuilder.frozenSequenceLookups(frozen, binding: binding)
+        } else {
+            sequenceTables = binding.sequences.map { $0.sharedField == nil && $0.encoding == .vocabulary ? ByteStringTable() : nil }
+            sequenceLookups = binding.sequences.map { _ in nil }
         }
         scratchLabels = .allocate(capacity: max(labelCount, 1))
         scratchDense = .allocate(capacity: max(denseCount, 1))
@@ -167,6 +193,7 @@ final class DatasetBuilder {
                 scratchIDs[f] = Int32(truncatingIfNeeded: FNV1a.hash(p, count: n) % UInt64(binding.sparse[f].buckets))
             }
         }
+        try parseSequences(reader)
         if let user = binding.user {
             guard let (p, n) = try fieldBytes(reader, user.column, user.missing) else { return false }
             switch user.format {
@@ -228,6 +255,7 @@ final class DatasetBuilder {
         labelRows.appendSlots(labelCount).update(from: scratchLabels, count: labelCount)
         denseRows.appendSlots(denseCount).update(from: scratchDense, count: denseCount)
         idRows.appendSlots(fieldCount).update(from: scratchIDs, count: fieldCount)
+        commitSequences()
         if binding.user != nil { userColumn.append(scratchUser) }
         if binding.day != nil { dayColumn.append(scratchDay) }
         switch part {
@@ -248,6 +276,7 @@ final class DatasetBuilder {
         guard !splitRows[0].isEmpty else { throw DataError(file: firstFile, problem: .noTrainingRows) }
 
         var fields: [SparseField] = []
+        var trainIDs: [[Int32]?] = []
         var vocabularies: [[String]?] = []
         var ids: [[Int32]] = []
         let idValues = idRows.pointer
@@ -275,9 +304,11 @@ final class DatasetBuilder {
                 }
                 fields.append(SparseField(name: field.name, vocabulary: order.count + 1, dimension: field.dimension))
                 vocabularies.append(order.map { table.string(at: Int($0)) })
+                trainIDs.append(trainID)
             } else {
                 fields.append(SparseField(name: field.name, vocabulary: field.buckets, dimension: field.dimension))
                 vocabularies.append(nil)
+                trainIDs.append(nil)
             }
             ids.append(column)
         }
@@ -306,13 +337,16 @@ final class DatasetBuilder {
             statistics.append(statistic)
         }
 
+        let sequences = finishSequences(fields: fields, trainIDs: trainIDs)
         return Dataset(name: name, fields: fields, denseNames: binding.dense.map(\.name),
                        tasks: binding.labels.map { TaskSpec(name: $0.name, kind: $0.kind) },
                        ids: ids, dense: dense, labels: (0..<labelCount).map(labelColumn),
                        users: binding.user != nil ? userColumn.toArray() : nil,
                        days: binding.day != nil ? dayColumn.toArray() : nil,
                        splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
-                       vocabularies: vocabularies, denseStatistics: statistics, report: report, schema: schema)
+                       vocabularies: vocabularies, denseStatistics: statistics, report: report, schema: schema,
+                       sequenceFields: sequences.fields, sequences: sequences.columns,
+                       sequenceVocabularies: sequences.vocabularies)
     }
 
     /// The frozen load's dataset: ids as read, dense values standardized with
@@ -338,7 +372,9 @@ final class DatasetBuilder {
                        days: binding.day != nil ? dayColumn.toArray() : nil,
                        splits: DatasetSplits(train: splitRows[0], valid: splitRows[1], test: splitRows[2]),
                        vocabularies: encoding.sparseFields.map(\.values), denseStatistics: encoding.denseFeatures,
-                       report: report, schema: schema)
+                       report: report, schema: schema,
+                       sequenceFields: encoding.sequenceFields.map(\.field), sequences: sequenceColumns { $0 },
+                       sequenceVocabularies: encoding.sequenceFields.map(\.values))
     }
 
     /// Dense feature `j` of every stored row through `statistic` (`DenseStatistics.standardized`).

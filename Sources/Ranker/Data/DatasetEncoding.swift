@@ -66,6 +66,9 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
     public var sparseFields: [SparseFieldEncoding]
     /// The dense features in `Dataset.dense` order.
     public var denseFeatures: [DenseStatistics]
+    /// The sequence fields in `Dataset.sequenceFields` order (`sequence_fields`,
+    /// written only when there are any; `SequenceFieldEncoding.swift`).
+    public var sequenceFields: [SequenceFieldEncoding]
 
     /// The sparse fields as the model sees them (name, embedding rows, dimension).
     public var fields: [SparseField] {
@@ -76,11 +79,12 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
     public var denseNames: [String] { denseFeatures.map(\.name) }
 
     public init(schema: DataSchema, tasks: [TaskSpec], sparseFields: [SparseFieldEncoding],
-                denseFeatures: [DenseStatistics]) {
+                denseFeatures: [DenseStatistics], sequenceFields: [SequenceFieldEncoding] = []) {
         self.schema = schema
         self.tasks = tasks
         self.sparseFields = sparseFields
         self.denseFeatures = denseFeatures
+        self.sequenceFields = sequenceFields
     }
 
     /// The frozen encoding of a dataset read from CSV with a schema; nil for a
@@ -96,6 +100,13 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
                                        vocabulary: field.vocabulary, dimension: field.dimension, values: values)
         }
         denseFeatures = dataset.denseStatistics
+        let sparseFields = self.sparseFields
+        sequenceFields = dataset.sequenceFields.indices.map { s in
+            let field = dataset.sequenceFields[s]
+            let encoding = field.sharesEmbeddingWith.flatMap { shared in sparseFields.first { $0.name == shared }?.encoding }
+                ?? (dataset.sequenceVocabularies[s] == nil ? .hash : .vocabulary)
+            return SequenceFieldEncoding(field: field, encoding: encoding, values: dataset.sequenceVocabularies[s])
+        }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -103,6 +114,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         case rankerVersion = "ranker_version"
         case sparseFields = "sparse_fields"
         case denseFeatures = "dense_features"
+        case sequenceFields = "sequence_fields"
     }
 
     public init(from decoder: Decoder) throws {
@@ -111,7 +123,8 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         self.init(schema: try c.decode(DataSchema.self, forKey: .schema),
                   tasks: try c.decode([TaskSpec].self, forKey: .tasks),
                   sparseFields: try c.decode([SparseFieldEncoding].self, forKey: .sparseFields),
-                  denseFeatures: try c.decode([DenseStatistics].self, forKey: .denseFeatures))
+                  denseFeatures: try c.decode([DenseStatistics].self, forKey: .denseFeatures),
+                  sequenceFields: try c.decodeIfPresent([SequenceFieldEncoding].self, forKey: .sequenceFields) ?? [])
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -122,6 +135,7 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
         try c.encode(tasks, forKey: .tasks)
         try c.encode(sparseFields, forKey: .sparseFields)
         try c.encode(denseFeatures, forKey: .denseFeatures)
+        if !sequenceFields.isEmpty { try c.encode(sequenceFields, forKey: .sequenceFields) }
     }
 
     /// Checks what does not need a file: the schema, table sizes against the
@@ -151,6 +165,9 @@ public struct DatasetEncoding: Codable, Equatable, Sendable {
                 if field.values != nil { throw fail("sparse field \(field.name): a hash field has no values") }
                 if field.vocabulary < 1 { throw fail("sparse field \(field.name): vocabulary (buckets) must be at least 1") }
             }
+        }
+        for field in sequenceFields {
+            if let problem = field.problem(sparseFields: sparseFields) { throw fail(problem) }
         }
         for feature in denseFeatures where !(feature.mean.isFinite && feature.standardDeviation.isFinite
                                              && feature.standardDeviation >= 0) {

@@ -41,6 +41,24 @@ struct SchemaBinding {
         var missing: Missing
     }
 
+    struct Sequence {
+        var column: Int
+        var name: String
+        /// Own encoding (ignored when shared: the shared field's applies).
+        var encoding: SparseEncoding
+        var buckets: Int
+        var dimension: Int
+        var separator: UInt8
+        var maxLength: Int
+        /// Index into `sparse` of the field whose ids and table the values use.
+        var sharedField: Int?
+        var pooling: SequencePooling
+        /// Index into `sparse` of the attention query's field.
+        var targetField: Int?
+        var attentionHidden: [Int]
+        var attentionSoftmax: Bool
+    }
+
     struct User {
         var column: Int
         var format: UserFormat
@@ -60,6 +78,7 @@ struct SchemaBinding {
     let labels: [Label]
     let dense: [Dense]
     let sparse: [Sparse]
+    let sequences: [Sequence]
     let user: User?
     let day: Day?
     /// `by_day` bounds converted to the day column's units.
@@ -137,6 +156,8 @@ struct SchemaBinding {
         var labels: [Label] = []
         var dense: [Dense] = []
         var sparse: [Sparse] = []
+        var sequences: [Sequence] = []
+        var sequencePaths: [(String, ColumnSpec)] = []
         var user: User?
         var day: Day?
         var primaryOwner = [Int?](repeating: nil, count: width)
@@ -187,6 +208,16 @@ struct SchemaBinding {
                     sparse.append(Sparse(column: column, name: name, encoding: entry.encoding ?? .vocabulary,
                                          buckets: entry.buckets ?? 0, dimension: entry.dimension ?? schema.defaultDimension,
                                          missing: missing))
+                case .sequence:
+                    guard outputNames.insert(name).inserted else { throw schemaFailure(path, .duplicateName(name)) }
+                    sequences.append(Sequence(column: column, name: name, encoding: entry.encoding ?? .vocabulary,
+                                              buckets: entry.buckets ?? 0,
+                                              dimension: entry.dimension ?? schema.defaultDimension,
+                                              separator: entry.separatorByte, maxLength: entry.sequenceMaxLength,
+                                              sharedField: nil, pooling: entry.sequencePooling, targetField: nil,
+                                              attentionHidden: entry.attentionHidden ?? [36],
+                                              attentionSoftmax: entry.attentionSoftmax ?? false))
+                    sequencePaths.append((path, entry))
                 case .ignore, .user, .day:
                     break
                 }
@@ -201,7 +232,31 @@ struct SchemaBinding {
         }
         self.labels = labels
         self.dense = dense
+        // Shared tables and attention targets name sparse fields by their output name.
+        for (s, (path, entry)) in sequencePaths.enumerated() {
+            func field(_ key: String, _ name: String) throws -> Int {
+                guard let f = sparse.firstIndex(where: { $0.name == name }) else {
+                    throw schemaFailure(path + "." + key, .invalidValue(
+                        "\"\(name)\" is not a sparse field; the sparse fields are \(sparse.map(\.name))"))
+                }
+                return f
+            }
+            if let shared = entry.sharesEmbeddingWith {
+                let f = try field("shares_embedding_with", shared)
+                sequences[s].sharedField = f
+                sequences[s].dimension = sparse[f].dimension
+            }
+            if let target = entry.target {
+                let f = try field("target", target)
+                guard sparse[f].dimension == sequences[s].dimension else {
+                    throw schemaFailure(path + ".target", .invalidValue(
+                        "the target \(target) has dimension \(sparse[f].dimension), the sequence \(sequences[s].dimension)"))
+                }
+                sequences[s].targetField = f
+            }
+        }
         self.sparse = sparse
+        self.sequences = sequences
         self.user = user
         self.day = day
 
@@ -245,7 +300,7 @@ struct SchemaBinding {
                     return (entry.userFormat ?? .integer) == .hash || ByteNumberParsing.parseInt64(p, count: b.count) != nil
                 case .day:
                     return DayParsing.parse(p, count: b.count, format: entry.dayFormat ?? .integer) != nil
-                case .sparse, .ignore:
+                case .sparse, .ignore, .sequence:
                     return true
                 }
             }

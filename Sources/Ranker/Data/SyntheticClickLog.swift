@@ -49,6 +49,19 @@ import Foundation
 /// `task_1…T` (binary), users (the user index), days (`0..<days`, rows in day
 /// order, evenly spread), and a random train/valid/test split.
 ///
+/// Behaviour history (`history_length = L > 0`): every impression also gets
+/// a list of items the user interacted with before, from a stream of its own
+/// (so the rest of the log is the same with or without it): a length `n`
+/// uniform in `0…L`, then `n` items, each with probability `history_focus`
+/// an item of the impression item's category (uniform among them), else an
+/// item drawn by popularity. The history term `h = m / √L`, `m` the number
+/// of history items in the impression item's category, is standardized over
+/// all rows and added, times `history_signal`, to every task's score before
+/// the logits are formed; so the history predicts the labels through which
+/// of its items match the target item — the pattern target attention picks
+/// out. The field is `history` (ids of `item_id`, sharing its table), pooled
+/// as `history_pooling` says, or left out with `none`.
+///
 /// Deterministic for a seed: the same config gives bitwise the same data on
 /// the same platform (all draws come from `RandomGenerator` in a fixed order;
 /// `log`, `cos`, `sin`, `exp` come from the platform's libm).
@@ -140,6 +153,7 @@ public struct SyntheticClickLog {
         var scores = [Double](repeating: 0, count: taskCount * rows)        // task-major
         var users = [Int64](repeating: 0, count: rows)
         var days = [Int32](repeating: 0, count: rows)
+        var rowItems = [Int](repeating: 0, count: config.historyLength > 0 ? rows : 0)
         let directions = (base + drift).flatMap { $0 }                      // 2T × width
         let cosines = (0..<config.days).map { cos(Double($0) * config.driftPerDay) }
         let sines = (0..<config.days).map { sin(Double($0) * config.driftPerDay) }
@@ -159,6 +173,7 @@ public struct SyntheticClickLog {
                 let day = Int(Int64(r) * Int64(config.days) / Int64(rows))
                 let user = userSampler.sample(&rng)
                 let item = itemSampler.sample(&rng)
+                if !rowItems.isEmpty { rowItems[r] = item }
                 users[r] = Int64(user)
                 days[r] = Int32(day)
                 ids[r] = Int32(user + 1)
@@ -202,6 +217,11 @@ public struct SyntheticClickLog {
                 }
             }
         }}}}}}}
+
+        let history = config.historyLength > 0
+            ? SyntheticClickLog.addHistory(config: config, rowItems: rowItems, itemCategory: itemCategory,
+                                           itemSampler: itemSampler, scores: &scores)
+            : nil
 
         // Logits: standardized score × strength + intercept for the positive rate; then labels.
         var logits = [[Float]](repeating: [], count: taskCount)
@@ -250,7 +270,55 @@ public struct SyntheticClickLog {
                           tasks: (0..<taskCount).map { TaskSpec(name: "task_\($0 + 1)", kind: .binary) },
                           ids: (0..<fieldCount).map { Array(idColumns[($0 * rows)..<(($0 + 1) * rows)]) },
                           dense: (0..<m).map { Array(denseColumns[($0 * rows)..<(($0 + 1) * rows)]) },
-                          labels: labels, users: users, days: days, splits: splits)
+                          labels: labels, users: users, days: days, splits: splits,
+                          sequenceFields: history != nil && config.historyPooling != .none
+                              ? [SequenceField(name: "history", vocabulary: config.items + 1, dimension: dim,
+                                               maxLength: config.historyLength, sharesEmbeddingWith: "item_id",
+                                               pooling: SequencePooling(rawValue: config.historyPooling.rawValue)!,
+                                               target: config.historyPooling == .attention ? "item_id" : nil)]
+                              : [],
+                          sequences: history != nil && config.historyPooling != .none ? [history!] : [])
+    }
+
+    /// Draws every row's history (see the type's documentation), adds the
+    /// standardized history term times `history_signal` to each task's score
+    /// (`scores`, task-major), and returns the lists as `item_id` ids.
+    static func addHistory(config: SyntheticClickLogConfig, rowItems: [Int], itemCategory: [Int],
+                           itemSampler: ZipfSampler, scores: inout [Double]) -> RaggedColumn {
+        var rng = RandomGenerator(seed: config.seed ^ 0x4849_5354_4F52_5921)
+        let rows = rowItems.count
+        let maxLength = config.historyLength
+        var itemsOfCategory = [[Int]](repeating: [], count: config.categories)
+        for (item, category) in itemCategory.enumerated() { itemsOfCategory[category].append(item) }
+        var offsets = [0]
+        offsets.reserveCapacity(rows + 1)
+        var ids: [Int32] = []
+        var term = [Double](repeating: 0, count: rows)
+        for r in 0..<rows {
+            let category = itemCategory[rowItems[r]]
+            let length = min(maxLength, Int(rng.nextDouble() * Double(maxLength + 1)))
+            var matches = 0
+            for _ in 0..<length {
+                let item: Int
+                if rng.nextDouble() < config.historyFocus {
+                    let pool = itemsOfCategory[category]
+                    item = pool[min(pool.count - 1, Int(rng.nextDouble() * Double(pool.count)))]
+                } else {
+                    item = itemSampler.sample(&rng)
+                }
+                if itemCategory[item] == category { matches += 1 }
+                ids.append(Int32(item + 1))
+            }
+            offsets.append(ids.count)
+            term[r] = Double(matches) / Double(maxLength).squareRoot()
+        }
+        let mean = term.reduce(0, +) / Double(rows)
+        let deviation = (term.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(rows)).squareRoot()
+        let scale = deviation > 0 ? config.historySignal / deviation : 0
+        for t in 0..<config.tasks {
+            for r in 0..<rows { scores[t * rows + r] += (term[r] - mean) * scale }
+        }
+        return RaggedColumn(offsets: offsets, ids: ids)
     }
 
     /// The `b` with mean `σ(ℓ + b) = rate` over up to 65,536 evenly spaced

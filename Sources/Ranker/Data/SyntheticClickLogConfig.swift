@@ -22,6 +22,10 @@
 /// | `drift_per_day` | 0 | radians the task directions rotate per day |
 /// | `embedding_dimension` | 8 | the `dimension` of every sparse field |
 /// | `valid_fraction`, `test_fraction` | 0.1, 0.1 | random split |
+/// | `history_length` | 0 | most items in an impression's behaviour history (0: no history) |
+/// | `history_signal` | 1 | weight of the history term in every task's score (see `SyntheticClickLog`) |
+/// | `history_focus` | 0.3 | chance that a history item is drawn from the impression item's category |
+/// | `history_pooling` | `mean` | how the model pools the `history` field: `sum`, `mean`, `attention` (target `item_id`), or `none` (the field is left out; the labels stay the same) |
 public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     public var rows = 200_000
@@ -44,6 +48,10 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
     public var embeddingDimension = 8
     public var validFraction = 0.1
     public var testFraction = 0.1
+    public var historyLength = 0
+    public var historySignal = 1.0
+    public var historyFocus = 0.3
+    public var historyPooling = SyntheticHistoryPooling.mean
 
     public init() {}
 
@@ -65,6 +73,10 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
         case embeddingDimension = "embedding_dimension"
         case validFraction = "valid_fraction"
         case testFraction = "test_fraction"
+        case historyLength = "history_length"
+        case historySignal = "history_signal"
+        case historyFocus = "history_focus"
+        case historyPooling = "history_pooling"
     }
 
     public init(from decoder: Decoder) throws {
@@ -91,6 +103,43 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
         embeddingDimension = try c.decode(.embeddingDimension, default: d.embeddingDimension)
         validFraction = try c.decode(.validFraction, default: d.validFraction)
         testFraction = try c.decode(.testFraction, default: d.testFraction)
+        historyLength = try c.decode(.historyLength, default: d.historyLength)
+        historySignal = try c.decode(.historySignal, default: d.historySignal)
+        historyFocus = try c.decode(.historyFocus, default: d.historyFocus)
+        historyPooling = try c.decode(.historyPooling, default: d.historyPooling)
+    }
+
+    /// Every key; the history keys only with a history (`history_length > 0`),
+    /// so a configuration without one encodes as it did before they existed.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(rows, forKey: .rows)
+        try c.encode(users, forKey: .users)
+        try c.encode(items, forKey: .items)
+        try c.encode(categories, forKey: .categories)
+        try c.encode(contextVocabularies, forKey: .contextVocabularies)
+        try c.encode(denseFeatures, forKey: .denseFeatures)
+        try c.encode(latentDimension, forKey: .latentDimension)
+        try c.encode(tasks, forKey: .tasks)
+        try c.encode(taskCorrelation, forKey: .taskCorrelation)
+        try c.encode(positiveRates, forKey: .positiveRates)
+        try c.encode(signalStrength, forKey: .signalStrength)
+        try c.encode(sinusoids, forKey: .sinusoids)
+        try c.encode(itemZipfExponent, forKey: .itemZipfExponent)
+        try c.encode(userZipfExponent, forKey: .userZipfExponent)
+        try c.encode(contextZipfExponent, forKey: .contextZipfExponent)
+        try c.encode(days, forKey: .days)
+        try c.encode(driftPerDay, forKey: .driftPerDay)
+        try c.encode(embeddingDimension, forKey: .embeddingDimension)
+        try c.encode(validFraction, forKey: .validFraction)
+        try c.encode(testFraction, forKey: .testFraction)
+        if historyLength > 0 {
+            try c.encode(historyLength, forKey: .historyLength)
+            try c.encode(historySignal, forKey: .historySignal)
+            try c.encode(historyFocus, forKey: .historyFocus)
+            try c.encode(historyPooling, forKey: .historyPooling)
+        }
     }
 
     /// Width of the category block: `min(d, categories − 1)` (a block can
@@ -143,6 +192,11 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
                              (.contextZipfExponent, contextZipfExponent)] where !(value >= 0 && value.isFinite) {
             throw fail(key, "\(key.rawValue) must be a finite number ≥ 0")
         }
+        if historyLength < 0 { throw fail(.historyLength, "history_length must be 0 or more") }
+        guard historySignal >= 0, historySignal.isFinite else {
+            throw fail(.historySignal, "history_signal must be a finite number ≥ 0")
+        }
+        guard historyFocus >= 0, historyFocus <= 1 else { throw fail(.historyFocus, "history_focus must be in [0, 1]") }
         guard driftPerDay.isFinite else { throw fail(.driftPerDay, "drift_per_day must be finite") }
         guard validFraction >= 0, testFraction >= 0, validFraction + testFraction < 1 else {
             throw fail(.validFraction, "fractions must be non-negative and sum to less than 1")
@@ -152,4 +206,9 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
                        + "\(2 * (tasks + 1)) to hold the orthonormal task directions")
         }
     }
+}
+
+/// How the synthetic log's `history` field reaches the model (`history_pooling`).
+public enum SyntheticHistoryPooling: String, ConfigurationEnum {
+    case none, sum, mean, attention
 }

@@ -14,70 +14,134 @@ public struct SparseField: Codable, Equatable, Sendable {
 }
 
 /// The model input layer (ALGORITHMS.md 3.1): one embedding table per sparse field,
-/// looked up and concatenated in field order, then the dense features appended
-/// as raw values:
+/// looked up and concatenated in field order, then one pooled vector per
+/// sequence field, then the dense features appended as raw values:
 ///
-///     x_b = [E_1[id_b1], …, E_F[id_bF], dense_b]        (B × D, D = Σ k_f + n_dense)
+///     x_b = [E_1[id_b1], …, E_F[id_bF], pool_1(b), …, pool_S(b), dense_b]     (B × D)
+///
+/// with `D = Σ k_f + Σ k_s + n_dense`. A sequence field's pool is `PooledBag`
+/// (sum or mean) or `TargetAttention` (query: its target field's slice of
+/// `x`) over the example's ids in its table: its own table, or — with
+/// `shares_embedding_with` — the table of a sparse field (one `Parameter`, two readers).
 ///
 /// Tables are `Parameter`s named `<name>.<field>` of kind `.embedding`, always
-/// shared by all tasks. Backward splits `dx` per field and scatter-adds each
-/// row into the table's row-sparse gradient (duplicate ids summed).
+/// shared by all tasks; a sequence's attention MLP is `attention.<field>.<i>.{W,b}`.
+/// Backward splits `dx` per field and scatter-adds each row into the table's
+/// row-sparse gradient (duplicate ids summed, every reader of a table into the same rows).
 public final class EmbeddingInput {
     public let fields: [SparseField]
+    public let sequences: [SequenceField]
     public let denseCount: Int
+    /// The tables: one per sparse field, then one per sequence field with a table of its own.
     public let tables: [Parameter]
+    /// The table each sequence field reads (its own, or the shared field's).
+    public let sequenceTables: [Parameter]
+    /// The attention of each sequence field with `attention` pooling.
+    public let attentions: [TargetAttention?]
     /// Column offset of each field's slice in `x`.
     public let offsets: [Int]
+    /// Column offset of each sequence field's pooled slice in `x`.
+    public let sequenceColumns: [Int]
     /// `D`, the width of `x`.
     public let outputSize: Int
     private let output = Matrix(rows: 0, cols: 0)
     /// For the last batch: the slot of each (example, field) id in its table's
     /// sparse gradient, `B × F` row-major.
     private var slots: [Int32] = []
+    /// For the last batch, per sequence field: the offsets (`B + 1`) and the
+    /// slot of every id in its table's sparse gradient.
+    private var sequenceOffsets: [[Int32]]
+    private var sequenceSlots: [[Int32]]
+    /// The sparse field of each attention's query.
+    private let targetFields: [Int?]
     private var batchSize = 0
     /// Examples ahead whose embedding rows are prefetched.
     private let prefetchDistance = 8
 
-    public init(name: String = "embedding", fields: [SparseField], denseCount: Int) {
+    public init(name: String = "embedding", fields: [SparseField], sequences: [SequenceField] = [], denseCount: Int) {
         precondition(denseCount >= 0 && fields.allSatisfy { $0.vocabulary > 0 && $0.dimension > 0 })
+        for sequence in sequences {
+            if let problem = sequence.problem(sparseFields: fields) { preconditionFailure("EmbeddingInput: \(problem)") }
+        }
         self.fields = fields
+        self.sequences = sequences
         self.denseCount = denseCount
-        tables = fields.map {
+        let fieldTables = fields.map {
             Parameter(name: "\(name).\($0.name)", rows: $0.vocabulary, cols: $0.dimension,
                       group: .shared, kind: .embedding)
         }
+        var ownTables: [Parameter] = []
+        sequenceTables = sequences.map { sequence in
+            if let shared = sequence.sharesEmbeddingWith {
+                return fieldTables[fields.firstIndex { $0.name == shared }!]
+            }
+            let table = Parameter(name: "\(name).\(sequence.name)", rows: sequence.vocabulary, cols: sequence.dimension,
+                                  group: .shared, kind: .embedding)
+            ownTables.append(table)
+            return table
+        }
+        tables = fieldTables + ownTables
+        attentions = sequences.map { sequence in
+            sequence.pooling == .attention
+                ? TargetAttention(name: "attention.\(sequence.name)", dimension: sequence.dimension,
+                                  hiddenSizes: sequence.attentionHidden, softmax: sequence.attentionSoftmax)
+                : nil
+        }
+        targetFields = sequences.map { sequence in sequence.target.flatMap { t in fields.firstIndex { $0.name == t } } }
         var offsets: [Int] = []
         var d = 0
         for f in fields { offsets.append(d); d += f.dimension }
         self.offsets = offsets
+        var sequenceColumns: [Int] = []
+        for s in sequences { sequenceColumns.append(d); d += s.dimension }
+        self.sequenceColumns = sequenceColumns
         outputSize = d + denseCount
+        sequenceOffsets = sequences.map { _ in [] }
+        sequenceSlots = sequences.map { _ in [0] }
         precondition(outputSize > 0, "the model input has no features")
     }
 
-    public var parameters: [Parameter] { tables }
+    /// The tables, then the attention MLPs' weights and biases.
+    public var parameters: [Parameter] { tables + attentions.flatMap { $0?.parameters ?? [] } }
 
-    /// Embeddings drawn from `N(0, standardDeviation²)` (project default 0.01).
-    public func initialize(using rng: inout RandomGenerator, standardDeviation: Double = 0.01) {
+    /// Embeddings drawn from `N(0, standardDeviation²)` (project default 0.01),
+    /// in table order; then the attention MLPs' Linear layers as `scheme` says.
+    public func initialize(using rng: inout RandomGenerator, standardDeviation: Double = 0.01,
+                           scheme: LinearInitialization = .glorotUniform) {
         for t in tables {
             let p = t.value.data
             for i in 0..<t.count { p[i] = Float(rng.normal(mean: 0, standardDeviation: standardDeviation)) }
         }
+        for attention in attentions { attention?.initialize(using: &rng, scheme: scheme) }
     }
 
-    /// Builds `x` for a batch.
+    /// Builds `x` for a batch (its ids, sequences and dense features).
+    public func forward(_ batch: Batch) -> MatrixView {
+        precondition(batch.sequenceCount == sequences.count,
+                     "EmbeddingInput: the batch has \(batch.sequenceCount) sequence fields, the model \(sequences.count)")
+        return batch.withIDs { forward(ids: $0, dense: batch.dense.view, batch: batch.size, sequenceBatch: batch) }
+    }
+
+    /// Builds `x` for a batch without sequence fields.
     ///
     /// - Parameters:
     ///   - ids: `B × F` row-major field ids, each in `0..<vocabulary_f`.
     ///   - dense: `B × denseCount` dense features.
     /// - Returns: `x` (`B × D`), valid until the next forward.
     public func forward(ids: UnsafePointer<Int32>, dense: MatrixView, batch: Int) -> MatrixView {
+        precondition(sequences.isEmpty, "EmbeddingInput: a model with sequence fields reads them from a Batch")
+        return forward(ids: ids, dense: dense, batch: batch, sequenceBatch: nil)
+    }
+
+    private func forward(ids: UnsafePointer<Int32>, dense: MatrixView, batch: Int, sequenceBatch: Batch?) -> MatrixView {
         precondition(dense.rows == batch && dense.cols == denseCount,
                      "EmbeddingInput: dense is \(dense.rows)×\(dense.cols), expected \(batch)×\(denseCount)")
         batchSize = batch
         output.resize(rows: batch, cols: outputSize)
         let x = output.view
         let fieldCount = fields.count
-        for (f, table) in tables.enumerated() {
+        for f in fields.indices {
+            let table = tables[f]
             let dim = fields[f].dimension
             let vocabulary = fields[f].vocabulary
             let offset = offsets[f]
@@ -94,21 +158,73 @@ public final class EmbeddingInput {
                 VectorKernels.copy(values + id * dim, into: x.row(b) + offset, count: dim)
             }
         }
+        if let sequenceBatch { poolSequences(sequenceBatch, into: x) }
         if denseCount > 0 {
             let start = outputSize - denseCount
             for b in 0..<batch { x.row(b).advanced(by: start).update(from: dense.row(b), count: denseCount) }
         }
         // Register the batch's ids with each table's sparse gradient now, so the
-        // touched-row set is known before backward.
+        // touched-row set is known before backward. Field tables first: a
+        // sequence sharing one appends its ids to the rows the field registered.
         if slots.count < batch * fieldCount { slots = [Int32](repeating: 0, count: batch * fieldCount) }
         slots.withUnsafeMutableBufferPointer { sp in
-            for (f, table) in tables.enumerated() {
-                table.sparseGrad!.gather(ids: ids + f, count: batch, stride: fieldCount,
-                                         slots: sp.baseAddress! + f * batch)
+            for f in fields.indices {
+                tables[f].sparseGrad!.gather(ids: ids + f, count: batch, stride: fieldCount,
+                                             slots: sp.baseAddress! + f * batch)
+            }
+        }
+        if let sequenceBatch {
+            for s in sequences.indices {
+                let n = sequenceBatch.sequenceIDs[s].count
+                if sequenceSlots[s].count < n {
+                    sequenceSlots[s].append(contentsOf: repeatElement(0, count: n - sequenceSlots[s].count))
+                }
+                sequenceBatch.sequenceIDs[s].withUnsafeBufferPointer { ids in
+                    sequenceSlots[s].withUnsafeMutableBufferPointer { sp in
+                        sequenceTables[s].sparseGrad!.gather(ids: ids.baseAddress ?? UnsafePointer(bitPattern: 4)!,
+                                                             count: n, stride: 1, slots: sp.baseAddress!,
+                                                             appending: sequences[s].sharesEmbeddingWith != nil)
+                    }
+                }
             }
         }
         return x
     }
+
+    /// Writes every sequence field's pooled vector into its slice of `x`.
+    private func poolSequences(_ batch: Batch, into x: MatrixView) {
+        let b = batch.size
+        for (s, sequence) in sequences.enumerated() {
+            let columns = sequenceColumns[s]..<(sequenceColumns[s] + sequence.dimension)
+            let offsets = batch.sequenceOffsets[s]
+            precondition(offsets.count == b + 1 && offsets[0] == 0 && Int(offsets[b]) == batch.sequenceIDs[s].count,
+                         "sequence field \(sequence.name): \(offsets.count) offsets for \(b) examples")
+            let vocabulary = sequence.vocabulary
+            for id in batch.sequenceIDs[s] {
+                precondition(id >= 0 && Int(id) < vocabulary, "sequence field \(sequence.name): id \(id) outside 0..<\(vocabulary)")
+            }
+            sequenceOffsets[s].removeAll(keepingCapacity: true)
+            sequenceOffsets[s].append(contentsOf: offsets)
+            let table = UnsafePointer(sequenceTables[s].value.data)
+            offsets.withUnsafeBufferPointer { o in
+                batch.sequenceIDs[s].withUnsafeBufferPointer { ids in
+                    let idPointer = ids.baseAddress ?? UnsafePointer(bitPattern: 4)!
+                    if let attention = attentions[s] {
+                        let target = fieldColumns(targetFields[s]!)
+                        attention.forward(table: table, ids: idPointer, offsets: o.baseAddress!, batch: b,
+                                          queries: x.cols(target), into: x.cols(columns))
+                    } else {
+                        PooledBag.forward(table: table, dimension: sequence.dimension, ids: idPointer,
+                                          offsets: o.baseAddress!, batch: b, mean: sequence.pooling == .mean,
+                                          into: x.cols(columns))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The columns of sparse field `f` in `x`.
+    private func fieldColumns(_ f: Int) -> Range<Int> { offsets[f]..<(offsets[f] + fields[f].dimension) }
 
     /// The `x` of the last forward pass.
     public var lastOutput: MatrixView { output.view }
@@ -121,27 +237,53 @@ public final class EmbeddingInput {
         precondition(dx.cols == outputSize && batch > 0 && dx.rows % batch == 0,
                      "EmbeddingInput backward: dx \(dx.rows)×\(dx.cols) does not stack batches of \(batch)×\(outputSize)")
         let stack = dx.rows / batch
+        // Every table's gradient is zeroed once, then each reader adds to it.
+        for table in tables {
+            if stack == 1 {
+                table.sparseGrad!.values.fill(0)
+            } else {
+                // The most distinct rows a batch can touch in this table.
+                let readers = batch * (tables.prefix(fields.count).contains { $0 === table } ? 1 : 0)
+                    + zip(sequences, sequenceTables).reduce(0) { $0 + ($1.1 === table ? batch * $1.0.maxLength : 0) }
+                table.reserveTaskGradients(count: stack * min(readers, table.rows) * table.cols)
+                table.prepareTaskGradients(tasks: stack)
+                table.taskGradients.fill(0)
+            }
+        }
+        func destination(_ table: Parameter, _ t: Int) -> UnsafeMutablePointer<Float> {
+            stack == 1 ? table.sparseGrad!.values.data : table.taskGradient(t)
+        }
         slots.withUnsafeBufferPointer { sp in
-            for (f, table) in tables.enumerated() {
-                let sparse = table.sparseGrad!
+            for f in fields.indices {
+                let table = tables[f]
                 let dim = fields[f].dimension
                 let offset = offsets[f]
                 let fieldSlots = sp.baseAddress! + f * batch
-                if stack == 1 {
-                    sparse.values.fill(0)
-                    let values = sparse.values.data
+                for t in 0..<stack {
+                    let values = destination(table, t)
                     for b in 0..<batch {
-                        VectorKernels.add(dx.row(b) + offset, into: values + Int(fieldSlots[b]) * dim, count: dim)
+                        VectorKernels.add(dx.row(t * batch + b) + offset, into: values + Int(fieldSlots[b]) * dim,
+                                          count: dim)
                     }
-                } else {
-                    table.reserveTaskGradients(count: stack * batch * dim)  // the most distinct rows a batch can touch
-                    table.prepareTaskGradients(tasks: stack)
-                    table.taskGradients.fill(0)
-                    for t in 0..<stack {
-                        let values = table.taskGradient(t)
-                        for b in 0..<batch {
-                            VectorKernels.add(dx.row(t * batch + b) + offset, into: values + Int(fieldSlots[b]) * dim,
-                                              count: dim)
+                }
+            }
+            for (s, sequence) in sequences.enumerated() {
+                let table = sequenceTables[s]
+                let columns = sequenceColumns[s]..<(sequenceColumns[s] + sequence.dimension)
+                sequenceOffsets[s].withUnsafeBufferPointer { o in
+                    sequenceSlots[s].withUnsafeBufferPointer { keySlots in
+                        if let attention = attentions[s] {
+                            let target = targetFields[s]!
+                            attention.backward(dx.cols(columns), keySlots: keySlots.baseAddress!,
+                                               querySlots: sp.baseAddress! + target * batch, queryStride: 1,
+                                               keyGradient: { destination(table, $0) },
+                                               queryGradient: { destination(self.tables[target], $0) })
+                        } else {
+                            for t in 0..<stack {
+                                PooledBag.backward(dx.rows((t * batch)..<((t + 1) * batch)).cols(columns),
+                                                   offsets: o.baseAddress!, slots: keySlots.baseAddress!,
+                                                   mean: sequence.pooling == .mean, into: destination(table, t))
+                            }
                         }
                     }
                 }

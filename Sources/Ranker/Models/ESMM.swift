@@ -32,7 +32,8 @@ public final class ESMM: StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
+                               denseCount: configuration.denseFeatures)
         ctrTower = MLP(name: "tower.ctr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
                        outputSize: 1, group: .shared, batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
@@ -56,13 +57,13 @@ public final class ESMM: StackedBackwardModel {
     }
 
     public func initialize(using rng: inout RandomGenerator) {
-        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd, scheme: configuration.linearInit)
         ctrTower.initialize(using: &rng, scheme: configuration.linearInit)
         cvrTower.initialize(using: &rng, scheme: configuration.linearInit)
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
-        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        let x = input.forward(batch)
         logits.resize(rows: batch.size, cols: 2)
         copyColumn(ctrTower.forward(x, mode: mode), into: logits.view, column: 0)
         copyColumn(cvrTower.forward(x, mode: mode), into: logits.view, column: 1)

@@ -32,7 +32,8 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
+                               denseCount: configuration.denseFeatures)
         let d = input.outputSize
         experts = ExpertGroup(name: "experts", count: configuration.experts, inputSize: d,
                               hiddenSizes: configuration.expertHidden, group: .shared,
@@ -63,14 +64,14 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public func gateProbabilities(task k: Int) -> MatrixView { gates[k].lastProbabilities }
 
     public func initialize(using rng: inout RandomGenerator) {
-        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd, scheme: configuration.linearInit)
         experts.initialize(using: &rng, scheme: configuration.linearInit)
         for g in gates { g.initialize(using: &rng, scheme: configuration.linearInit) }
         for t in towers { t.initialize(using: &rng, scheme: configuration.linearInit) }
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
-        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        let x = input.forward(batch)
         experts.forward(x, mode: mode)
         logits.resize(rows: batch.size, cols: taskCount)
         for k in 0..<taskCount {

@@ -43,6 +43,8 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var model: ModelKind
     public var tasks: [TaskSpec]
     public var sparseFields: [SparseField]
+    /// Sequence fields pooled into `x` after the sparse fields (`sequence_fields`, default none).
+    public var sequenceFields: [SequenceField]
     public var denseFeatures: Int
     public var bottomHidden: [Int]
     public var experts: Int
@@ -67,6 +69,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, tasks, experts, levels
         case sparseFields = "sparse_fields"
+        case sequenceFields = "sequence_fields"
         case denseFeatures = "dense_features"
         case bottomHidden = "bottom_hidden"
         case expertHidden = "expert_hidden"
@@ -86,10 +89,11 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
                 gateBias: Bool = false, levels: Int = 1, specificExperts: Int = 1, sharedExperts: Int = 1,
                 towerHidden: [Int] = [64], embeddingInitStd: Double = 0.01,
                 batchNorm: Bool = false, gateBatchNorm: Bool = false, dropout: Float = 0,
-                linearInit: LinearInitialization = .glorotUniform) {
+                linearInit: LinearInitialization = .glorotUniform, sequenceFields: [SequenceField] = []) {
         self.model = model
         self.tasks = tasks
         self.sparseFields = sparseFields
+        self.sequenceFields = sequenceFields
         self.denseFeatures = denseFeatures
         self.bottomHidden = bottomHidden
         self.experts = experts
@@ -113,6 +117,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         tasks = try c.decodeIfPresent([TaskSpec].self, forKey: .tasks)
             ?? (model == .esmm ? [TaskSpec(name: "ctr"), TaskSpec(name: "ctcvr")] : [])
         sparseFields = try c.decode(.sparseFields, default: [StrictSparseField]()).map(\.field)
+        sequenceFields = try c.decode(.sequenceFields, default: [SequenceField]())
         denseFeatures = try c.decode(.denseFeatures, default: 0)
         bottomHidden = try c.decode(.bottomHidden, default: defaults.bottomHidden)
         experts = try c.decode(.experts, default: defaults.experts)
@@ -145,7 +150,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     }
 
     /// Width of the model input `x`: `Σ dimension_f + dense_features`.
-    public var inputSize: Int { sparseFields.reduce(0) { $0 + $1.dimension } + denseFeatures }
+    public var inputSize: Int {
+        sparseFields.reduce(0) { $0 + $1.dimension } + sequenceFields.reduce(0) { $0 + $1.dimension } + denseFeatures
+    }
 
     /// Checks every size; throws the first problem found.
     public func validate() throws {
@@ -160,6 +167,12 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         }
         if Set(sparseFields.map(\.name)).count != sparseFields.count {
             throw fail("sparse_fields", "field names must be unique")
+        }
+        for field in sequenceFields {
+            if let problem = field.problem(sparseFields: sparseFields) { throw fail("sequence_fields", problem) }
+        }
+        if Set(sparseFields.map(\.name) + sequenceFields.map(\.name)).count != sparseFields.count + sequenceFields.count {
+            throw fail("sequence_fields", "sequence field names must be unique and differ from the sparse fields'")
         }
         if inputSize == 0 { throw fail("sparse_fields", "the model has no input features") }
         if towerHidden.contains(where: { $0 < 1 }) { throw fail("tower_hidden", "sizes must be >= 1") }

@@ -11,6 +11,7 @@ extension ModelConfiguration {
         try c.encode(model, forKey: .model)
         try c.encode(tasks, forKey: .tasks)
         try c.encode(sparseFields, forKey: .sparseFields)
+        if !sequenceFields.isEmpty { try c.encode(sequenceFields, forKey: .sequenceFields) }
         try c.encode(denseFeatures, forKey: .denseFeatures)
         try c.encode(bottomHidden, forKey: .bottomHidden)
         try c.encode(experts, forKey: .experts)

@@ -80,7 +80,8 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         let msh = configuration.sharedExperts
         specificCount = ms
         sharedCount = msh
-        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
+                               denseCount: configuration.denseFeatures)
         let reach = PLE.reachability(tasks: taskCount, levels: levelCount, specificExperts: ms, sharedExperts: msh)
         let hidden = configuration.expertHidden
         var levels: [Level] = []
@@ -178,7 +179,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
     public var lastSharedLayerParameters: [Parameter] { levels.last!.shared?.lastLayerWeights ?? [] }
 
     public func initialize(using rng: inout RandomGenerator) {
-        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd, scheme: configuration.linearInit)
         for level in levels {
             for g in level.expertGroups { g.initialize(using: &rng, scheme: configuration.linearInit) }
             for g in level.taskGates { g.initialize(using: &rng, scheme: configuration.linearInit) }
@@ -214,7 +215,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
-        _ = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        _ = input.forward(batch)
         for (i, level) in levels.enumerated() {
             for k in 0..<taskCount { level.specific[k]?.forward(taskRepresentation(level: i, task: k), mode: mode) }
             level.shared?.forward(sharedRepresentation(level: i), mode: mode)

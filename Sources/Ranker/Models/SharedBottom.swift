@@ -27,7 +27,8 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
+                               denseCount: configuration.denseFeatures)
         bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared,
                      batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         towers = makeTaskTowers(configuration, inputSize: configuration.bottomHidden.last!)
@@ -48,13 +49,13 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     public var lastSharedLayerParameters: [Parameter] { [bottom.layers.last!.weight] }
 
     public func initialize(using rng: inout RandomGenerator) {
-        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd)
+        input.initialize(using: &rng, standardDeviation: configuration.embeddingInitStd, scheme: configuration.linearInit)
         bottom.initialize(using: &rng, scheme: configuration.linearInit)
         for t in towers { t.initialize(using: &rng, scheme: configuration.linearInit) }
     }
 
     public func forward(_ batch: Batch, mode: ForwardMode) -> MatrixView {
-        let x = batch.withIDs { input.forward(ids: $0, dense: batch.dense.view, batch: batch.size) }
+        let x = input.forward(batch)
         let s = bottom.forward(x, mode: mode)
         logits.resize(rows: batch.size, cols: taskCount)
         for (k, tower) in towers.enumerated() {

@@ -92,8 +92,7 @@ public final class Evaluator {
         self.model = model
         self.dataset = dataset
         self.batchSize = max(1, batchSize)
-        batch = Batch(size: 0, fieldCount: dataset.fields.count, denseCount: dataset.denseNames.count,
-                      labelCount: dataset.tasks.count)
+        batch = dataset.makeBatch(capacity: 0)
     }
 
     /// The logits of `rows`: `logits[column][i]` for row `rows[i]`.

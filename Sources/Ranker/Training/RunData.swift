@@ -81,7 +81,8 @@ public enum RunData {
     /// The model configuration of a run: its architecture settings with the
     /// dataset's sparse fields, dense feature count and tasks.
     public static func modelConfiguration(_ model: ModelConfiguration, for dataset: Dataset) throws -> ModelConfiguration {
-        try modelConfiguration(model, fields: dataset.fields, denseFeatures: dataset.denseNames.count, tasks: dataset.tasks)
+        try modelConfiguration(model, fields: dataset.fields, denseFeatures: dataset.denseNames.count, tasks: dataset.tasks,
+                               sequences: dataset.sequenceFields)
     }
 
     /// The model configuration of a run from the data's encoding (`encoding.json`
@@ -89,13 +90,14 @@ public enum RunData {
     public static func modelConfiguration(_ model: ModelConfiguration,
                                           for encoding: DatasetEncoding) throws -> ModelConfiguration {
         try modelConfiguration(model, fields: encoding.fields, denseFeatures: encoding.denseFeatures.count,
-                               tasks: encoding.tasks)
+                               tasks: encoding.tasks, sequences: encoding.sequenceFields.map(\.field))
     }
 
     static func modelConfiguration(_ model: ModelConfiguration, fields: [SparseField], denseFeatures: Int,
-                                   tasks: [TaskSpec]) throws -> ModelConfiguration {
+                                   tasks: [TaskSpec], sequences: [SequenceField] = []) throws -> ModelConfiguration {
         var c = model
         c.sparseFields = fields
+        c.sequenceFields = sequences
         c.denseFeatures = denseFeatures
         if c.model == .esmm {
             guard tasks.count == 2, tasks.allSatisfy({ $0.kind == .binary }) else {
@@ -125,14 +127,21 @@ public enum RunData {
         return Dataset(name: d.name, fields: d.fields, denseNames: d.denseNames, tasks: indices.map { d.tasks[$0] },
                        ids: d.ids, dense: d.dense, labels: indices.map { d.labels[$0] }, users: d.users, days: d.days,
                        splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report,
-                       schema: d.schema)
+                       schema: d.schema, sequenceFields: d.sequenceFields, sequences: d.sequences,
+                       sequenceVocabularies: d.sequenceVocabularies)
     }
 
     static func withEmbeddingDimension(_ dimension: Int, _ d: Dataset) -> Dataset {
         let fields = d.fields.map { SparseField(name: $0.name, vocabulary: $0.vocabulary, dimension: dimension) }
+        let sequenceFields = d.sequenceFields.map { field -> SequenceField in
+            var resized = field
+            resized.dimension = dimension
+            return resized
+        }
         return Dataset(name: d.name, fields: fields, denseNames: d.denseNames, tasks: d.tasks,
                        ids: d.ids, dense: d.dense, labels: d.labels, users: d.users, days: d.days,
                        splits: d.splits, vocabularies: d.vocabularies, denseStatistics: d.denseStatistics, report: d.report,
-                       schema: d.schema)
+                       schema: d.schema, sequenceFields: sequenceFields, sequences: d.sequences,
+                       sequenceVocabularies: d.sequenceVocabularies)
     }
 }

@@ -85,8 +85,7 @@ public final class Trainer {
                             dropoutSeed: configuration.training.seed ^ 0xD809_0D7E_5EED_0001)
         replicas = try TrainerReplicas(settings: dataParallel, step: step)
         evaluator = Evaluator(model: model, dataset: self.dataset)
-        batch = Batch(size: 0, fieldCount: self.dataset.fields.count, denseCount: self.dataset.denseNames.count,
-                      labelCount: self.dataset.tasks.count)
+        batch = self.dataset.makeBatch(capacity: 0)
         baseLearningRate = configuration.optimizer.learningRate
         reportsClipping = try configuration.optimizer.reportsClippingFactors()
         let directory = runDirectory

@@ -16,7 +16,7 @@ final class ShippedSchemaTests: XCTestCase {
     }
 
     func testEverySchemaFileDecodesAndValidates() throws {
-        for name in ["census-income", "ali-ccp-torch-rechub", "ali-ccp-aitm", "aliexpress", "kuairand"] {
+        for name in ["census-income", "ali-ccp-torch-rechub", "ali-ccp-aitm", "aliexpress", "kuairand", "synthetic-history"] {
             let schema = try DataTestSupport.shippedSchema(name)
             XCTAssertEqual(schema.name, name)
         }

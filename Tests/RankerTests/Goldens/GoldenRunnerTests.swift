@@ -25,6 +25,7 @@ final class GoldenRunnerTests: XCTestCase {
         "gradcraft": GoldenGradCraft.check,
         "pcgrad": GoldenPCGrad.check,
         "uw": GoldenUW.check,
+        "sequence": GoldenSequence.check,
     ]
 
     static var goldenDirectory: URL {

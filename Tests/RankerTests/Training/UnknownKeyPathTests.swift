@@ -14,11 +14,14 @@ final class UnknownKeyPathTests: XCTestCase {
     func configurations() throws -> [RunConfiguration] {
         var synthetic = SyntheticClickLogConfig()
         synthetic.rows = 100
+        synthetic.historyLength = 2  // writes the history keys
         var base = RunConfiguration(
             name: "walk",
             data: DataConfiguration(source: .synthetic, synthetic: synthetic, embeddingDimension: 4, tasks: ["task_1", "task_2"]),
             model: ModelConfiguration(model: .mmoe, tasks: [TaskSpec(name: "a"), TaskSpec(name: "b")],
-                                      sparseFields: [SparseField(name: "f", vocabulary: 3, dimension: 2)], denseFeatures: 1))
+                                      sparseFields: [SparseField(name: "f", vocabulary: 3, dimension: 2)], denseFeatures: 1,
+                                      sequenceFields: [SequenceField(name: "h", vocabulary: 3, dimension: 2, maxLength: 4,
+                                                                     sharesEmbeddingWith: "f", pooling: .attention, target: "f")]))
         base.training.learningRateSchedule = .linearWarmup(steps: 3)
         base.output.directory = "runs/walk"
         var csv = base

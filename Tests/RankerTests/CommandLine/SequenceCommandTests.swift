@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+@testable import Ranker
+
+/// `ranker train` and `ranker predict` on a CSV with a list column: the
+/// synthetic log with a behaviour history written as CSV
+/// (`SyntheticClickLog.csvText`), read with the shipped
+/// `schemas/synthetic-history.json` (history shares item_id's table, target
+/// attention); predict reads the lists of new rows with the run's frozen
+/// encoding and writes what the exported model computes in process.
+final class SequenceCommandTests: XCTestCase {
+    var temporary: URL!
+
+    override func setUpWithError() throws {
+        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-seq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let temporary { try? FileManager.default.removeItem(at: temporary) }
+    }
+
+    func log() throws -> SyntheticClickLog {
+        var c = SyntheticClickLogConfig()
+        c.rows = 3000
+        c.users = 200
+        c.items = 400
+        c.historyLength = 8
+        c.historyPooling = .attention
+        return try SyntheticClickLog(config: c)
+    }
+
+    func testShippedSchemaReadsTheHistoryCSV() throws {
+        let log = try log()
+        let path = temporary.appendingPathComponent("log.csv")
+        try Data(log.csvText().utf8).write(to: path)
+        let schema = try DataTestSupport.shippedSchema("synthetic-history")
+        XCTAssertEqual(schema.name, "synthetic-history")
+        let d = try CSVDatasetLoader.load(schema: schema, path: path.path)
+        XCTAssertEqual(d.count, 3000)
+        XCTAssertEqual(d.sequenceFields.map(\.name), ["history"])
+        XCTAssertEqual(d.sequenceFields[0].sharesEmbeddingWith, "item_id")
+        XCTAssertEqual(d.sequenceFields[0].pooling, .attention)
+        // The lists hold the same items: map ids back to the values they were read from.
+        let items = try XCTUnwrap(d.vocabularies[1])
+        let original = log.dataset.sequences[0]
+        XCTAssertEqual(d.sequences[0].offsets, original.offsets)
+        for i in d.sequences[0].ids.indices where d.sequences[0].ids[i] != 0 {
+            XCTAssertEqual(items[Int(d.sequences[0].ids[i]) - 1], String(original.ids[i]))
+        }
+    }
+
+    func testTrainThenPredictWithListsInTheCSV() throws {
+        let log = try log()
+        let trainCSV = temporary.appendingPathComponent("train.csv")
+        try Data(log.csvText(rows: Array(0..<2500)).utf8).write(to: trainCSV)
+        let inputCSV = temporary.appendingPathComponent("input.csv")
+        try Data(log.csvText(rows: Array(2500..<2540)).utf8).write(to: inputCSV)
+        let schema = BuiltExecutable.repositoryRoot.appendingPathComponent("schemas/synthetic-history.json").path
+        let configURL = temporary.appendingPathComponent("config.json")
+        try Data("""
+            {"name": "cli-history",
+             "data": {"source": "csv", "schema": "\(schema)", "files": [{"path": "\(trainCSV.path)"}]},
+             "model": {"model": "mmoe", "experts": 2, "expert_hidden": [16], "tower_hidden": [8]},
+             "optimizer": {"kind": "adagrad", "learning_rate": 0.05},
+             "training": {"epochs": 1, "batch_size": 256, "seed": 3, "threads": 1},
+             "output": {"progress": "none", "report": false}}
+            """.utf8).write(to: configURL)
+        let run = temporary.appendingPathComponent("run")
+        let tool = BuiltExecutable(name: "ranker")
+        let train = try tool.run(["train", "--config", configURL.path, "--out", run.path], temporary: temporary)
+        XCTAssertEqual(train.status, 0, train.standardOutput + train.standardError)
+        guard train.status == 0 else { return }
+        let directory = RunDirectory(url: run)
+        let encoding = try XCTUnwrap(try directory.encoding())
+        XCTAssertEqual(encoding.sequenceFields.map(\.field.name), ["history"])
+
+        let scores = temporary.appendingPathComponent("scores.csv")
+        let predict = try tool.run(["predict", "--run", run.path, "--input", inputCSV.path, "--output", scores.path],
+                                   temporary: temporary)
+        XCTAssertEqual(predict.status, 0, predict.standardError)
+        let lines = String(decoding: try Data(contentsOf: scores), as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.first, "task_1,task_2")
+        XCTAssertEqual(lines.count, 41)
+
+        // In process: the best weights on the input rows read with the run's encoding.
+        let model = try ModelExport.loadModel(from: directory.bestURL)
+        XCTAssertEqual(model.configuration.sequenceFields, encoding.sequenceFields.map(\.field))
+        let rows = try CSVDatasetLoader.load(encoding: encoding, path: inputCSV.path, labels: .ignored).dataset
+        XCTAssertGreaterThan(rows.sequences[0].ids.count, 40, "the input rows carry lists")
+        let batch = rows.makeBatch(capacity: rows.count)
+        rows.fill(batch, rows: Array(0..<rows.count))
+        let expected = Matrix(rows: rows.count, cols: 2)
+        model.predict(logits: model.forward(batch), into: expected.view)
+        for (i, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: ",").map { Float(String($0))! }
+            for k in 0..<2 { XCTAssertEqual(cells[k], expected[i, k], accuracy: 1e-6, "row \(i) output \(k)") }
+        }
+    }
+}
