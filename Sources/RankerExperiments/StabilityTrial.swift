@@ -2,45 +2,45 @@ import Foundation
 import Ranker
 import RankerReport
 
-/// How one training run ended, judged the way the Clippy paper's stability
-/// experiment counts runs (the `stability` example).
+/// How one training run ended, judged from its **training loss** the way
+/// the Clippy paper and production monitors judge runs (the `stability`
+/// example). Valid AUC is reported, never used to decide.
 ///
-/// A run **diverged** when the trainer's stability policy stopped it
-/// (`TrainingSummary.stopReason == .unstable`). Under the `stop` policy that
-/// happens at the first full divergence the `StabilityMonitor` reports — a
-/// task loss above `spike_factor ×` its moving average for `divergence_steps`
-/// steps, or a valid AUC falling to `divergence_auc` after having been above
-/// it — or at a non-finite loss or gradient (the loss overflowed: the same
-/// failure, only faster). `cause` says which.
+/// A run **diverged** when the trainer's stability policy (`stop`) ended it:
+/// * `nonFinite`: a task's training loss (or a gradient) became non-finite;
+/// * `lossDivergence`: a task's training loss stayed above `k ×` its
+///   exponential moving average for `n` consecutive steps
+///   (`spike_factor`, `divergence_steps`; the average is frozen during the
+///   spike and judged after `warmup_steps`);
+/// * `lossLimit`: a binary task's training loss rose above
+///   `loss_limit_factor × log 2` (an explosion in the first steps, before
+///   the moving average has history; predicting the base rate costs at most
+///   `log 2`).
+/// (`aucDivergence` is the monitor's valid-AUC rule, off in the experiment:
+/// `divergence_auc: 0`.)
 ///
-/// A run that was not stopped **never learned** when some task's valid AUC
-/// stayed at or below `divergence_auc` at every evaluation. The monitor does
-/// not call this a divergence (its AUC test needs the AUC to have been above
-/// the threshold first), but with a learning rate that trains well at lower
-/// multipliers it is the signature of the fastest divergence of all: the loss
-/// explodes within the monitor's warm-up steps, every ReLU dies, and the model
-/// predicts a constant (AUC 0.5) for the rest of the run. A run **failed**
-/// when it diverged or never learned.
+/// **Micro-divergences** are spikes that recover: the monitor's `recovered`
+/// events (a loss back below `k ×` its average before `n` steps).
 ///
-/// Micro-divergences are the monitor's `spike` events (a spike that recovers
-/// is counted, a spike that turns into a divergence too).
+/// A run **never learned** (reported, not a divergence) when some task's
+/// valid AUC stayed at or below `learnedAUC` at every evaluation.
 public struct StabilityTrialOutcome: Codable, Equatable, Sendable {
     /// What stopped a diverged run.
     public enum Cause: String, Codable, Sendable {
         /// The loss stayed above `spike_factor ×` its moving average for `divergence_steps` steps.
         case lossDivergence = "loss_divergence"
-        /// A valid AUC fell to `divergence_auc` after having been above it.
+        /// The loss rose above its absolute limit (`loss_limit_factor × log 2`).
+        case lossLimit = "loss_limit"
+        /// A valid AUC fell to `divergence_auc` after having been above it (off in the experiment).
         case aucDivergence = "auc_divergence"
         /// A non-finite loss or gradient.
         case nonFinite = "non_finite"
     }
 
-    /// Stopped by the stability policy (a full divergence or a non-finite value).
+    /// Stopped by the stability policy (a divergence or a non-finite value).
     public var diverged: Bool
-    /// Not stopped, but some task's valid AUC never rose above `divergence_auc`.
+    /// Some task's valid AUC never rose above `learnedAUC` (reported only).
     public var neverLearned: Bool
-    /// Diverged or never learned.
-    public var failed: Bool { diverged || neverLearned }
     /// Why a diverged run stopped (`nil` when it did not).
     public var cause: Cause?
     /// The step of the divergence (or non-finite value) that stopped the run.
@@ -49,11 +49,15 @@ public struct StabilityTrialOutcome: Codable, Equatable, Sendable {
     public var divergenceMessage: String?
     /// Optimizer steps taken.
     public var steps: Int
-    /// Micro-divergence events (`spike`).
+    /// Spikes that started (`spike` events; a divergence starts as one).
     public var spikes: Int
+    /// Micro-divergences: spikes that recovered (`recovered` events).
+    public var microDivergences: Int
+    /// Rows left out as pass remainders (`last_batch: drop`).
+    public var droppedRows: Int
     /// Mean over tasks of the AUC on the test split (in sequential mode the
     /// last day) of the final state; `nil` when the data has no test rows or
-    /// no binary task. Also set for diverged runs (usually near 0.5).
+    /// no binary task. Also set for diverged runs (the state they stopped in).
     public var testAUC: Double?
     /// Mean over tasks of the valid AUC of each evaluation, in order (in
     /// sequential mode one per trained day).
@@ -65,7 +69,8 @@ public struct StabilityTrialOutcome: Codable, Equatable, Sendable {
     public var seconds: Double
 
     public init(diverged: Bool, neverLearned: Bool, cause: Cause?, divergenceStep: Int?, divergenceMessage: String?,
-                steps: Int, spikes: Int, testAUC: Double?, validAUCs: [Double], bestTaskAUCs: [Double], seconds: Double) {
+                steps: Int, spikes: Int, microDivergences: Int = 0, droppedRows: Int = 0, testAUC: Double?,
+                validAUCs: [Double], bestTaskAUCs: [Double], seconds: Double) {
         self.diverged = diverged
         self.neverLearned = neverLearned
         self.cause = cause
@@ -73,6 +78,8 @@ public struct StabilityTrialOutcome: Codable, Equatable, Sendable {
         self.divergenceMessage = divergenceMessage
         self.steps = steps
         self.spikes = spikes
+        self.microDivergences = microDivergences
+        self.droppedRows = droppedRows
         self.testAUC = testAUC
         self.validAUCs = validAUCs
         self.bestTaskAUCs = bestTaskAUCs
@@ -83,6 +90,9 @@ public struct StabilityTrialOutcome: Codable, Equatable, Sendable {
 /// Runs one configuration with the `Trainer` and classifies its outcome
 /// (`StabilityTrialOutcome`): the building block of the stability experiment.
 public enum StabilityTrial {
+    /// The valid AUC a task must rise above once for the run to have learned.
+    public static let learnedAUC = 0.52
+
     /// Trains `configuration` on `dataset` in `runDirectory` (which must not
     /// hold a run yet) and judges the run from its summary and telemetry.
     ///
@@ -100,12 +110,12 @@ public enum StabilityTrial {
         let seconds = MonotonicClock.seconds(since: begin)
         return try outcome(summary: summary, telemetryURL: trainer.telemetryURL,
                            taskNames: trainer.model.outputNames,
-                           divergenceAUC: configuration.stability.divergenceAUC, seconds: seconds)
+                           learnedAUC: learnedAUC, seconds: seconds)
     }
 
     /// The outcome of a finished run from its summary and its `telemetry.jsonl`
     /// (the events that stopped it, the valid AUC of each evaluation).
-    static func outcome(summary: TrainingSummary, telemetryURL: URL, taskNames: [String], divergenceAUC: Double,
+    static func outcome(summary: TrainingSummary, telemetryURL: URL, taskNames: [String], learnedAUC: Double,
                         seconds: Double) throws -> StabilityTrialOutcome {
         var validAUCs: [Double] = []
         var best = [Double](repeating: .nan, count: taskNames.count)
@@ -126,59 +136,28 @@ public enum StabilityTrial {
         let diverged = summary.stopReason == .unstable
         var cause: StabilityTrialOutcome.Cause?
         if diverged, let e = stopping {
+            let message = e.message ?? ""
             if e.kind == "nan" {
                 cause = .nonFinite
+            } else if message.hasPrefix("valid AUC") {  // the monitor's AUC rule has the AUC as its value
+                cause = .aucDivergence
+            } else if message.contains("absolute limit") {
+                cause = .lossLimit
             } else {
-                // The monitor's AUC judgement is the one with a valid AUC as its value.
-                cause = (e.message ?? "").hasPrefix("valid AUC") ? .aucDivergence : .lossDivergence
+                cause = .lossDivergence
             }
         }
         // A task without a finite AUC (regression, no positives) is not judged.
-        let neverLearned = !diverged && best.contains { $0.isFinite && $0 <= divergenceAUC }
+        let neverLearned = best.contains { $0.isFinite && $0 <= learnedAUC }
         let aucs = summary.test?.tasks.compactMap(\.auc) ?? []
         return StabilityTrialOutcome(
             diverged: diverged, neverLearned: neverLearned, cause: cause,
             divergenceStep: diverged ? stopping?.step : nil,
             divergenceMessage: diverged ? stopping?.message : nil,
             steps: summary.steps, spikes: summary.events[StabilityEvent.Kind.spike.rawValue] ?? 0,
+            microDivergences: summary.events[StabilityEvent.Kind.recovered.rawValue] ?? 0,
+            droppedRows: summary.droppedRows,
             testAUC: aucs.isEmpty ? nil : aucs.reduce(0, +) / Double(aucs.count),
             validAUCs: validAUCs, bestTaskAUCs: best, seconds: seconds)
-    }
-}
-
-/// The outcomes of one cell of the stability table (one method at one
-/// learning rate, several seeds), summarised.
-public struct StabilityCellSummary: Codable, Equatable, Sendable {
-    public var runs: Int
-    /// Runs stopped by the stability policy.
-    public var diverged: Int
-    /// Runs not stopped in which some task never learned (see `StabilityTrialOutcome`).
-    public var neverLearned: Int
-    /// Spike events over all runs of the cell.
-    public var spikes: Int
-    /// Runs that diverged or never learned.
-    public var failed: Int { diverged + neverLearned }
-    /// Runs that neither diverged nor failed to learn.
-    public var survivors: Int { runs - failed }
-    /// Mean and (sample, `n − 1`) standard deviation of the test AUC over the
-    /// surviving runs; `nil` without survivors; the deviation is 0 for one.
-    public var meanAUC: Double?
-    public var standardDeviationAUC: Double?
-
-    public init(_ outcomes: [StabilityTrialOutcome]) {
-        runs = outcomes.count
-        diverged = outcomes.filter(\.diverged).count
-        neverLearned = outcomes.filter(\.neverLearned).count
-        spikes = outcomes.reduce(0) { $0 + $1.spikes }
-        let aucs = outcomes.filter { !$0.failed }.compactMap(\.testAUC)
-        if aucs.isEmpty {
-            meanAUC = nil
-            standardDeviationAUC = nil
-        } else {
-            let mean = aucs.reduce(0, +) / Double(aucs.count)
-            meanAUC = mean
-            standardDeviationAUC = aucs.count < 2 ? 0
-                : (aucs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(aucs.count - 1)).squareRoot()
-        }
     }
 }

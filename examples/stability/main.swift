@@ -1,22 +1,31 @@
-// The Clippy paper's stability experiment in small (Tang et al., KDD 2023, §5):
-// a large multitask model trained day by day on drifting synthetic click data,
-// with Adagrad, Adagrad + gradient-norm clipping (GC), Adagrad + adaptive
-// gradient clipping (AGC) and Clippy Adagrad, each at learning rates
-// 1x, 2x, 4x, 8x a base rate, for several seeds. A run that fully diverges
-// (the stability monitor's definition, `stop` policy) ends and is counted.
+// The Clippy paper's stability experiment (Tang et al., KDD 2023, Table 2
+// and §5): does Clippy widen the range of stable learning rates?
 //
-//     swift run -c release stability            # quick sweep (a few minutes)
-//     swift run -c release stability --full     # more seeds, more data
+// Per setting — (a) a large model on a drifting synthetic click log,
+// (b) census-income trained day by day on row-order chunks, BatchNorm off —
+// the methods adagrad, adagrad_gc, adagrad_agc, clippy (project preset) and
+// clippy_paper are trained at learning rates base × 1, √2, 2, …, 16 for
+// several seeds. Every batch has the configured size (the remainder of a
+// day is dropped and counted). A run has diverged when its TRAINING loss
+// becomes non-finite, rises above its absolute limit, or stays above
+// k × its moving average for n steps; spikes that recover are counted as
+// micro-divergences. Valid AUC is reported, not used to decide.
+//
+//     swift run -c release stability            # quick sweep (fewer seeds and multipliers)
+//     swift run -c release stability --full     # the whole grid (1..16 by √2, 5 seeds)
 //
 // The settings are in stability.json beside this file (StabilityExperiment).
-// Output: one line per run, the table, the wall time, and as the last line one
-// JSON object with the results.
+// Output: one line per run, per setting the table and the paper's claims
+// (reproduced or not), the wall time; files stability.html and a report.html
+// of one Clippy run near its edge per setting (in --out); and as the last
+// line one JSON object with the results.
 //
 // Options: `swift run -c release stability --help`.
 import ArgumentParser
 import Foundation
 import Ranker
 import RankerExperiments
+import RankerReport
 
 // MARK: arguments
 
@@ -30,11 +39,13 @@ func commaSeparated<T: LosslessStringConvertible>(_ text: String) throws -> [T] 
 struct StabilityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stability",
-        abstract: "The Clippy paper's stability experiment in small: optimizers x learning rates x seeds.",
-        discussion: "The settings are in examples/stability/stability.json (StabilityExperiment). Prints one line "
-            + "per run, the table, the wall time, and as the last line one JSON object with the results.")
+        abstract: "The Clippy paper's stability experiment: methods x learning-rate multipliers x seeds, per setting.",
+        discussion: "The settings are in examples/stability/stability.json (StabilityExperiment). Divergence is judged "
+            + "from the training loss. Prints one line per run, per setting the table and the paper's claims, the "
+            + "wall time, and as the last line one JSON object with the results; writes stability.html and one "
+            + "Clippy report.html per setting into --out.")
 
-    @Flag(help: "The longer sweep (the file's \"full\" section: more seeds, more days).")
+    @Flag(help: "The whole grid as written in the file (default: the file's \"quick\" sweep, fewer seeds and multipliers).")
     var full = false
 
     @Option(name: .customLong("config"), help: ArgumentHelp("Another experiment file.", valueName: "path"))
@@ -43,6 +54,14 @@ struct StabilityCommand: ParsableCommand {
     @Option(name: .customLong("runs"),
             help: ArgumentHelp("Keep every run's directory (telemetry, report.html) under this directory.", valueName: "dir"))
     var runsDirectory: String?
+
+    @Option(name: .customLong("out"),
+            help: ArgumentHelp("Where stability.html and the Clippy reports go (default runs/stability).", valueName: "dir"))
+    var outDirectory = "runs/stability"
+
+    @Option(help: ArgumentHelp("Only these settings, comma-separated (names as in the file).", valueName: "a,b"),
+            transform: { $0.split(separator: ",").map(String.init) })
+    var settings: [String]?
 
     @Option(help: ArgumentHelp("Only these methods, comma-separated (names as in the file).", valueName: "a,b"),
             transform: { $0.split(separator: ",").map(String.init) })
@@ -55,12 +74,22 @@ struct StabilityCommand: ParsableCommand {
     @Option(help: ArgumentHelp("These seeds, comma-separated.", valueName: "1,2"), transform: commaSeparated)
     var seeds: [UInt64]?
 
-    @Option(name: .customLong("base-lr"), help: ArgumentHelp("Another base learning rate.", valueName: "x"))
+    @Option(name: .customLong("base-lr"), help: ArgumentHelp("Another base learning rate (every setting).", valueName: "x"))
     var baseLearningRate: Double?
 
     @Option(help: ArgumentHelp("Another number of synthetic rows.", valueName: "n"))
     var rows: Int?
+
+    @Option(name: .customLong("last-batch"),
+            help: ArgumentHelp("A day's remainder rows: drop (every batch full; the default) or partial (trained as a small batch).",
+                               valueName: "drop|partial"))
+    var lastBatch: TrainingSettings.LastBatch?
+
+    @Flag(name: .customLong("no-edge-report"), help: "Skip the report.html of a Clippy run near its edge.")
+    var noEdgeReport = false
 }
+
+extension TrainingSettings.LastBatch: ExpressibleByArgument {}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("stability: \(message)\n".utf8))
@@ -84,54 +113,50 @@ func defaultConfigPath() -> String {
 var experiment: StabilityExperiment
 do {
     experiment = try StabilityExperiment.load(path: arguments.configPath ?? defaultConfigPath())
-    if arguments.full { experiment = experiment.applyingFullSweep() }
+    if !arguments.full { experiment = experiment.applyingQuickSweep() }
+    if let names = arguments.settings {
+        for n in names where !experiment.settings.contains(where: { $0.name == n }) {
+            fail("no setting \"\(n)\"; the file has " + experiment.settings.map(\.name).joined(separator: ", "))
+        }
+        experiment.settings = experiment.settings.filter { names.contains($0.name) }
+    }
     if let names = arguments.methods {
         for n in names where !experiment.methods.contains(where: { $0.name == n }) {
             fail("no method \"\(n)\"; the file has " + experiment.methods.map(\.name).joined(separator: ", "))
         }
         experiment.methods = experiment.methods.filter { names.contains($0.name) }
     }
-    if let m = arguments.multipliers { experiment.multipliers = m }
+    if let m = arguments.multipliers { experiment.multiplierOverride = m.sorted() }
     if let s = arguments.seeds { experiment.seeds = s }
-    if let lr = arguments.baseLearningRate { experiment.baseLearningRate = lr }
-    if let rows = arguments.rows { experiment.run.data.synthetic?.rows = rows }
+    if let lr = arguments.baseLearningRate {
+        for i in experiment.settings.indices { experiment.settings[i].baseLearningRate = lr }
+    }
+    if let rows = arguments.rows {
+        for i in experiment.settings.indices where experiment.settings[i].run.data.synthetic != nil {
+            experiment.settings[i].run.data.synthetic!.rows = rows
+        }
+    }
+    if let b = arguments.lastBatch { experiment.lastBatch = b }
     try experiment.validate()
 } catch {
     fail("\(error)")
 }
 
-let dataset: Dataset
-do {
-    dataset = try RunData.load(experiment.run.data)
-} catch {
-    fail("data: \(error)")
-}
-let modelConfiguration: ModelConfiguration
-do {
-    modelConfiguration = try RunData.modelConfiguration(experiment.run.model, for: dataset)
-} catch {
-    fail("model: \(error)")
-}
-let model = experiment.run.model
-let architecture = model.model == .sharedBottom ? "Shared-Bottom \(model.bottomHidden), towers \(model.towerHidden)"
-    : model.model == .mmoe ? "MMoE \(model.experts) experts \(model.expertHidden), towers \(model.towerHidden)"
-    : "\(model.model.rawValue)"
-let parameterCount = (try? makeModel(modelConfiguration).parameterCount) ?? 0
-let days = dataset.days.map { Set($0).count } ?? 1
-let synthetic = experiment.run.data.synthetic
-print("Stability experiment (Clippy paper, in small)" + (arguments.full ? " — full sweep" : ""))
-print("  data:  \(dataset.count) rows over \(days) days, \(dataset.tasks.count) tasks"
-      + (synthetic.map { ", positive rates \($0.positiveRates), drift \($0.driftPerDay) rad/day" } ?? ""))
-print("  model: \(architecture), \(parameterCount) parameters")
-print("  training: \(experiment.run.training.mode.rawValue), batch \(experiment.run.training.batchSize), "
-      + "window \(experiment.run.training.windowDays) day(s); stability policy \(experiment.run.stability.policy.rawValue), "
-      + "spike > \(experiment.run.stability.spikeFactor)x moving average, divergence after "
-      + "\(experiment.run.stability.divergenceSteps) spiking steps or valid AUC <= \(experiment.run.stability.divergenceAUC)")
-print("  base learning rate \(experiment.baseLearningRate); multipliers "
-      + experiment.multipliers.map { StabilityExperiment.format($0) + "x" }.joined(separator: ", ")
+let rule = experiment.stability
+let ruleText = "a run has diverged when a task's training loss is non-finite, or above \(rule.lossLimitFactor) x log 2, "
+    + "or above \(rule.spikeFactor) x its moving average (decay \(rule.movingAverageDecay), judged after "
+    + "\(rule.warmupSteps) steps) for \(rule.divergenceSteps) consecutive steps; a spike that recovers earlier is a "
+    + "micro-divergence. Valid AUC is not used."
+print("Stability experiment (Clippy paper, Table 2 and section 5)"
+      + (arguments.full ? " — full sweep" : " — QUICK sweep (fewer seeds and multipliers; --full for the whole grid)"))
+print("  divergence (k = \(rule.spikeFactor), n = \(rule.divergenceSteps)): \(ruleText)")
+print("  batches: " + (experiment.lastBatch == .drop
+      ? "all of the configured size; a day's remainder is dropped and counted"
+      : "a day's remainder is trained as a smaller batch (--last-batch partial)"))
+print("  multipliers " + experiment.multipliers.map { StabilityExperiment.format($0) + "x" }.joined(separator: ", ")
       + "; seeds \(experiment.seeds.map(String.init).joined(separator: ", "))")
 for m in experiment.methods { print("  \(m.name): \(m.optimizer.summary)") }
-print("")
+fflush(stdout)
 
 // MARK: the runs
 
@@ -142,129 +167,163 @@ if let d = arguments.runsDirectory {
 } else {
     runsRoot = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-stability-\(UUID().uuidString)")
 }
-
-struct Cell {
-    var method: String
-    var multiplier: Double
-    var learningRate: Double
-    var outcomes: [StabilityTrialOutcome]
+let outDirectory = URL(fileURLWithPath: arguments.outDirectory)
+do {
+    try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+} catch {
+    fail("cannot create \(outDirectory.path): \(error)")
 }
 
-var cells: [Cell] = []
-for method in experiment.methods {
-    for multiplier in experiment.multipliers {
-        var cell = Cell(method: method.name, multiplier: multiplier,
-                        learningRate: experiment.baseLearningRate * multiplier, outcomes: [])
-        for seed in experiment.seeds {
-            let configuration = experiment.configuration(method: method, multiplier: multiplier, seed: seed)
-            let directory = runsRoot.appendingPathComponent(configuration.name)
-            let outcome: StabilityTrialOutcome
-            do {
-                outcome = try StabilityTrial.run(configuration, dataset: dataset, runDirectory: directory)
-            } catch {
-                fail("\(configuration.name): \(error)")
-            }
-            if !keepRuns { try? FileManager.default.removeItem(at: directory) }
-            cell.outcomes.append(outcome)
-            var line = String(format: "%-12@ %3@x  seed %-3d ", method.name as NSString,
-                              StabilityExperiment.format(multiplier) as NSString, Int(seed))
-            if outcome.diverged {
-                line += "DIVERGED at step \(outcome.divergenceStep.map(String.init) ?? "?") "
-                    + "(\(outcome.cause?.rawValue ?? "?"): \(outcome.divergenceMessage ?? ""))"
-            } else if outcome.neverLearned {
-                line += "NEVER LEARNED (best valid AUC per task "
-                    + outcome.bestTaskAUCs.map { String(format: "%.3f", $0) }.joined(separator: ", ") + ")"
-            } else {
-                line += String(format: "survived, last-day AUC %.4f", outcome.testAUC ?? .nan)
-            }
-            line += String(format: ", %d spikes, %d steps, %.1f s", outcome.spikes, outcome.steps, outcome.seconds)
-            print(line)
-            fflush(stdout)
-        }
-        cells.append(cell)
+func describe(_ setting: StabilityExperiment.Setting, _ dataset: Dataset) -> String {
+    let model = setting.run.model
+    let architecture = model.model == .sharedBottom ? "Shared-Bottom \(model.bottomHidden), towers \(model.towerHidden)"
+        : model.model == .mmoe ? "MMoE \(model.experts) experts \(model.expertHidden), towers \(model.towerHidden)"
+        : "\(model.model.rawValue)"
+    let parameters = (try? makeModel(RunData.modelConfiguration(model, for: dataset)).parameterCount) ?? 0
+    let days = dataset.days.map { Set($0).count } ?? 1
+    let synthetic = setting.run.data.synthetic
+    let t = setting.run.training
+    return "\(dataset.name): \(dataset.count) rows over \(days) days"
+        + (setting.dayRows.map { " (row-order chunks of \($0))" } ?? "") + ", \(dataset.tasks.count) tasks"
+        + (synthetic.map { ", positive rates \($0.positiveRates), drift \($0.driftPerDay) rad/day" } ?? "")
+        + "; model \(architecture)\(model.batchNorm ? " with BatchNorm" : ", no BatchNorm"), \(parameters) parameters; "
+        + "\(t.mode.rawValue) training, batch \(t.batchSize), window \(t.windowDays) day(s); "
+        + "base learning rate \(setting.baseLearningRate)"
+}
+
+var results: [StabilitySettingResult] = []
+var sections: [StabilitySweepDocument.Setting] = []
+var claimLines: [String] = []
+var runCount = 0
+
+for setting in experiment.settings {
+    let dataset: Dataset
+    do {
+        dataset = try StabilityExperiment.loadData(setting)
+    } catch {
+        fail("setting \(setting.name): data: \(error)")
     }
+    let description = describe(setting, dataset)
+    print("")
+    print("Setting \(setting.name): \(description)")
+    fflush(stdout)
+    var cells: [StabilityCell] = []
+    for method in experiment.methods {
+        for multiplier in experiment.multipliers {
+            var cell = StabilityCell(method: method.name, multiplier: multiplier,
+                                     learningRate: setting.baseLearningRate * multiplier, outcomes: [])
+            for seed in experiment.seeds {
+                let configuration = experiment.configuration(setting: setting, method: method, multiplier: multiplier,
+                                                             seed: seed)
+                let directory = runsRoot.appendingPathComponent(configuration.name)
+                let outcome: StabilityTrialOutcome
+                do {
+                    outcome = try StabilityTrial.run(configuration, dataset: dataset, runDirectory: directory)
+                } catch {
+                    fail("\(configuration.name): \(error)")
+                }
+                if !keepRuns { try? FileManager.default.removeItem(at: directory) }
+                cell.outcomes.append(outcome)
+                runCount += 1
+                var line = String(format: "%-9@ %-13@ %4@x  seed %-3d ", setting.name as NSString, method.name as NSString,
+                                  StabilityExperiment.format(multiplier) as NSString, Int(seed))
+                if outcome.diverged {
+                    line += "DIVERGED at step \(outcome.divergenceStep.map(String.init) ?? "?") "
+                        + "(\(outcome.cause?.rawValue ?? "?"): \(outcome.divergenceMessage ?? ""))"
+                        + String(format: ", final AUC %.4f", outcome.testAUC ?? .nan)
+                } else {
+                    line += String(format: "stable, final AUC %.4f", outcome.testAUC ?? .nan)
+                }
+                if outcome.neverLearned { line += " (a task never learned)" }
+                line += String(format: ", %d micro, %d steps, %d rows dropped, %.1f s", outcome.microDivergences,
+                               outcome.steps, outcome.droppedRows, outcome.seconds)
+                print(line)
+                fflush(stdout)
+            }
+            cells.append(cell)
+        }
+    }
+    let result = StabilitySettingResult(name: setting.name, cells: cells, methodOrder: experiment.methods.map(\.name))
+    results.append(result)
+    let claims = StabilityClaims.judge(result).map { $0.line(setting: setting.name) }
+    claimLines += claims
+
+    print("")
+    print("Table (\(setting.name)): diverged seeds per learning-rate multiplier; edge = largest multiplier with no "
+          + "divergence at or below it; half = first multiplier where half the seeds diverged; best AUC = best mean "
+          + "final test AUC over multipliers (all seeds, diverged ones in the state they stopped in; sample std); "
+          + "micro = spikes that recovered; no-learn = runs where a task's valid AUC never rose above "
+          + "\(StabilityTrial.learnedAUC)")
+    for l in result.tableText { print(l) }
+    print("")
+    for c in claims { print(c) }
+    fflush(stdout)
+
+    // One Clippy run near its edge, with a report of per-tensor clipping factors beside the loss.
+    var links: [(text: String, href: String)] = []
+    if !arguments.noEdgeReport, let clippy = experiment.methods.first(where: { $0.name == "clippy" }),
+       let r = result.method("clippy") {
+        // The first multiplier where a seed diverged (the edge's far side), else the edge.
+        let firstDiverged = zip(r.multipliers, r.diverged).first { $0.1 > 0 }?.0
+        let multiplier = firstDiverged ?? r.stabilityEdge ?? r.multipliers[0]
+        var configuration = experiment.configuration(setting: setting, method: clippy, multiplier: multiplier,
+                                                     seed: experiment.seeds[0])
+        configuration.output.report = true
+        configuration.output.telemetryEverySteps = 1
+        let directory = runsRoot.appendingPathComponent(configuration.name + "-report")
+        try? FileManager.default.removeItem(at: directory)
+        do {
+            _ = try StabilityTrial.run(configuration, dataset: dataset, runDirectory: directory)
+            let name = "report-\(setting.name)-clippy-x\(StabilityExperiment.format(multiplier)).html"
+            let target = outDirectory.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: directory.appendingPathComponent("report.html"), to: target)
+            links.append(("report.html of clippy at \(StabilityExperiment.format(multiplier))x, seed "
+                          + "\(experiment.seeds[0]) (per-tensor clipping factors beside the loss)", name))
+            print("report of one Clippy run near its edge: \(target.path)")
+        } catch {
+            print("report of one Clippy run near its edge not written: \(error)")
+        }
+        if !keepRuns { try? FileManager.default.removeItem(at: directory) }
+    }
+    sections.append(StabilitySweepDocument.Setting(
+        name: setting.name, description: description,
+        divergedFraction: result.methods.map { m in
+            .init(method: m.method, multipliers: m.multipliers,
+                  values: zip(m.diverged, m.runs).map { $0.1 > 0 ? Double($0.0) / Double($0.1) : nil })
+        },
+        meanAUC: result.methods.map { .init(method: $0.method, multipliers: $0.multipliers, values: $0.aucMeans) },
+        tableHeader: result.tableRows.header, tableRows: result.tableRows.rows, claims: claims, links: links))
 }
 
 if !keepRuns { try? FileManager.default.removeItem(at: runsRoot) }
 
-// MARK: the table
-
-func auc(_ s: StabilityCellSummary) -> String {
-    guard let mean = s.meanAUC, let sd = s.standardDeviationAUC else { return "—" }
-    return String(format: "%.4f ± %.4f", mean, sd)
-}
-
-print("")
-let header = ["method", "lr", "diverged", "never learned", "spikes", "last-day AUC (survivors)"]
-var rows: [[String]] = []
-for cell in cells {
-    let s = StabilityCellSummary(cell.outcomes)
-    rows.append(["\(cell.method) \(StabilityExperiment.format(cell.multiplier))x",
-                 String(format: "%g", cell.learningRate), "\(s.diverged)/\(s.runs)", "\(s.neverLearned)/\(s.runs)",
-                 "\(s.spikes)", auc(s)])
-}
-let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max()! }
-func tableLine(_ r: [String]) -> String {
-    r.indices.map { c in c == 0 ? r[c].padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                              : String(repeating: " ", count: widths[c] - r[c].count) + r[c] }
-        .joined(separator: "  ")
-}
-print(tableLine(header))
-print(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1)))
-for (i, r) in rows.enumerated() {
-    if i > 0 && cells[i].method != cells[i - 1].method { print("") }
-    print(tableLine(r))
-}
-
-// The point of the experiment: learning rates at which Adagrad diverged and Clippy did not.
-func summary(_ method: String, _ multiplier: Double) -> StabilityCellSummary? {
-    cells.first { $0.method == method && $0.multiplier == multiplier }.map { StabilityCellSummary($0.outcomes) }
-}
-let adagradName = experiment.methods.first {
-    $0.optimizer.configuration(as: AdagradConfiguration.self).map { ($0.clipping ?? .none) == .none } ?? false
-}?.name
-let clippyName = experiment.methods.first { $0.optimizer.configuration(as: ClippyAdagradConfiguration.self) != nil }?.name
-var clippySurvivesWhereAdagradDiverges: [Double] = []
-if let a = adagradName, let c = clippyName {
-    for m in experiment.multipliers {
-        if let sa = summary(a, m), let sc = summary(c, m), sa.failed > 0, sc.failed == 0 {
-            clippySurvivesWhereAdagradDiverges.append(m)
-        }
-    }
-}
 let wallSeconds = Date().timeIntervalSince(wallStart)
-print("")
-if let a = adagradName, let c = clippyName {
-    print(clippySurvivesWhereAdagradDiverges.isEmpty
-          ? "No learning rate here at which \(a) failed and \(c) survived every seed."
-          : "\(c) survived every seed at " + clippySurvivesWhereAdagradDiverges.map { StabilityExperiment.format($0) + "x" }
-              .joined(separator: ", ") + " the base rate, where \(a) diverged or never learned.")
+let document = StabilitySweepDocument(
+    title: "Stability sweep: does Clippy widen the range of stable learning rates?",
+    notes: ["Divergence rule (k = \(rule.spikeFactor), n = \(rule.divergenceSteps)): \(ruleText)",
+            (arguments.full ? "Full sweep" : "Quick sweep") + ": multipliers "
+                + experiment.multipliers.map { StabilityExperiment.format($0) + "x" }.joined(separator: ", ")
+                + "; seeds " + experiment.seeds.map(String.init).joined(separator: ", ") + "; "
+                + (experiment.lastBatch == .drop ? "every batch full (a day's remainder dropped)."
+                   : "a day's remainder trained as a small batch."),
+            String(format: "%d runs, wall time %.0f s.", runCount, wallSeconds)],
+    settings: sections)
+let htmlURL = outDirectory.appendingPathComponent("stability.html")
+do {
+    try Data(document.render().utf8).write(to: htmlURL)
+} catch {
+    fail("cannot write \(htmlURL.path): \(error)")
 }
-print(String(format: "wall time %.1f s (%d runs)", wallSeconds, cells.reduce(0) { $0 + $1.outcomes.count }))
+
+print("")
+print("Claims (Clippy paper), per setting:")
+for c in claimLines { print("  " + c) }
+print("figures: \(htmlURL.path)")
 if keepRuns { print("run directories (telemetry.jsonl, report.html): \(runsRoot.path)") }
-
-// MARK: the JSON line
-
-func jsonNumber(_ v: Double?) -> Any { v.flatMap { $0.isFinite ? $0 : nil } ?? NSNull() }
-let json: [String: Any] = [
-    "example": "stability",
-    "full": arguments.full,
-    "wall_seconds": (wallSeconds * 10).rounded() / 10,
-    "base_learning_rate": experiment.baseLearningRate,
-    "multipliers": experiment.multipliers,
-    "seeds": experiment.seeds.map { Int($0) },
-    "rows": dataset.count,
-    "days": days,
-    "parameters": parameterCount,
-    "clippy_survives_where_adagrad_diverges": clippySurvivesWhereAdagradDiverges,
-    "cells": cells.map { cell -> [String: Any] in
-        let s = StabilityCellSummary(cell.outcomes)
-        return ["method": cell.method, "multiplier": cell.multiplier, "learning_rate": cell.learningRate,
-                "runs": s.runs, "diverged": s.diverged, "never_learned": s.neverLearned, "spikes": s.spikes,
-                "auc_mean": jsonNumber(s.meanAUC), "auc_std": jsonNumber(s.standardDeviationAUC),
-                "divergence_steps": cell.outcomes.map { jsonNumber($0.divergenceStep.map(Double.init)) },
-                "outcomes": cell.outcomes.map { $0.cause?.rawValue ?? ($0.neverLearned ? "never_learned" : "survived") }]
-    },
-]
-let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-print(String(decoding: data, as: UTF8.self))
+print(String(format: "wall time %.1f s (%d runs)", wallSeconds, runCount))
+do {
+    print(try StabilitySweepJSON.line(settings: results, full: arguments.full))
+} catch {
+    fail("JSON: \(error)")
+}

@@ -42,7 +42,8 @@ public struct StabilityEvent: Codable, Equatable, Sendable {
 ///   `moving_average_decay`); the average is frozen while the task is spiking,
 ///   so that it does not chase a diverging loss; `recovered` when it falls back;
 /// * `divergence`: a spike that lasts `divergence_steps` steps, or a task's
-///   valid AUC at or below `divergence_auc` after having been above it, or —
+///   valid AUC at or below `divergence_auc` after having been above it (not
+///   judged when `divergence_auc <= 0`), or —
 ///   from step 0, warm-up or not — a task loss above its absolute limit
 ///   (`lossLimits`: the trainer gives binary tasks `loss_limit_factor × log 2`,
 ///   far above the loss of predicting the base rate, which is at most
@@ -130,8 +131,11 @@ public struct StabilityMonitor: Codable, Equatable, Sendable {
     }
 
     /// Judges the valid AUCs of an evaluation (`nil` for outputs without AUC).
+    /// With `divergence_auc <= 0` the AUC is not judged (divergence is then
+    /// a matter of the training loss alone, as in the stability experiment).
     public mutating func observe(step: Int, validAUC: [String: Double]) -> [StabilityEvent] {
         var events: [StabilityEvent] = []
+        if settings.divergenceAUC <= 0 { return events }
         for (t, name) in taskNames.enumerated() {
             guard let auc = validAUC[name] else { continue }
             if auc > settings.divergenceAUC {

@@ -21,7 +21,8 @@ public struct StabilitySettings: Codable, Equatable, Sendable {
     public var warmupSteps: Int = 50
     /// A spike that lasts this many steps is a divergence.
     public var divergenceSteps: Int = 100
-    /// A valid AUC at or below this (after having been above it) is a divergence.
+    /// A valid AUC at or below this (after having been above it) is a
+    /// divergence; `0` (or less) turns the AUC judgement off.
     public var divergenceAUC: Double = 0.52
     /// Give up after this many rollbacks.
     public var maxRollbacks: Int = 5

@@ -157,7 +157,8 @@ public final class Trainer {
         TrainingSummary(name: configuration.name, runDirectory: runDirectory.path, steps: state.step,
                         epochs: state.epoch, stopReason: reason, bestStep: state.bestStep, bestValid: best.evaluation,
                         test: test, events: state.monitor.counts,
-                        trainSamplesPerSecond: trainSamplesPerSecond)
+                        trainSamplesPerSecond: trainSamplesPerSecond,
+                        droppedBatches: state.droppedBatches ?? 0, droppedRows: state.droppedRows ?? 0)
     }
 
     /// Epoch mode: shuffled passes over the train split.
@@ -207,8 +208,9 @@ public final class Trainer {
         var generator = state.epochGenerator
         var order = rows
         generator.shuffle(&order)
-        let (batches, dropsLast) = TrainingPlan.batches(rows: order.count, batchSize: settings.batchSize,
-                                                        dropsSingleRow: hasBatchNorm)
+        let (batches, droppedRows) = TrainingPlan.batches(rows: order.count, batchSize: settings.batchSize,
+                                                          dropsSingleRow: hasBatchNorm,
+                                                          dropsRemainder: settings.lastBatch == .drop)
         while state.batchInEpoch < batches {
             let start = state.batchInEpoch * settings.batchSize
             let end = min(order.count, start + settings.batchSize)
@@ -238,9 +240,12 @@ public final class Trainer {
             }
             if settings.maxSteps > 0 && state.step >= settings.maxSteps { return .maxSteps }
         }
-        if dropsLast {
+        if droppedRows > 0 {
             state.droppedBatches = (state.droppedBatches ?? 0) + 1
-            progress.print("\(label): left out the trailing batch of 1 row (BatchNorm trains on 2 or more)")
+            state.droppedRows = (state.droppedRows ?? 0) + droppedRows
+            if settings.lastBatch == .partial {
+                progress.print("\(label): left out the trailing batch of 1 row (BatchNorm trains on 2 or more)")
+            }
         }
         // The next pass shuffles with the generator as this one left it.
         state.epochGenerator = generator

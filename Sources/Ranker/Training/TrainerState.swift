@@ -20,9 +20,12 @@ struct TrainerState: Codable, Equatable {
     /// The dropout generator (`TrainingStep.dropoutGenerator`) at the
     /// checkpoint; `nil` for a model without dropout (and then not written).
     var dropoutGenerator: RandomGenerator?
-    /// Trailing one-row batches left out so far because the model has
-    /// BatchNorm (ALGORITHMS.md 3.2.1); `nil` until the first.
+    /// Pass remainders left out so far (`last_batch: drop`, or a one-row
+    /// remainder because the model has BatchNorm, ALGORITHMS.md 3.2.1);
+    /// `nil` until the first.
     var droppedBatches: Int?
+    /// The rows of those remainders; `nil` until the first (and in older checkpoints).
+    var droppedRows: Int?
     /// Bytes of `telemetry.jsonl` when the checkpoint was written (flushed
     /// just before): a resume cuts the file back to it, so the replayed steps
     /// are written once. `nil` in checkpoints older than this field.

@@ -1,15 +1,23 @@
 /// The shape of a run: how many steps, which rows are tested.
 ///
-/// A model with BatchNorm cannot train on one row (ALGORITHMS.md 3.2.1): a
-/// pass whose last batch would hold a single row leaves that batch out
-/// (`batches(rows:batchSize:dropsSingleRow:)`); the trainer counts it.
+/// A pass over `n` rows trains `⌊n / b⌋` full batches of `b = batch_size`
+/// rows and then its remainder of `r = n mod b` rows:
+/// * `last_batch: drop` leaves the remainder out (`⌊n / b⌋` batches, `r`
+///   rows dropped), so that every batch has exactly `b` rows;
+/// * `last_batch: partial` trains it as a batch of `r` rows (`⌈n / b⌉`
+///   batches), except that a model with BatchNorm cannot train on one row
+///   (ALGORITHMS.md 3.2.1): a one-row remainder is left out.
+/// `batches(rows:batchSize:dropsSingleRow:dropsRemainder:)`; the trainer counts the dropped rows.
 struct TrainingPlan {
-    /// The batches of a pass over `rows` rows, and whether its trailing
-    /// one-row batch is left out (only with `dropsSingleRow`).
-    static func batches(rows: Int, batchSize: Int, dropsSingleRow: Bool) -> (count: Int, dropsLast: Bool) {
-        let count = (rows + batchSize - 1) / batchSize
-        let dropsLast = dropsSingleRow && rows % batchSize == 1
-        return (dropsLast ? count - 1 : count, dropsLast)
+    /// The batches of a pass over `rows` rows and the rows it leaves out:
+    /// the whole remainder with `dropsRemainder`, a one-row remainder with
+    /// `dropsSingleRow`, else none.
+    static func batches(rows: Int, batchSize: Int, dropsSingleRow: Bool,
+                        dropsRemainder: Bool = false) -> (count: Int, droppedRows: Int) {
+        let full = rows / batchSize, remainder = rows % batchSize
+        if remainder == 0 { return (full, 0) }
+        if dropsRemainder || (dropsSingleRow && remainder == 1) { return (full, remainder) }
+        return (full + 1, 0)
     }
 
     let totalSteps: Int
@@ -22,7 +30,8 @@ struct TrainingPlan {
         let c = trainer.configuration.training
         let d = trainer.dataset
         func batches(_ n: Int) -> Int {
-            TrainingPlan.batches(rows: n, batchSize: c.batchSize, dropsSingleRow: trainer.hasBatchNorm).count
+            TrainingPlan.batches(rows: n, batchSize: c.batchSize, dropsSingleRow: trainer.hasBatchNorm,
+                                 dropsRemainder: c.lastBatch == .drop).count
         }
         switch c.mode {
         case .epochs:

@@ -10,6 +10,17 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         case sequential
     }
 
+    /// What a pass over `n` rows does with its last `n mod batch_size` rows.
+    public enum LastBatch: String, ConfigurationEnum {
+        /// Trained as a smaller batch (a one-row batch is left out for a
+        /// model with BatchNorm, which cannot train on one row).
+        case partial
+        /// Left out and counted (`TrainingSummary.droppedRows`): every batch
+        /// has exactly `batch_size` rows. The shuffle differs from pass to
+        /// pass, so different rows are left out each time.
+        case drop
+    }
+
     public var mode: Mode = .epochs
     public var epochs: Int = 1
     public var batchSize: Int = 512
@@ -30,6 +41,8 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     /// Simulate an interruption: write the checkpoint after this step and stop
     /// (0: off). A resumed run continues exactly where it stopped.
     public var interruptAfterSteps: Int = 0
+    /// The pass's remainder rows: `partial` (the default) or `drop`.
+    public var lastBatch: LastBatch = .partial
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case mode, epochs, seed, threads
@@ -41,6 +54,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         case maxSteps = "max_steps"
         case checkpointEverySteps = "checkpoint_every_steps"
         case interruptAfterSteps = "interrupt_after_steps"
+        case lastBatch = "last_batch"
     }
 
     public init() {}
@@ -60,6 +74,7 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         s.maxSteps = try c.decode(.maxSteps, default: s.maxSteps)
         s.checkpointEverySteps = try c.decode(.checkpointEverySteps, default: s.checkpointEverySteps)
         s.interruptAfterSteps = try c.decode(.interruptAfterSteps, default: s.interruptAfterSteps)
+        s.lastBatch = try c.decode(.lastBatch, default: s.lastBatch)
         self = s
     }
 }

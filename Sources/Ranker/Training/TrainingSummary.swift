@@ -24,4 +24,8 @@ public struct TrainingSummary: Codable, Sendable {
     public var events: [String: Int]
     /// Training throughput over the whole run (steps only, no evaluation).
     public var trainSamplesPerSecond: Double
+    /// Pass remainders left out (`training.last_batch: drop`, or a one-row
+    /// remainder of a model with BatchNorm) and their rows.
+    public var droppedBatches: Int = 0
+    public var droppedRows: Int = 0
 }

@@ -4,9 +4,9 @@ import XCTest
 @testable import RankerExperiments
 
 /// The stability experiment's building block (`StabilityTrial`,
-/// `StabilityCellSummary`, `StabilityExperiment`): how a run is counted,
-/// checked on runs whose outcome is known in advance and on hand-written
-/// telemetry; and the shipped `examples/stability/stability.json`.
+/// `StabilityExperiment`): how a run is counted, checked on runs whose
+/// outcome is known in advance and on hand-written telemetry; and the
+/// shipped `examples/stability/stability.json`.
 final class StabilityTrialTests: RunDirectoryTestCase {
     /// A tiny sequential run: 2 tasks, 4 drifting days, Shared-Bottom [32, 32].
     static func tinyRun(_ optimizer: OptimizerConfiguration, seed: UInt64 = 1) -> RunConfiguration {
@@ -52,17 +52,16 @@ final class StabilityTrialTests: RunDirectoryTestCase {
         }
     }
 
-    func testAnAbsurdLearningRateFailsUnderAdagrad() throws {
+    func testAnAbsurdLearningRateDivergesUnderAdagrad() throws {
         // lr 1000: the first step moves every coordinate by ~1000 · g / sqrt(0.1 + g²);
-        // the loss explodes at once and the network is dead or non-finite.
+        // the training loss explodes at once (above its absolute limit, or non-finite).
         for seed: UInt64 in [1, 2] {
             let o = try StabilityTrial.run(Self.tinyRun(.adagrad(learningRate: 1000), seed: seed), dataset: Self.dataset,
                                            runDirectory: temporaryDirectory("absurd"))
-            XCTAssertTrue(o.failed, "seed \(seed): \(o)")
-            let cell = StabilityCellSummary([o])
-            XCTAssertEqual(cell.failed, 1)
-            XCTAssertEqual(cell.survivors, 0)
-            XCTAssertNil(cell.meanAUC, "no survivor, no AUC")
+            XCTAssertTrue(o.diverged, "seed \(seed): \(o)")
+            XCTAssertTrue(o.cause == .lossLimit || o.cause == .nonFinite, "seed \(seed): \(String(describing: o.cause))")
+            let cell = StabilityCell(method: "adagrad", multiplier: 1, learningRate: 1000, outcomes: [o])
+            XCTAssertEqual(cell.diverged, 1)
         }
     }
 
@@ -102,7 +101,7 @@ final class StabilityTrialTests: RunDirectoryTestCase {
             bestValid: nil, test: Evaluation(split: "test", tasks: tasks, meanAUC: 0, nonFinitePredictions: 0),
             events: events, trainSamplesPerSecond: 0)
         return try StabilityTrial.outcome(summary: summary, telemetryURL: url, taskNames: ["a", "b"],
-                                          divergenceAUC: 0.52, seconds: 1)
+                                          learnedAUC: 0.52, seconds: 1)
     }
 
     static func eval(_ step: Int, _ a: Double, _ b: Double) -> String {
@@ -111,10 +110,11 @@ final class StabilityTrialTests: RunDirectoryTestCase {
 
     func testCompletedRunThatLearnedSurvives() throws {
         let o = try outcome([Self.eval(10, 0.6, 0.55), Self.eval(20, 0.7, 0.8)], stopReason: .completed,
-                            events: ["spike": 2, "recovered": 2])
+                            events: ["spike": 3, "recovered": 2])
         XCTAssertFalse(o.diverged)
         XCTAssertFalse(o.neverLearned)
-        XCTAssertEqual(o.spikes, 2)
+        XCTAssertEqual(o.spikes, 3)
+        XCTAssertEqual(o.microDivergences, 2, "micro-divergences are the spikes that recovered")
         XCTAssertEqual(o.validAUCs, [0.575, 0.75])
         XCTAssertEqual(o.bestTaskAUCs, [0.7, 0.8])
         XCTAssertEqual(o.testAUC!, 0.75, accuracy: 1e-12)
@@ -126,7 +126,6 @@ final class StabilityTrialTests: RunDirectoryTestCase {
             #"{"type":"event","step":20,"kind":"stop","message":"stopped by the stop policy after a divergence event"}"#],
             stopReason: .unstable, events: ["divergence": 1, "stop": 1])
         XCTAssertTrue(auc.diverged)
-        XCTAssertFalse(auc.neverLearned, "a diverged run is counted once, as diverged")
         XCTAssertEqual(auc.cause, .aucDivergence)
         XCTAssertEqual(auc.divergenceStep, 20)
 
@@ -142,6 +141,11 @@ final class StabilityTrialTests: RunDirectoryTestCase {
                               stopReason: .unstable, events: ["nan": 1, "stop": 1])
         XCTAssertEqual(nan.cause, .nonFinite)
         XCTAssertEqual(nan.divergenceStep, 3)
+
+        let limit = try outcome([#"{"type":"event","step":2,"kind":"divergence","task":"a","value":5000,"message":"loss 5000 above the absolute limit 69.31 (100 x log 2; predicting the base rate costs at most log 2)"}"#],
+                                stopReason: .unstable, events: ["divergence": 1, "stop": 1])
+        XCTAssertEqual(limit.cause, .lossLimit)
+        XCTAssertEqual(limit.divergenceStep, 2)
     }
 
     func testATaskThatNeverRoseAboveTheDivergenceAUCNeverLearned() throws {
@@ -150,7 +154,6 @@ final class StabilityTrialTests: RunDirectoryTestCase {
                             testAUCs: [0.7, 0.5])
         XCTAssertFalse(o.diverged)
         XCTAssertTrue(o.neverLearned, "0.52 is at the threshold, not above it")
-        XCTAssertTrue(o.failed)
         // One evaluation above the threshold is enough to have learned.
         let learned = try outcome([Self.eval(10, 0.6, 0.53), Self.eval(20, 0.7, 0.51)], stopReason: .completed)
         XCTAssertFalse(learned.neverLearned)
@@ -158,28 +161,6 @@ final class StabilityTrialTests: RunDirectoryTestCase {
         let noAUC = try outcome([#"{"type":"eval","step":10,"split":"valid","metrics":{"a":{"auc":0.7},"b":{"auc":null}},"mean_auc":null}"#],
                                 stopReason: .completed)
         XCTAssertFalse(noAUC.neverLearned)
-    }
-
-    func testCellSummaryCountsAndAveragesSurvivorsOnly() {
-        func run(_ auc: Double, diverged: Bool = false, neverLearned: Bool = false, spikes: Int = 0) -> StabilityTrialOutcome {
-            StabilityTrialOutcome(diverged: diverged, neverLearned: neverLearned, cause: diverged ? .lossDivergence : nil,
-                                  divergenceStep: diverged ? 5 : nil, divergenceMessage: nil, steps: 10, spikes: spikes,
-                                  testAUC: auc, validAUCs: [], bestTaskAUCs: [], seconds: 0)
-        }
-        let s = StabilityCellSummary([run(0.70, spikes: 1), run(0.74, spikes: 2), run(0.50, diverged: true, spikes: 3),
-                                      run(0.50, neverLearned: true), run(0.72)])
-        XCTAssertEqual(s.runs, 5)
-        XCTAssertEqual(s.diverged, 1)
-        XCTAssertEqual(s.neverLearned, 1)
-        XCTAssertEqual(s.failed, 2)
-        XCTAssertEqual(s.survivors, 3)
-        XCTAssertEqual(s.spikes, 6)
-        // Survivors 0.70, 0.74, 0.72: mean 0.72, sample deviation sqrt((0.02² + 0.02²) / 2) = 0.02.
-        XCTAssertEqual(s.meanAUC!, 0.72, accuracy: 1e-12)
-        XCTAssertEqual(s.standardDeviationAUC!, 0.02, accuracy: 1e-12)
-        let one = StabilityCellSummary([run(0.7)])
-        XCTAssertEqual(one.standardDeviationAUC, 0)
-        XCTAssertNil(StabilityCellSummary([run(0.5, diverged: true)]).meanAUC)
     }
 
     // MARK: the experiment file
@@ -190,39 +171,71 @@ final class StabilityTrialTests: RunDirectoryTestCase {
         let path = root.appendingPathComponent("examples/stability/stability.json").path
         let e = try StabilityExperiment.load(path: path)
         try e.validate()
-        XCTAssertEqual(e.run.training.mode, .sequential)
-        XCTAssertEqual(e.run.stability.policy, .stop)
-        XCTAssertGreaterThan(e.run.data.synthetic?.days ?? 0, 2)
-        XCTAssertEqual(e.multipliers, [1, 2, 4, 8])
-        XCTAssertEqual(Set(e.methods.map(\.optimizer.kind.rawValue)), ["adagrad", "clippy"])
-        let clippy = try XCTUnwrap(e.methods.first { $0.optimizer.kind.rawValue == "clippy" })
+        XCTAssertEqual(e.settings.map(\.name), ["synthetic", "census"])
+        XCTAssertEqual(e.methods.map(\.name), ["adagrad", "adagrad_gc", "adagrad_agc", "clippy", "clippy_paper"])
+        XCTAssertEqual(e.lastBatch, .drop, "full batches by default")
+        XCTAssertEqual(e.stability.policy, .stop)
+        XCTAssertLessThanOrEqual(e.stability.divergenceAUC, 0, "divergence is judged from the training loss alone")
+        XCTAssertGreaterThanOrEqual(e.seeds.count, 5)
+        // 1, √2, 2, 2√2, 4, …, 16.
+        XCTAssertEqual(e.multipliers.count, 9)
+        for (i, m) in e.multipliers.enumerated() { XCTAssertEqual(m, pow(2, Double(i) / 2), accuracy: 1e-12) }
+        XCTAssertEqual(e.multipliers[2], 2)
+        XCTAssertEqual(e.multipliers[8], 16)
+        for s in e.settings {
+            XCTAssertEqual(s.run.training.mode, .sequential, s.name)
+            XCTAssertFalse(s.run.model.batchNorm, s.name)
+        }
+        let census = try XCTUnwrap(e.settings.first { $0.name == "census" })
+        XCTAssertEqual(census.run.data.source, .census)
+        XCTAssertNotNil(census.dayRows)
+        let clippy = try XCTUnwrap(e.methods.first { $0.name == "clippy" })
         XCTAssertEqual(try clippy.optimizer.clippyOptions(), .project)
-        let c = e.configuration(method: clippy, multiplier: 8, seed: 7)
-        XCTAssertEqual(Double(c.optimizer.learningRate), e.baseLearningRate * 8, accuracy: 1e-6)
+        let paper = try XCTUnwrap(e.methods.first { $0.name == "clippy_paper" })
+        XCTAssertEqual(try paper.optimizer.clippyOptions(), .paper)
+        let c = e.configuration(setting: census, method: clippy, multiplier: 8, seed: 7)
+        XCTAssertEqual(Double(c.optimizer.learningRate), census.baseLearningRate * 8, accuracy: 1e-6)
         XCTAssertEqual(c.training.seed, 7)
-        XCTAssertEqual(c.optimizer.kind.rawValue, "clippy")
-        XCTAssertEqual(c.name, "\(e.run.name)-\(clippy.name.lowercased())-x8-s7")
-        XCTAssertEqual(c.data, e.run.data, "the data do not depend on the cell")
-        let full = e.applyingFullSweep()
-        XCTAssertGreaterThan(full.seeds.count, e.seeds.count)
-        XCTAssertEqual(full.run.data.synthetic?.rows, e.full?.rows)
-        XCTAssertEqual(full.run.data.synthetic?.days, e.full?.days)
-        // The full sweep keeps the rows per day (and so each day's batches).
-        XCTAssertEqual(Double(full.run.data.synthetic!.rows) / Double(full.run.data.synthetic!.days),
-                       Double(e.run.data.synthetic!.rows) / Double(e.run.data.synthetic!.days))
+        XCTAssertEqual(c.training.lastBatch, .drop)
+        XCTAssertEqual(c.stability, e.stability)
+        XCTAssertEqual(c.name, "census-clippy-x8-s7")
+        XCTAssertEqual(c.data, census.run.data, "the data do not depend on the cell")
+        let quick = e.applyingQuickSweep()
+        XCTAssertLessThan(quick.seeds.count, e.seeds.count)
+        XCTAssertEqual(quick.multipliers, [1, 2, 4, 8, 16])
     }
 
     func testExperimentFileErrors() throws {
-        let json = #"{"run": {"data": {"source": "synthetic"}, "model": {"model": "mmoe"}}, "base_learning_rate": 0.1, "#
-            + #""multipliers": [1], "seeds": [1], "methods": [{"name": "A", "optimizer": {"kind": "adagrad"}}]"#
-        XCTAssertNoThrow(try JSONDecoder().decode(StabilityExperiment.self, from: Data((json + "}").utf8)).validate())
+        let json = #"{"settings": [{"name": "s", "run": {"data": {"source": "synthetic"}, "model": {"model": "mmoe"}}, "#
+            + #""base_learning_rate": 0.1}], "stability": {"divergence_auc": 0}, "grid": {"steps_per_doubling": 2, "largest": 4}, "#
+            + #""seeds": [1], "methods": [{"name": "A", "optimizer": {"kind": "adagrad"}}]"#
+        let e = try JSONDecoder().decode(StabilityExperiment.self, from: Data((json + "}").utf8))
+        XCTAssertNoThrow(try e.validate())
+        XCTAssertEqual(e.multipliers.count, 5)
+        XCTAssertEqual(e.multipliers[4], 4)
+        XCTAssertEqual(e.lastBatch, .drop)
         XCTAssertThrowsError(try JSONDecoder().decode(StabilityExperiment.self, from: Data((json + #", "seed": 3}"#).utf8)))
-        var e = try JSONDecoder().decode(StabilityExperiment.self, from: Data((json + "}").utf8))
-        e.multipliers = [0]
-        XCTAssertThrowsError(try e.validate())
-        e.multipliers = [1]
-        e.methods.append(e.methods[0])
-        XCTAssertThrowsError(try e.validate(), "duplicate method names")
+        var bad = e
+        bad.grid.largest = 6
+        XCTAssertThrowsError(try bad.validate(), "largest must be a power of 2")
+        bad = e
+        bad.multiplierOverride = [0]
+        XCTAssertThrowsError(try bad.validate())
+        bad = e
+        bad.methods.append(e.methods[0])
+        XCTAssertThrowsError(try bad.validate(), "duplicate method names")
+        bad = e
+        bad.stability.policy = .skip
+        XCTAssertThrowsError(try bad.validate(), "a diverged run must end")
+    }
+
+    func testCensusDaysAreRowOrderChunks() {
+        // 10 rows in days of 3: 0 0 0 1 1 1 2 2 2 and the last row (less than half a day) joins day 2.
+        XCTAssertEqual(StabilityExperiment.chunkDays(rows: 10, dayRows: 3), [0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+        // 11 rows: the last 2 rows are at least half a day, a day of their own.
+        XCTAssertEqual(StabilityExperiment.chunkDays(rows: 11, dayRows: 3), [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3])
+        XCTAssertEqual(StabilityExperiment.chunkDays(rows: 6, dayRows: 3), [0, 0, 0, 1, 1, 1])
+        XCTAssertEqual(StabilityExperiment.chunkDays(rows: 2, dayRows: 3), [0, 0])
     }
 
     func testSilentProgressPrintsNothing() {
