@@ -57,3 +57,32 @@ enum ReportStyle {
     @media print { body { background: #ffffff; } section, header.report { break-inside: avoid; border: none; } }
     """
 }
+
+/// The page every Ranker HTML document is: XHTML-compatible HTML5 with the
+/// inline stylesheet, `body` (already escaped markup) inside `<main>`, and
+/// an optional footer line (escaped here).
+enum ReportPage {
+    static func html(title: String, body: String, footer: String? = nil) -> String {
+        let footerLine = footer.map { "<footer>\(XMLText.escape($0))</footer>\n" } ?? ""
+        return """
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
+        <head>
+        <meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="generator" content="Ranker \(XMLText.escape(RankerVersion.string))"/>
+        <title>\(XMLText.escape(title))</title>
+        <style>
+        \(ReportStyle.css)
+        </style>
+        </head>
+        <body>
+        <main>
+        \(body)
+        \(footerLine)</main>
+        </body>
+        </html>
+
+        """
+    }
+}

@@ -68,26 +68,7 @@ public struct StabilitySweepDocument {
         for n in notes { body += "<p class=\"muted\">\(XMLText.escape(n))</p>" }
         body += "</header>\n"
         for (index, s) in settings.enumerated() { body += section(s, index: index) }
-        return """
-        <!DOCTYPE html>
-        <html xmlns="http://www.w3.org/1999/xhtml" lang="en" xml:lang="en">
-        <head>
-        <meta charset="utf-8"/>
-        <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <meta name="generator" content="Ranker \(XMLText.escape(RankerVersion.string))"/>
-        <title>\(XMLText.escape(title))</title>
-        <style>
-        \(ReportStyle.css)
-        </style>
-        </head>
-        <body>
-        <main>
-        \(body)
-        </main>
-        </body>
-        </html>
-
-        """
+        return ReportPage.html(title: title, body: body)
     }
 
     private func chart(id: String, title: String, yLabel: String, lines: [Line],

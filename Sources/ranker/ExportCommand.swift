@@ -105,18 +105,7 @@ struct ExportCommand: ParsableCommand {
             try AtomicFile.write(to: destination) { try $0.write(bytes) }
         case Checkpoint.formatIdentifier:
             let checkpoint = try SafeTensorsReader(url: file)
-            guard let text = checkpoint.metadata[Checkpoint.Key.configuration] else {
-                throw CheckpointError.missingMetadata(key: Checkpoint.Key.configuration)
-            }
-            let configuration: RunConfiguration
-            do {
-                configuration = try JSONDecoder().decode(RunConfiguration.self, from: Data(text.utf8))
-            } catch {
-                throw CheckpointError.invalidMetadata(key: Checkpoint.Key.configuration, reason: "\(error)")
-            }
-            let directory = RunDirectory(url: file.deletingLastPathComponent())
-            model = try makeModel(try directory.modelConfiguration(for: configuration))
-            try StateFileError.naming(file.path) { try ModelWeights.load(into: model, from: file) }
+            model = try checkpointModel(checkpoint, file: file)
             try NonFiniteTensorError.check(model.savedTensors, from: file.path)
             var metadata = ["source": file.lastPathComponent]
             if let step = checkpoint.metadata[Checkpoint.Key.step] { metadata["step"] = step }
@@ -128,6 +117,25 @@ struct ExportCommand: ParsableCommand {
         }
         print("\(destination.path): \(model.configuration.model.rawValue), \(model.parameterCount) parameters, "
               + "outputs \(model.outputNames.joined(separator: ", ")) (from \(file.path))")
+    }
+
+    /// The model of a training checkpoint (`checkpoint`, read from `file`):
+    /// built from the run configuration in its metadata and the run
+    /// directory's encoding, its weights loaded and checked.
+    func checkpointModel(_ checkpoint: SafeTensorsReader, file: URL) throws -> MultiTaskModel {
+        guard let text = checkpoint.metadata[Checkpoint.Key.configuration] else {
+            throw CheckpointError.missingMetadata(key: Checkpoint.Key.configuration)
+        }
+        let configuration: RunConfiguration
+        do {
+            configuration = try JSONDecoder().decode(RunConfiguration.self, from: Data(text.utf8))
+        } catch {
+            throw CheckpointError.invalidMetadata(key: Checkpoint.Key.configuration, reason: "\(error)")
+        }
+        let directory = RunDirectory(url: file.deletingLastPathComponent())
+        let model = try makeModel(try directory.modelConfiguration(for: configuration))
+        try StateFileError.naming(file.path) { try ModelWeights.load(into: model, from: file) }
+        return model
     }
 
     /// `--format onnx`: the model of `file` (an export, or a checkpoint with its
@@ -143,17 +151,7 @@ struct ExportCommand: ParsableCommand {
         case ModelExport.formatIdentifier:
             model = try StateFileError.naming(file.path) { try ModelExport.loadModel(from: file) }
         case Checkpoint.formatIdentifier:
-            guard let text = reader.metadata[Checkpoint.Key.configuration] else {
-                throw CheckpointError.missingMetadata(key: Checkpoint.Key.configuration)
-            }
-            let configuration: RunConfiguration
-            do {
-                configuration = try JSONDecoder().decode(RunConfiguration.self, from: Data(text.utf8))
-            } catch {
-                throw CheckpointError.invalidMetadata(key: Checkpoint.Key.configuration, reason: "\(error)")
-            }
-            model = try makeModel(try directory.modelConfiguration(for: configuration))
-            try StateFileError.naming(file.path) { try ModelWeights.load(into: model, from: file) }
+            model = try checkpointModel(reader, file: file)
             if let step = reader.metadata[Checkpoint.Key.step] { metadata["step"] = step }
         case let found:
             throw CheckpointError.wrongFormat(path: file.path,

@@ -76,18 +76,7 @@ final class DatasetBuilder {
             taskColumns = try frozen.taskColumns(checking: binding)
             tables = [ByteStringTable?](repeating: nil, count: fieldCount)
             lookups = try frozen.encoding.sparseFields.map { field in
-                guard let values = field.values else { return nil }
-                let table = ByteStringTable(expectedCount: values.count)
-                for (i, value) in values.enumerated() {
-                    let index = Array(value.utf8).withUnsafeBufferPointer { b in
-                        table.intern(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, length: b.count)
-                    }
-                    guard index == Int32(i) else {
-                        throw DatasetEncodingError(source: frozen.source,
-                                                   message: "sparse field \(field.name): the value \"\(value)\" is listed twice")
-                    }
-                }
-                return table
+                try field.values.map { try Self.lookupTable($0, source: frozen.source, field: "sparse field \(field.name)") }
             }
         } else {
             taskColumns = []

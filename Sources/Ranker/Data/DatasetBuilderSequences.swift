@@ -21,18 +21,24 @@ extension DatasetBuilder {
         }
         return try encoded.map { field in
             guard field.field.sharesEmbeddingWith == nil, let values = field.values else { return nil }
-            let table = ByteStringTable(expectedCount: values.count)
-            for (i, value) in values.enumerated() {
-                let index = Array(value.utf8).withUnsafeBufferPointer { b in
-                    table.intern(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, length: b.count)
-                }
-                guard index == Int32(i) else {
-                    throw DatasetEncodingError(source: frozen.source,
-                                               message: "sequence field \(field.field.name): the value \"\(value)\" is listed twice")
-                }
-            }
-            return table
+            return try lookupTable(values, source: frozen.source, field: "sequence field \(field.field.name)")
         }
+    }
+
+    /// The lookup of a frozen vocabulary: value `i` of `values` interned as id
+    /// `i` (a value listed twice would make the ids shift: an error naming
+    /// `field` and the encoding file `source`).
+    static func lookupTable(_ values: [String], source: String, field: String) throws -> ByteStringTable {
+        let table = ByteStringTable(expectedCount: values.count)
+        for (i, value) in values.enumerated() {
+            let index = Array(value.utf8).withUnsafeBufferPointer { b in
+                table.intern(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, length: b.count)
+            }
+            guard index == Int32(i) else {
+                throw DatasetEncodingError(source: source, message: "\(field): the value \"\(value)\" is listed twice")
+            }
+        }
+        return table
     }
 
     /// Splits and encodes every sequence field of the current record into `scratchSequences`.

@@ -58,6 +58,13 @@ public final class EmbeddingInput {
     /// Examples ahead whose embedding rows are prefetched.
     private let prefetchDistance = 8
 
+    /// The input of a model: `configuration`'s sparse fields, sequence fields
+    /// and dense features (every model kind builds its input this way).
+    public convenience init(_ configuration: ModelConfiguration) {
+        self.init(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
+                  denseCount: configuration.denseFeatures)
+    }
+
     public init(name: String = "embedding", fields: [SparseField], sequences: [SequenceField] = [], denseCount: Int) {
         precondition(denseCount >= 0 && fields.allSatisfy { $0.vocabulary > 0 && $0.dimension > 0 })
         for sequence in sequences {

@@ -32,8 +32,7 @@ public final class ESMM: StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
-                               denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(configuration)
         ctrTower = MLP(name: "tower.ctr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
                        outputSize: 1, group: .shared, batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,

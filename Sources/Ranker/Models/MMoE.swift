@@ -32,8 +32,7 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
-                               denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(configuration)
         let d = input.outputSize
         experts = ExpertGroup(name: "experts", count: configuration.experts, inputSize: d,
                               hiddenSizes: configuration.expertHidden, group: .shared,

@@ -80,8 +80,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         let msh = configuration.sharedExperts
         specificCount = ms
         sharedCount = msh
-        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
-                               denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(configuration)
         let reach = PLE.reachability(tasks: taskCount, levels: levelCount, specificExperts: ms, sharedExperts: msh)
         let hidden = configuration.expertHidden
         var levels: [Level] = []

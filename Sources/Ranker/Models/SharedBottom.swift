@@ -27,8 +27,7 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     public init(_ configuration: ModelConfiguration) throws {
         try configuration.validate()
         self.configuration = configuration
-        input = EmbeddingInput(fields: configuration.sparseFields, sequences: configuration.sequenceFields,
-                               denseCount: configuration.denseFeatures)
+        input = EmbeddingInput(configuration)
         bottom = MLP(name: "bottom", inputSize: input.outputSize, hiddenSizes: configuration.bottomHidden, group: .shared,
                      batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         towers = makeTaskTowers(configuration, inputSize: configuration.bottomHidden.last!)
