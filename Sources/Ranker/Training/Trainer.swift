@@ -117,7 +117,7 @@ public final class Trainer {
         if resumed && telemetryStart != nil {
             progress.print("resumed from step \(state.step) (\(checkpointURL.path))")
         } else {
-            writeRunLine(plan: plan)
+            try writeRunLine(plan: plan)
         }
         do {
             return try runToEnd(plan)
@@ -139,7 +139,7 @@ public final class Trainer {
         let reason = stop ?? .completed
         if reason == .interrupted {
             try writeCheckpoint()
-            writeEnd(reason: reason, test: nil)
+            try writeEnd(reason: reason, test: nil)
             try telemetry.flush()
             return summary(reason: reason, test: nil)
         }
@@ -148,8 +148,8 @@ public final class Trainer {
         if configuration.training.mode == .epochs { best.restore(into: model) }
         let testRows = plan.testRows
         let test = testRows.isEmpty ? nil : evaluator.evaluate(rows: testRows, split: "test")
-        if let test { writeEvaluation(test, day: nil) }
-        writeEnd(reason: reason, test: test)
+        if let test { try writeEvaluation(test, day: nil) }
+        try writeEnd(reason: reason, test: test)
         try telemetry.flush()
         return summary(reason: reason, test: test)
     }
@@ -296,9 +296,9 @@ public final class Trainer {
             outcome = try applyPolicy(kind, events: &events)
         }
         diagnose(&events)
-        for e in events { writeEvent(e) }
+        for e in events { try writeEvent(e) }
         if state.step % configuration.output.telemetryEverySteps == 0 || !events.isEmpty {
-            writeStepLine(learningRate: learningRate)
+            try writeStepLine(learningRate: learningRate)
         }
         return outcome
     }
@@ -334,7 +334,7 @@ public final class Trainer {
     private func evaluate(rows: [Int], day: Int?) throws -> StopReason? {
         if rows.isEmpty { return nil }
         let evaluation = evaluator.evaluate(rows: rows, split: "valid")
-        writeEvaluation(evaluation, day: day)
+        try writeEvaluation(evaluation, day: day)
         progress.print(describe(evaluation, step: state.step))
         // Outputs whose valid labels have one class only have no AUC to judge
         // (NaN by definition, not a diverged model); they are left out.
@@ -344,17 +344,17 @@ public final class Trainer {
         }
         var events = state.monitor.observe(step: state.step, validAUC: auc)
         diagnose(&events)
-        for e in events { writeEvent(e) }
+        for e in events { try writeEvent(e) }
         if !events.isEmpty {
             var extra: [StabilityEvent] = []
             if try applyPolicy(.divergence, events: &extra) == .stop {
                 diagnose(&extra)
-                for e in extra { writeEvent(e) }
+                for e in extra { try writeEvent(e) }
                 try telemetry.flush()
                 return .unstable
             }
             diagnose(&extra)
-            for e in extra { writeEvent(e) }
+            for e in extra { try writeEvent(e) }
             try telemetry.flush()
             return nil
         }
