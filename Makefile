@@ -149,31 +149,38 @@ fuzz-seeds: fuzz-build
 ## -enable-testing: debug builds of the numeric tests are too slow on small machines;
 ## SANITIZE_FLAGS="-c debug" for a debug build). The executables the tests start (ranker,
 ## the examples, ranker-fault-inject) are built with the same sanitizer and found through
-## RANKER_BUILD_DIR, so they run sanitized too. LeakSanitizer suppresses only the two
+## RANKER_BUILD_DIR, so they run sanitized too. Two passes: every test but those that
+## start MPI ranks (SANITIZE_MPI_TESTS), then those, with Open MPI's own allocations
+## suppressed (Tests/lsan-mpi.supp; LeakSanitizer needs full stacks there, so
+## fast_unwind_on_malloc=0 and MCA plugins kept loaded). LeakSanitizer suppresses only the
 ## toolchain leaks of Tests/lsan.supp (see there and RELIABILITY.md, "Sanitizers").
 ## UndefinedBehaviorSanitizer is not available for Swift on Linux (swiftc has no
-## -sanitize=undefined), so there is no UBSan run. SANITIZE_FILTER=Regex runs only matching tests.
-SANITIZE_FLAGS  ?= $(TEST_FLAGS)
-SANITIZE_FILTER ?=
-SANITIZE_LSAN   := suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=1
+## -sanitize=undefined), so there is no UBSan run. SANITIZE_FILTER=Regex runs only the
+## matching tests of the first pass; SANITIZE_MPI_TESTS= (empty) leaves out the second.
+SANITIZE_FLAGS     ?= $(TEST_FLAGS)
+SANITIZE_FILTER    ?=
+SANITIZE_MPI_TESTS ?= DataParallelTrainingTests|BenchRanksTests|RankFailureTests|TwoHostTCPTests|FaultScriptTests.testKillNineOfOneMPIRank
 sanitize: sanitize-asan sanitize-tsan
 
-# $(call sanitized-tests,address|thread,scratch path)
+# $(call sanitized-tests,address|thread,scratch path,extra environment of the MPI pass)
 define sanitized-tests
 	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
 	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2)
 	for product in $(EXECUTABLES); do \
 	  $(SWIFT) build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) --product $$product || exit 1; done
-	LSAN_OPTIONS="$(SANITIZE_LSAN)" RANKER_BUILD_DIR=$(CURDIR)/$(2)/release \
+	LSAN_OPTIONS="suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=1" RANKER_BUILD_DIR=$(CURDIR)/$(2)/release \
 	  $(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) \
-	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)') $(if $(SANITIZE_MPI_TESTS),--skip '$(SANITIZE_MPI_TESTS)')
+	$(if $(SANITIZE_MPI_TESTS),LSAN_OPTIONS="suppressions=$(CURDIR)/Tests/lsan-mpi.supp:print_suppressions=1" \
+	  OMPI_MCA_mca_base_component_disable_dlclose=1 $(3) RANKER_BUILD_DIR=$(CURDIR)/$(2)/release \
+	  $(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) --filter '$(SANITIZE_MPI_TESTS)')
 endef
 
 sanitize-asan:
-	$(call sanitized-tests,address,.build-asan)
+	$(call sanitized-tests,address,.build-asan,ASAN_OPTIONS=fast_unwind_on_malloc=0)
 
 sanitize-tsan:
-	$(call sanitized-tests,thread,.build-tsan)
+	$(call sanitized-tests,thread,.build-tsan,)
 
 clean:
 	rm -rf .build .build-asan .build-tsan

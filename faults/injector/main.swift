@@ -36,14 +36,22 @@ while let flag = arguments.popFirst() {
 }
 guard let configPath, let outPath else { fail("--config and --out are required") }
 
-do {
-    let configuration = try RunConfiguration.load(path: configPath)
-    let trainer = try Trainer(configuration: configuration, runDirectory: URL(fileURLWithPath: outPath))
-    for fault in faults { try trainer.inject(fault) }
-    let summary = try trainer.run()
-    print("stopped: \(summary.stopReason.rawValue) after \(summary.steps) steps; events: "
-          + summary.events.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-    exit(summary.stopReason == .unstable ? 2 : 0)
-} catch {
-    fail("\(error)")
+/// Trains with the faults and returns the exit status. The trainer is gone
+/// when this returns, so the process exits with nothing of it alive (an
+/// `exit` inside its scope left it to LeakSanitizer as a leak).
+func trainWithFaults(config: String, out: String, faults: [InjectedFault]) -> Int32 {
+    do {
+        let configuration = try RunConfiguration.load(path: config)
+        let trainer = try Trainer(configuration: configuration, runDirectory: URL(fileURLWithPath: out))
+        for fault in faults { try trainer.inject(fault) }
+        let summary = try trainer.run()
+        print("stopped: \(summary.stopReason.rawValue) after \(summary.steps) steps; events: "
+              + summary.events.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        return summary.stopReason == .unstable ? 2 : 0
+    } catch {
+        FileHandle.standardError.write(Data("ranker-fault-inject: \(error)\n".utf8))
+        return 1
+    }
 }
+
+exit(trainWithFaults(config: configPath, out: outPath, faults: faults))
