@@ -39,7 +39,7 @@ build: deps
 ## test: every test (unit, gradient checks, goldens, end-to-end), release mode.
 ## The command-line tests run .build/release/ranker and the examples (their --help),
 ## built here with the same flags.
-EXECUTABLES  := ranker census-mmoe aliccp-esmm weighting stability
+EXECUTABLES  := ranker census-mmoe aliccp-esmm weighting stability ranker-fault-inject
 test:
 	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
 	$(MAKE) onnx-venv
@@ -48,16 +48,22 @@ test:
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
 
 ## faults: the fault-injection scripts of faults/ at full counts against .build/release/ranker
-## (kill -9 during checkpointing, disk full on a tmpfs, corrupted state files, NaN/inf input rows);
-## `make test` runs them with small counts (FaultScriptTests). FAULT_KILLS (default 100),
-## FAULT_DISK_SIZES (8), FAULT_SEED (14), FAULT_WORKDIR (/tmp/ranker-faults). Mounting needs root.
+## (kill -9 during checkpointing, disk full on a tmpfs, corrupted state files, NaN/inf input rows,
+## NaN/inf in an input, a loss and a gradient inside a step through the test program
+## ranker-fault-inject, kill -9 of one MPI rank); `make test` runs them with small counts
+## (FaultScriptTests). FAULT_KILLS (default 100), FAULT_RANK_KILLS (10), FAULT_DISK_SIZES (8),
+## FAULT_SEED (14), FAULT_WORKDIR (/tmp/ranker-faults). Mounting needs root.
 FAULT_KILLS ?= 100
+FAULT_RANK_KILLS ?= 10
 faults: deps
 	$(SWIFT) build $(TEST_FLAGS) --product ranker
+	$(SWIFT) build $(TEST_FLAGS) --product ranker-fault-inject
 	python3 faults/kill_resume.py --kills $(FAULT_KILLS)
 	python3 faults/disk_full.py
 	python3 faults/corrupt.py
 	python3 faults/nan_input.py
+	python3 faults/nan_step.py
+	python3 faults/kill_rank.py --kills $(FAULT_RANK_KILLS)
 
 ## goldens: only the golden runner (RANKER_GOLDENS=dir to check other case files).
 goldens: deps
@@ -142,24 +148,40 @@ fuzz-seeds: fuzz-build
 ## sanitize: the test suite under AddressSanitizer, then ThreadSanitizer, each in its own
 ## scratch path (.build-asan, .build-tsan), with the flags of `make test` (release with
 ## -enable-testing: debug builds of the numeric tests are too slow on small machines;
-## SANITIZE_FLAGS="-c debug" for a debug build). UndefinedBehaviorSanitizer is not
-## available for Swift on Linux (swiftc has no -sanitize=undefined), so there is no UBSan run.
-## SANITIZE_FILTER=Regex runs only matching tests.
-SANITIZE_FLAGS  ?= $(TEST_FLAGS)
-SANITIZE_FILTER ?=
+## SANITIZE_FLAGS="-c debug" for a debug build). The executables the tests start (ranker,
+## the examples, ranker-fault-inject) are built with the same sanitizer and found through
+## RANKER_BUILD_DIR, so they run sanitized too. Two passes: every test but those that
+## start MPI ranks (SANITIZE_MPI_TESTS), then those, with Open MPI's own allocations
+## suppressed (Tests/lsan-mpi.supp; LeakSanitizer needs full stacks there, so
+## fast_unwind_on_malloc=0 and MCA plugins kept loaded). LeakSanitizer suppresses only the
+## toolchain leaks of Tests/lsan.supp (see there and RELIABILITY.md, "Sanitizers").
+## UndefinedBehaviorSanitizer is not available for Swift on Linux (swiftc has no
+## -sanitize=undefined), so there is no UBSan run. SANITIZE_FILTER=Regex runs only the
+## matching tests of the first pass; SANITIZE_MPI_TESTS= (empty) leaves out the second.
+SANITIZE_FLAGS     ?= $(TEST_FLAGS)
+SANITIZE_FILTER    ?=
+SANITIZE_MPI_TESTS ?= DataParallelTrainingTests|BenchRanksTests|RankFailureTests|TwoHostTCPTests|FaultScriptTests.testKillNineOfOneMPIRank
 sanitize: sanitize-asan sanitize-tsan
 
-sanitize-asan:
+# $(call sanitized-tests,address|thread,scratch path,extra environment of the MPI pass)
+define sanitized-tests
 	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
-	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=address --scratch-path .build-asan
-	$(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=address --scratch-path .build-asan \
-	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2)
+	for product in $(EXECUTABLES); do \
+	  $(SWIFT) build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) --product $$product || exit 1; done
+	LSAN_OPTIONS="suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=1" RANKER_BUILD_DIR=$(CURDIR)/$(2)/release \
+	  $(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) \
+	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)') $(if $(SANITIZE_MPI_TESTS),--skip '$(SANITIZE_MPI_TESTS)')
+	$(if $(SANITIZE_MPI_TESTS),LSAN_OPTIONS="suppressions=$(CURDIR)/Tests/lsan-mpi.supp:print_suppressions=1" \
+	  OMPI_MCA_mca_base_component_disable_dlclose=1 $(3) RANKER_BUILD_DIR=$(CURDIR)/$(2)/release \
+	  $(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) --filter '$(SANITIZE_MPI_TESTS)')
+endef
+
+sanitize-asan:
+	$(call sanitized-tests,address,.build-asan,ASAN_OPTIONS=fast_unwind_on_malloc=0)
 
 sanitize-tsan:
-	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
-	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build $(SANITIZE_FLAGS) --sanitize=thread --scratch-path .build-tsan \
-	  $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+	$(call sanitized-tests,thread,.build-tsan,)
 
 ## onnx-venv: the Python virtual environment of the ONNX export tests (.venv-onnx: onnx, onnxruntime,
 ## numpy at the versions of tools/onnx-requirements.txt), made once; `make test` runs it. The tests

@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "RankerExperiments", targets: ["RankerExperiments"]),
         .library(name: "RankerDistributed", targets: ["RankerDistributed"]),
         .executable(name: "ranker", targets: ["ranker"]),
+        // Test program of `make faults`: training with faults injected (faults/injector).
+        .executable(name: "ranker-fault-inject", targets: ["ranker-fault-inject"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -94,6 +96,12 @@ let package = Package(
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Sources/ranker"
+        ),
+        // Fault injection for faults/nan_step.py (issue 14): not part of `ranker`.
+        .executableTarget(
+            name: "ranker-fault-inject",
+            dependencies: ["Ranker"],
+            path: "faults/injector"
         ),
         .executableTarget(
             name: "mlp-demo",

@@ -163,6 +163,24 @@ struct TrainCommand: ParsableCommand {
         try communicator?.finalize()
     }
 
+    /// The `config.json` of the run directory `dir` that `--resume` continues
+    /// without `--config`. A process killed before it wrote that file (the
+    /// trainer writes it first, before any telemetry or checkpoint) left
+    /// nothing that could be resumed: the error says how to start the run.
+    static func savedConfiguration(ofRun dir: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TrainingError(message: "cannot resume: \(dir) is not a run directory (it does not exist)")
+        }
+        let path = (dir as NSString).appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TrainingError(message: "cannot resume \(dir): it has no config.json, so the run stopped before it "
+                                + "wrote its configuration and trained nothing. Start it from the beginning with "
+                                + "`ranker train --config FILE --resume \(dir)` (the configuration it was started with)")
+        }
+        return path
+    }
+
     /// Trains in this process: alone, or as one replica of `communicator`.
     private func train(communicator: Communicator?) throws {
         let isWriter = (communicator?.rank ?? 0) == 0
@@ -171,7 +189,7 @@ struct TrainCommand: ParsableCommand {
         if let path = config {
             configuration = try RunConfiguration.load(path: path)
         } else if let dir = resume {
-            configuration = try RunConfiguration.load(path: (dir as NSString).appendingPathComponent("config.json"))
+            configuration = try RunConfiguration.load(path: try Self.savedConfiguration(ofRun: dir))
         } else {
             configuration = .default
         }

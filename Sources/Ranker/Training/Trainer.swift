@@ -43,6 +43,8 @@ public final class Trainer {
     let hasBatchNorm: Bool
     /// Data parallelism: this rank's slice of each batch, the exchanges, the drift check (`TrainerReplicas`).
     let replicas: TrainerReplicas
+    /// Faults still to inject (`inject(_:)`; fault-injection tests only).
+    private var injectedFaults: [InjectedFault] = []
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -103,6 +105,30 @@ public final class Trainer {
         if resume { try restoreCheckpoint() }
     }
 
+    /// Writes `fault` into step `fault.step` (`InjectedFault`) — for the
+    /// fault-injection tests and `faults/injector`, never a run configuration.
+    ///
+    /// - Throws: `TrainingError` when the site does not exist in this model
+    ///   (no such task or parameter; no dense feature for `.input`).
+    public func inject(_ fault: InjectedFault) throws {
+        switch fault.site {
+        case .input:
+            if dataset.denseNames.isEmpty {
+                throw TrainingError(message: "fault at the input: the data has no dense feature to write into")
+            }
+        case let .loss(task):
+            if task >= model.taskCount {
+                throw TrainingError(message: "fault at loss \(task): the model has \(model.taskCount) tasks (0 to \(model.taskCount - 1))")
+            }
+        case let .gradient(parameter):
+            if !step.parameters.contains(where: { $0.name == parameter }) {
+                throw TrainingError(message: "fault at gradient \"\(parameter)\": no such parameter; the parameters are: "
+                                    + step.parameters.map(\.name).joined(separator: ", "))
+            }
+        }
+        injectedFaults.append(fault)
+    }
+
     // MARK: the run
 
     /// Runs training to the end (or to the stop the configuration or the
@@ -116,7 +142,7 @@ public final class Trainer {
         if resumed && telemetryStart != nil {
             progress.print("resumed from step \(state.step) (\(checkpointURL.path))")
         } else {
-            writeRunLine(plan: plan)
+            try writeRunLine(plan: plan)
         }
         do {
             return try runToEnd(plan)
@@ -138,7 +164,7 @@ public final class Trainer {
         let reason = stop ?? .completed
         if reason == .interrupted {
             try writeCheckpoint()
-            writeEnd(reason: reason, test: nil)
+            try writeEnd(reason: reason, test: nil)
             try telemetry.flush()
             return summary(reason: reason, test: nil)
         }
@@ -147,8 +173,8 @@ public final class Trainer {
         if configuration.training.mode == .epochs { best.restore(into: model) }
         let testRows = plan.testRows
         let test = testRows.isEmpty ? nil : try replicas.evaluate(evaluator, rows: testRows, split: "test")
-        if let test { writeEvaluation(test, day: nil) }
-        writeEnd(reason: reason, test: test)
+        if let test { try writeEvaluation(test, day: nil) }
+        try writeEnd(reason: reason, test: test)
         try telemetry.flush()
         return summary(reason: reason, test: test)
     }
@@ -262,6 +288,9 @@ public final class Trainer {
                                  * state.learningRateFactor)
         var events: [StabilityEvent] = []
         var trouble: StabilityEvent.Kind?
+        if let i = injectedFaults.firstIndex(where: { $0.step == state.step }) {
+            step.pendingFault = injectedFaults.remove(at: i)
+        }
         if let failure = try replicas.computeGradients(step, batch: batch) {
             var e = StabilityEvent(step: state.step, kind: .nan, task: nil, parameter: nil, value: nil,
                                    message: failure.description)
@@ -300,9 +329,9 @@ public final class Trainer {
             outcome = try applyPolicy(kind, events: &events)
         }
         diagnose(&events)
-        for e in events { writeEvent(e) }
+        for e in events { try writeEvent(e) }
         if state.step % configuration.output.telemetryEverySteps == 0 || !events.isEmpty {
-            writeStepLine(learningRate: learningRate)
+            try writeStepLine(learningRate: learningRate)
         }
         return outcome
     }
@@ -338,7 +367,7 @@ public final class Trainer {
     private func evaluate(rows: [Int], day: Int?) throws -> StopReason? {
         if rows.isEmpty { return nil }
         let evaluation = try replicas.evaluate(evaluator, rows: rows, split: "valid")
-        writeEvaluation(evaluation, day: day)
+        try writeEvaluation(evaluation, day: day)
         progress.print(describe(evaluation, step: state.step))
         // Outputs whose valid labels have one class only have no AUC to judge
         // (NaN by definition, not a diverged model); they are left out.
@@ -348,17 +377,17 @@ public final class Trainer {
         }
         var events = state.monitor.observe(step: state.step, validAUC: auc)
         diagnose(&events)
-        for e in events { writeEvent(e) }
+        for e in events { try writeEvent(e) }
         if !events.isEmpty {
             var extra: [StabilityEvent] = []
             if try applyPolicy(.divergence, events: &extra) == .stop {
                 diagnose(&extra)
-                for e in extra { writeEvent(e) }
+                for e in extra { try writeEvent(e) }
                 try telemetry.flush()
                 return .unstable
             }
             diagnose(&extra)
-            for e in extra { writeEvent(e) }
+            for e in extra { try writeEvent(e) }
             try telemetry.flush()
             return nil
         }

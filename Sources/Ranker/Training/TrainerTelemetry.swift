@@ -5,8 +5,8 @@ import Foundation
 /// that echo events and evaluations.
 extension Trainer {
     /// The `run` line: what is trained and how.
-    func writeRunLine(plan: TrainingPlan) {
-        telemetry.write(.run(TelemetryRecord.Run(
+    func writeRunLine(plan: TrainingPlan) throws {
+        try telemetry.write(.run(TelemetryRecord.Run(
             name: configuration.name,
             model: modelConfiguration.model.rawValue,
             // The tasks of the losses and weights of step lines (ESMM: ctr, ctcvr;
@@ -30,7 +30,7 @@ extension Trainer {
 
     /// A `step` line: losses, weights, per-task gradient statistics (methods
     /// that compute them), clipping factors (optimizers that clip).
-    func writeStepLine(learningRate: Float) {
+    func writeStepLine(learningRate: Float) throws {
         let t = balancer.telemetry
         var record = TelemetryRecord.Step(
             step: state.step, epoch: state.epoch,
@@ -49,13 +49,13 @@ extension Trainer {
             record.clipFactors = Dictionary(names.indices.map { (names[$0], Double(optimizer.clippingFactor(at: $0))) },
                                             uniquingKeysWith: { $1 })
         }
-        telemetry.write(.step(record))
+        try telemetry.write(.step(record))
     }
 
     /// An `event` line, echoed on the progress output (except `recovered`)
     /// with its diagnosis (`StabilityDiagnosis`).
-    func writeEvent(_ e: StabilityEvent) {
-        telemetry.write(.event(TelemetryRecord.Event(e)))
+    func writeEvent(_ e: StabilityEvent) throws {
+        try telemetry.write(.event(TelemetryRecord.Event(e)))
         if e.kind != .recovered {
             let diagnosis = e.diagnosis.map(\.summary).flatMap { $0.isEmpty ? nil : " [\($0)]" } ?? ""
             progress.print("step \(e.step): \(e.kind.rawValue)"
@@ -78,26 +78,26 @@ extension Trainer {
         } else {
             event.message = "failed: \(error)"
         }
-        writeEvent(event)
-        writeEnd(stopped: error is TrainingError ? StopReason.unstable.rawValue : "failed", test: nil)
+        try? writeEvent(event)
+        try? writeEnd(stopped: error is TrainingError ? StopReason.unstable.rawValue : "failed", test: nil)
         try? telemetry.flush()
     }
 
     /// An `eval` line (`day`: sequential mode, the day evaluated).
-    func writeEvaluation(_ e: Evaluation, day: Int?) {
-        telemetry.write(.evaluation(TelemetryRecord.Evaluation(
+    func writeEvaluation(_ e: Evaluation, day: Int?) throws {
+        try telemetry.write(.evaluation(TelemetryRecord.Evaluation(
             step: state.step, epoch: state.epoch, day: day, split: e.split, metrics: e.metricTable,
             meanAUC: e.meanAUC, nonFinitePredictions: e.nonFinitePredictions)))
     }
 
     /// The `end` line (with the test metrics when the kept state was tested).
-    func writeEnd(reason: StopReason, test: Evaluation?) {
-        writeEnd(stopped: reason.rawValue, test: test)
+    func writeEnd(reason: StopReason, test: Evaluation?) throws {
+        try writeEnd(stopped: reason.rawValue, test: test)
     }
 
     /// The `end` line with `stopped` (a `StopReason`, or `failed`).
-    func writeEnd(stopped: String, test: Evaluation?) {
-        telemetry.write(.end(TelemetryRecord.End(
+    func writeEnd(stopped: String, test: Evaluation?) throws {
+        try telemetry.write(.end(TelemetryRecord.End(
             step: state.step, bestStep: state.bestStep, bestMeanAUC: state.bestMeanAUC, stopped: stopped,
             trainSamplesPerSecond: trainSamplesPerSecond, events: state.monitor.counts,
             test: test?.metricTable ?? [:])))

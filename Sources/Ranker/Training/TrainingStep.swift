@@ -48,6 +48,8 @@ public final class TrainingStep {
     public let dropoutGenerator: DropoutGenerator
     /// Per-phase wall-clock totals while not `nil` (see `TrainingStepPhaseTimes`).
     public var phaseTimes: TrainingStepPhaseTimes?
+    /// Written into the next `computeGradients` only, then cleared (`InjectedFault`; tests).
+    var pendingFault: InjectedFault?
     private var phaseStart: UInt64 = 0
     private let taskGradients = Matrix(rows: 0, cols: 0)
     private let logitGradient = Matrix(rows: 0, cols: 0)
@@ -92,11 +94,15 @@ public final class TrainingStep {
     @discardableResult
     public func computeGradients(_ batch: Batch, replicas: ReplicaGradientReduction?) throws -> StepFailure? {
         startPhases()
+        let fault = pendingFault
+        pendingFault = nil
+        if fault?.site == .input, batch.size > 0, batch.denseCount > 0 { batch.dense[0, 0] = fault!.value }
         let logits = model.forward(batch, mode: .training(dropout: dropoutGenerator))
         try replicas?.raisePendingError()
         endPhase(.forward)
         model.computeLosses(logits: logits, labels: batch.labels.view, taskGradients: taskGradients, into: &losses)
         try replicas?.reduceLosses(&losses, logitGradients: taskGradients)
+        if case let .loss(task)? = fault?.site, losses.indices.contains(task) { losses[task] = Double(fault!.value) }
         for (k, value) in losses.enumerated() where !value.isFinite {
             return .nonFiniteLoss(task: k, value: value)
         }
@@ -126,6 +132,9 @@ public final class TrainingStep {
             }
         } catch {
             return .balancer("\(error)")
+        }
+        if case let .gradient(name)? = fault?.site, let p = parameters.first(where: { $0.name == name }), p.gradientCount > 0 {
+            p.gradientPointer[p.gradientCount / 2] = fault!.value
         }
         return nil
     }

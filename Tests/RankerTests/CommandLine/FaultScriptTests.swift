@@ -72,4 +72,31 @@ final class FaultScriptTests: RunDirectoryTestCase {
     func testNonFiniteInputRowsAreRefused() throws {
         expectSuccess(try script("nan_input.py", []), summary: "nan_input")
     }
+
+    /// NaN, +inf and -inf written into a dense input, each task's loss and
+    /// two gradients at one step (`ranker-fault-inject`): caught at that step
+    /// under stop, skip and rollback; stop and skip change no tensor.
+    /// (`make faults` injects all three values; here NaN only.)
+    func testNonFiniteValuesInsideAStepAreCaughtAtTheirStep() throws {
+        let injector = BuiltExecutable(name: "ranker-fault-inject")
+        guard FileManager.default.isExecutableFile(atPath: injector.url.path) else {
+            throw XCTSkip("\(injector.url.path) is not built; `make test` builds it")
+        }
+        expectSuccess(try script("nan_step.py", ["--values", "nan"]), summary: "nan_step")
+    }
+
+    /// One SIGKILL of a random rank of a 2-rank run: the job ends, no
+    /// process is left, the checkpoint is whole and the resumed run ends
+    /// as the uninterrupted one. (`make faults`: 10 kills.) Skipped only
+    /// without mpirun and CI unset; under CI a missing mpirun fails.
+    func testKillNineOfOneMPIRank() throws {
+        let result = try script("kill_rank.py", ["--kills", "1", "--rows", "12000"])
+        if result.status == 77 {
+            if ProcessInfo.processInfo.environment["CI"] != nil {
+                return XCTFail("CI is set and mpirun is missing: \(result.output)")
+            }
+            throw XCTSkip("mpirun is missing: \(result.output)")
+        }
+        expectSuccess(result, summary: "kill_rank")
+    }
 }

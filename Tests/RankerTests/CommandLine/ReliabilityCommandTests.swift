@@ -124,6 +124,38 @@ final class ReliabilityCommandTests: XCTestCase {
                       kept.standardError)
     }
 
+    /// A process killed after it created the run directory (and its lock
+    /// file) but before it wrote `config.json` left nothing to resume. Before:
+    /// `--resume DIR` failed with "…/config.json: open failed" and no advice.
+    /// Now the message says what happened and how to start the run; doing
+    /// what it says trains the run from the beginning.
+    func testResumeOfARunKilledBeforeItWroteItsConfigurationSaysHowToStartIt() throws {
+        let run = temporary.appendingPathComponent("killed-at-start")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: run.appendingPathComponent(".ranker.lock").path, contents: nil)
+        let resumed = try ranker(["train", "--resume", run.path])
+        XCTAssertEqual(resumed.status, 1, resumed.standardError)
+        XCTAssertTrue(resumed.standardError.contains("cannot resume \(run.path): it has no config.json"), resumed.standardError)
+        XCTAssertTrue(resumed.standardError.contains("ranker train --config FILE --resume \(run.path)"), resumed.standardError)
+
+        let config = temporary.appendingPathComponent("run.json")
+        try #"""
+            {"name": "early", "data": {"source": "synthetic", "synthetic": {"rows": 2000, "users": 50, "items": 80, "tasks": 2}},
+             "model": {"model": "shared_bottom", "bottom_hidden": [8], "tower_hidden": [4]},
+             "training": {"epochs": 1, "batch_size": 64, "seed": 1, "threads": 1},
+             "output": {"progress": "none", "report": false}}
+            """#.write(to: config, atomically: true, encoding: .utf8)
+        let started = try ranker(["train", "--config", config.path, "--resume", run.path])
+        XCTAssertEqual(started.status, 0, started.standardError)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("checkpoint.safetensors").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("config.json").path))
+
+        let missing = temporary.appendingPathComponent("never-created").path
+        let absent = try ranker(["train", "--resume", missing])
+        XCTAssertEqual(absent.status, 1, absent.standardError)
+        XCTAssertTrue(absent.standardError.contains("cannot resume: \(missing) is not a run directory"), absent.standardError)
+    }
+
     /// Replaces one non-square `.W` matrix of `url` whose name starts with
     /// `prefix` by its transpose's shape (checksums rewritten, so only the
     /// shape is wrong); returns the tensor's name.

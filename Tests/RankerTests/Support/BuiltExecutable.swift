@@ -26,7 +26,17 @@ struct BuiltExecutable {
     let name: String
     /// Another program to run instead of `.build/release/<name>` (mpirun launching it).
     var explicitURL: URL? = nil
-    var url: URL { explicitURL ?? Self.repositoryRoot.appendingPathComponent(".build/release/\(name)") }
+    var url: URL { explicitURL ?? Self.buildDirectory.appendingPathComponent(name) }
+
+    /// Where the executables are: `.build/release`, or `RANKER_BUILD_DIR`
+    /// (`make sanitize` points it at the sanitized build, `.build-asan/release`,
+    /// so that the programs the tests start run under the sanitizer too).
+    static var buildDirectory: URL {
+        if let directory = ProcessInfo.processInfo.environment["RANKER_BUILD_DIR"], !directory.isEmpty {
+            return URL(fileURLWithPath: directory, relativeTo: repositoryRoot).standardizedFileURL
+        }
+        return repositoryRoot.appendingPathComponent(".build/release")
+    }
 
     /// Runs the executable with `arguments` in a fresh folder under
     /// `temporary`; skips the test when the executable is not built.

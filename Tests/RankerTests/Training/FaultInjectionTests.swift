@@ -135,4 +135,30 @@ final class FaultInjectionTests: RunDirectoryTestCase {
             }
         }
     }
+
+    /// `InjectedFault`'s text form (`ranker-fault-inject --fault`) and the
+    /// trainer's check that the site exists: a fault that names no task or
+    /// parameter of the model would otherwise inject nothing and let
+    /// `faults/nan_step.py` pass without testing anything.
+    func testInjectedFaultsAreParsedAndCheckedAgainstTheModel() throws {
+        XCTAssertEqual(try InjectedFault(parsing: "input@12=inf"), InjectedFault(site: .input, step: 12, value: .infinity))
+        XCTAssertEqual(try InjectedFault(parsing: "loss:1@0=-inf"), InjectedFault(site: .loss(task: 1), step: 0, value: -.infinity))
+        let gradient = try InjectedFault(parsing: "gradient:tower.0.W@3=NaN")
+        XCTAssertEqual(gradient.site, .gradient(parameter: "tower.0.W"))
+        XCTAssertTrue(gradient.value.isNaN)
+        for bad in ["input", "input@x=nan", "input@-1=nan", "loss:a@1=nan", "gradient:@1=nan", "weights@1=nan", "input@1=big"] {
+            XCTAssertThrowsError(try InjectedFault(parsing: bad), bad) { error in
+                XCTAssertTrue("\(error)".contains("expected SITE@STEP=VALUE"), "\(error)")
+            }
+        }
+        let trainer = try Trainer(configuration: configuration(.stop), dataset: try dataset(nil),
+                                  runDirectory: temporaryDirectory("sites"))
+        XCTAssertNoThrow(try trainer.inject(InjectedFault(site: .input, step: 1, value: .nan)))
+        XCTAssertNoThrow(try trainer.inject(InjectedFault(site: .gradient(parameter: trainer.model.parameters[0].name),
+                                                          step: 1, value: .nan)))
+        XCTAssertThrowsError(try trainer.inject(InjectedFault(site: .loss(task: trainer.model.taskCount), step: 1, value: .nan)))
+        XCTAssertThrowsError(try trainer.inject(InjectedFault(site: .gradient(parameter: "no.such.W"), step: 1, value: .nan))) {
+            XCTAssertTrue("\($0)".contains("no such parameter"), "\($0)")
+        }
+    }
 }

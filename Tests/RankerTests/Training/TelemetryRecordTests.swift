@@ -63,7 +63,7 @@ final class TelemetryRecordTests: XCTestCase {
                                       trainSamplesPerSecond: 10, events: ["nan": 1], test: [:])
         let writer = try TelemetryWriter(url: url)
         for record in [TelemetryRecord.run(run), .step(step), .event(event), .evaluation(evaluation), .end(end)] {
-            writer.write(record)
+            try writer.write(record)
         }
         try writer.flush()
         let text = try String(contentsOf: url, encoding: .utf8)
@@ -85,5 +85,31 @@ final class TelemetryRecordTests: XCTestCase {
         XCTAssertTrue(v.metrics["click"]!["auc"]!.isNaN && v.metrics["click"]!["examples"] == 50)
         XCTAssertEqual(n.events, ["nan": 1])
         XCTAssertNil(n.bestStep)
+    }
+
+    /// A failed write of the buffer (the writer writes past 1 MiB of lines)
+    /// is an error of `write`, naming the file and the system's message.
+    /// Before, `write` dropped it (`try? flush()`) and the run went on with a
+    /// telemetry that had lost its lines. `/dev/full` fails every write with
+    /// ENOSPC.
+    func testAFailedWriteOfTheBufferIsAnError() throws {
+        let full = URL(fileURLWithPath: "/dev/full")
+        guard FileManager.default.fileExists(atPath: full.path) else { throw XCTSkip("no /dev/full on this system") }
+        let writer = try TelemetryWriter(url: full, truncatingTo: 0)
+        let step = TelemetryRecord.Step(step: 1, epoch: 0, day: nil, learningRate: 0.01, losses: [0.5, 0.25],
+                                        objective: 0.75, weights: [1, 1], samplesPerSecond: 10)
+        let lineBytes = try JSONEncoder().encode(TelemetryRecord.step(step)).count
+        var written = 0
+        var failure: Error?
+        while failure == nil && written < 4 * (1 << 20) / lineBytes {
+            do { try writer.write(.step(step)) } catch { failure = error }
+            written += 1
+        }
+        let error = try XCTUnwrap(failure as? FileIOError, "no error after \(written) lines: \(String(describing: failure))")
+        XCTAssertEqual(error.path, "/dev/full")
+        XCTAssertEqual(error.operation, "write")
+        XCTAssertEqual(error.message, "No space left on device")
+        XCTAssertGreaterThan(written, (1 << 20) / (lineBytes + 64), "the buffer is written only past 1 MiB")
+        XCTAssertThrowsError(try writer.flush(), "the lines are still buffered and still cannot be written")
     }
 }

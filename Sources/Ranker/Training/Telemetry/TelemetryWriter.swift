@@ -55,8 +55,13 @@ public final class TelemetryWriter {
 
     deinit { try? flush() }
 
-    /// Appends `record` as one line.
-    public func write(_ record: TelemetryRecord) {
+    /// Appends `record` as one line. Past 1 MiB of buffered lines the buffer
+    /// is written to the file.
+    ///
+    /// - Throws: `FileIOError` when that write fails (a full disk, an I/O
+    ///   error): the lines stay buffered, and the caller must stop the run
+    ///   rather than go on with a telemetry that lost lines.
+    public func write(_ record: TelemetryRecord) throws {
         do {
             buffer.append(try encoder.encode(record))
         } catch {
@@ -64,7 +69,7 @@ public final class TelemetryWriter {
             preconditionFailure("telemetry record not encodable: \(error)")
         }
         buffer.append(0x0A)
-        if buffer.count > 1 << 20 { try? flush() }
+        if buffer.count > 1 << 20 { try flush() }
     }
 
     public func flush() throws {
