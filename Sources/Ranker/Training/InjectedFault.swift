@@ -64,3 +64,29 @@ public struct InjectedFault: Equatable, Sendable {
         self.init(site: site, step: step, value: value)
     }
 }
+
+extension Trainer {
+    /// Writes `fault` into step `fault.step` (`InjectedFault`) — for the
+    /// fault-injection tests and `faults/injector`, never a run configuration.
+    ///
+    /// - Throws: `TrainingError` when the site does not exist in this model
+    ///   (no such task or parameter; no dense feature for `.input`).
+    public func inject(_ fault: InjectedFault) throws {
+        switch fault.site {
+        case .input:
+            if dataset.denseNames.isEmpty {
+                throw TrainingError(message: "fault at the input: the data has no dense feature to write into")
+            }
+        case let .loss(task):
+            if task >= model.taskCount {
+                throw TrainingError(message: "fault at loss \(task): the model has \(model.taskCount) tasks (0 to \(model.taskCount - 1))")
+            }
+        case let .gradient(parameter):
+            if !step.parameters.contains(where: { $0.name == parameter }) {
+                throw TrainingError(message: "fault at gradient \"\(parameter)\": no such parameter; the parameters are: "
+                                    + step.parameters.map(\.name).joined(separator: ", "))
+            }
+        }
+        injectedFaults.append(fault)
+    }
+}

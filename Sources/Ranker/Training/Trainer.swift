@@ -44,7 +44,7 @@ public final class Trainer {
     /// Data parallelism: this rank's slice of each batch, the exchanges, the drift check (`TrainerReplicas`).
     let replicas: TrainerReplicas
     /// Faults still to inject (`inject(_:)`; fault-injection tests only).
-    private var injectedFaults: [InjectedFault] = []
+    var injectedFaults: [InjectedFault] = []
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
     public var bestURL: URL { runDirectory.appendingPathComponent("best.safetensors") }
@@ -103,30 +103,6 @@ public final class Trainer {
                              trainSeconds: 0, trainSamples: 0)
         if replicas.isWriter { try prepareDirectory() }
         if resume { try restoreCheckpoint() }
-    }
-
-    /// Writes `fault` into step `fault.step` (`InjectedFault`) — for the
-    /// fault-injection tests and `faults/injector`, never a run configuration.
-    ///
-    /// - Throws: `TrainingError` when the site does not exist in this model
-    ///   (no such task or parameter; no dense feature for `.input`).
-    public func inject(_ fault: InjectedFault) throws {
-        switch fault.site {
-        case .input:
-            if dataset.denseNames.isEmpty {
-                throw TrainingError(message: "fault at the input: the data has no dense feature to write into")
-            }
-        case let .loss(task):
-            if task >= model.taskCount {
-                throw TrainingError(message: "fault at loss \(task): the model has \(model.taskCount) tasks (0 to \(model.taskCount - 1))")
-            }
-        case let .gradient(parameter):
-            if !step.parameters.contains(where: { $0.name == parameter }) {
-                throw TrainingError(message: "fault at gradient \"\(parameter)\": no such parameter; the parameters are: "
-                                    + step.parameters.map(\.name).joined(separator: ", "))
-            }
-        }
-        injectedFaults.append(fault)
     }
 
     // MARK: the run
