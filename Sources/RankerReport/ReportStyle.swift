@@ -1,3 +1,5 @@
+import Ranker
+
 /// The report's inline stylesheet: system fonts only (no web font, no
 /// network), print-friendly, and free of `<` and `&` so it reads the same as
 /// XML character data and as an HTML `<style>` element.
