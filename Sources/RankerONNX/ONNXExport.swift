@@ -57,6 +57,13 @@ public enum ONNXExport {
     public static func model(of model: MultiTaskModel, runConfiguration: String? = nil,
                              metadata extra: [String: String] = [:]) throws -> Onnx_ModelProto {
         let configuration = model.configuration
+        if !configuration.sequenceFields.isEmpty {
+            throw ONNXExportError(message: "the model has sequence fields ("
+                                  + configuration.sequenceFields.map { "\($0.name), \($0.pooling.rawValue) pooling" }
+                                      .joined(separator: "; ")
+                                  + "), which the ONNX export does not support yet; export them with "
+                                  + "--format safetensors (tools/export_predict.py reads their lists)")
+        }
         var graph = ScoringGraph(configuration: configuration, tensors: model.savedTensors)
         let probabilities = try graph.build()
         try graph.checkEveryTensorUsed()
