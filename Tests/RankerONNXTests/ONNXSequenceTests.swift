@@ -34,6 +34,7 @@ final class ONNXSequenceTests: XCTestCase {
         config.items = 2_000
         config.historyLength = 8
         config.historyPooling = .attention
+        config.historySignal = 3   // history carries much of the signal, so the trained attention matters
         let log = try SyntheticClickLog(config: config).dataset
         let history = log.sequences[0]
         let items = log.fields[1], categories = log.fields[2]
@@ -280,6 +281,7 @@ final class ONNXSequenceTests: XCTestCase {
         config.items = 400
         config.historyLength = 8
         config.historyPooling = .attention
+        config.historySignal = 3   // history carries much of the signal, so the trained attention matters
         let log = try SyntheticClickLog(config: config)
         let trainCSV = temporary.appendingPathComponent("train.csv")
         try Data(log.csvText(rows: Array(0..<2500)).utf8).write(to: trainCSV)
@@ -288,9 +290,9 @@ final class ONNXSequenceTests: XCTestCase {
         try Data("""
             {"name": "onnx-history",
              "data": {"source": "csv", "schema": "\(schema)", "files": [{"path": "\(trainCSV.path)"}]},
-             "model": {"model": "mmoe", "experts": 2, "expert_hidden": [16], "tower_hidden": [8]},
-             "optimizer": {"kind": "adagrad", "learning_rate": 0.05},
-             "training": {"epochs": 1, "batch_size": 256, "seed": 3, "threads": 1},
+             "model": {"model": "mmoe", "experts": 2, "expert_hidden": [16], "tower_hidden": [8], "embedding_init_std": 0.3},
+             "optimizer": {"kind": "adagrad", "learning_rate": 0.05}, "stability": {"policy": "rollback"},
+             "training": {"epochs": 3, "batch_size": 256, "seed": 3, "threads": 1},
              "output": {"progress": "none", "report": false}}
             """.utf8).write(to: configURL)
         let run = temporary.appendingPathComponent("run")
