@@ -63,12 +63,17 @@ def check(path):
     }
 
 
-def score(sess, ids, dense, batch_size):
-    """probabilities for rows ids (N x F, int64) and dense (N x D, float32), batch_size rows per run."""
+def score(sess, ids, dense, batch_size, sequences=()):
+    """probabilities for rows ids (N x F, int64) and dense (N x D, float32), batch_size rows per run;
+    sequences: per sequence field (name, ids N x L int64, mask N x L float32), fed as <name>_ids, <name>_mask."""
     parts = []
     for start in range(0, ids.shape[0], batch_size):
         end = min(ids.shape[0], start + batch_size)
-        (p,) = sess.run(["probabilities"], {"sparse_ids": ids[start:end], "dense": dense[start:end]})
+        feeds = {"sparse_ids": ids[start:end], "dense": dense[start:end]}
+        for name, sequence_ids, mask in sequences:
+            feeds[name + "_ids"] = sequence_ids[start:end]
+            feeds[name + "_mask"] = mask[start:end]
+        (p,) = sess.run(["probabilities"], feeds)
         parts.append(p)
     return np.concatenate(parts, axis=0)
 
@@ -86,10 +91,15 @@ def fnv1a64(data):
 
 
 class Encoder:
-    """Raw CSV rows -> (sparse_ids, dense) with a frozen encoding, written from its documentation:
+    """Raw CSV rows -> (sparse_ids, dense, sequences) with a frozen encoding, written from its documentation:
     a vocabulary field's value values[i] has id i + 1, any other value id 0; a hash field's id is
     FNV-1a-64(UTF-8 bytes) mod vocabulary; a dense value x becomes ((log1p x or x) - mean) / sd
-    (sd 1 when 0; mean 0, sd 1 for transforms that do not standardize), rounded to float32 once."""
+    (sd 1 when 0; mean 0, sd 1 for transforms that do not standardize), rounded to float32 once.
+    A sequence field's cell is split at its schema column's separator (default "|"; an empty cell is
+    an empty list, an empty value between separators an error), its last max_length values kept (the
+    most recent), each encoded as a sparse value is: in the field's own vocabulary (values, unseen 0) or
+    buckets (hash), or in those of the sparse field it shares a table with (shares_embedding_with).
+    The ids are padded with 0 to max_length on the right, with a mask of 1 (present) and 0 (padding)."""
 
     def __init__(self, encoding):
         schema = encoding["schema"]
@@ -109,6 +119,30 @@ class Encoder:
         self.lookup = [
             {v: i + 1 for i, v in enumerate(f["values"])} if f["encoding"] == "vocabulary" else None for f in self.sparse
         ]
+        self.sequences = encoding.get("sequence_fields", [])
+        self.sequence_separators = []
+        self.sequence_encoders = []
+        sequence_specs = [spec for spec in schema.get("columns", []) if spec.get("role") == "sequence"]
+        for field in self.sequences:
+            spec = next((c for c in sequence_specs if c.get("name", c.get("column")) == field["name"]), None)
+            separator = (spec or {}).get("separator", "|")
+            if len(separator.encode("utf-8")) != 1:
+                raise ValueError(f"sequence field {field['name']}: separator {separator!r} is not one byte")
+            self.sequence_separators.append(separator)
+            shared = field.get("shares_embedding_with")
+            if shared is not None:
+                f = [s["name"] for s in self.sparse].index(shared)
+                self.sequence_encoders.append((self.lookup[f], self.sparse[f]["vocabulary"]))
+            elif field["encoding"] == "vocabulary":
+                self.sequence_encoders.append(({v: i + 1 for i, v in enumerate(field["values"])}, field["vocabulary"]))
+            else:
+                self.sequence_encoders.append((None, field["vocabulary"]))
+
+    @staticmethod
+    def encode_value(lookup, vocabulary, value):
+        if lookup is not None:
+            return lookup.get(value, 0)
+        return fnv1a64(value.encode("utf-8")) % vocabulary
 
     def column_index(self, name, header):
         reference = self.named_columns.get(name, name)
@@ -133,18 +167,36 @@ class Encoder:
             rows = [[c.strip() for c in row] for row in rows]
         sparse_columns = [self.column_index(f["name"], header) for f in self.sparse]
         dense_columns = [self.column_index(d["name"], header) for d in self.dense]
+        sequence_columns = [self.column_index(s["name"], header) for s in self.sequences]
         ids = np.zeros((len(rows), len(self.sparse)), dtype=np.int64)
         dense = np.zeros((len(rows), len(self.dense)), dtype=np.float32)
+        sequences = [
+            (s["name"], np.zeros((len(rows), s["max_length"]), dtype=np.int64),
+             np.zeros((len(rows), s["max_length"]), dtype=np.float32))
+            for s in self.sequences
+        ]
         for r, row in enumerate(rows):
             line = r + 1 + (1 if header is not None else 0)
             for f, (field, column) in enumerate(zip(self.sparse, sparse_columns)):
                 if column >= len(row):
                     raise ValueError(f"{path}:{line}: no column {column + 1} ({field['name']})")
-                value = row[column]
-                if self.lookup[f] is not None:
-                    ids[r, f] = self.lookup[f].get(value, 0)
-                else:
-                    ids[r, f] = fnv1a64(value.encode("utf-8")) % field["vocabulary"]
+                ids[r, f] = self.encode_value(self.lookup[f], field["vocabulary"], row[column])
+            for s, (field, column) in enumerate(zip(self.sequences, sequence_columns)):
+                if column >= len(row):
+                    raise ValueError(f"{path}:{line}: no column {column + 1} ({field['name']})")
+                cell = row[column]
+                if cell == "":
+                    continue
+                values = cell.split(self.sequence_separators[s])
+                if any(v == "" for v in values):
+                    raise ValueError(f"{path}:{line}: column {column + 1} ({field['name']}): an empty value in "
+                                     f"the list {cell!r}")
+                kept = values[-field["max_length"]:]
+                lookup, vocabulary = self.sequence_encoders[s]
+                _, sequence_ids, mask = sequences[s]
+                for i, value in enumerate(kept):
+                    sequence_ids[r, i] = self.encode_value(lookup, vocabulary, value)
+                    mask[r, i] = 1
             for j, (feature, column) in enumerate(zip(self.dense, dense_columns)):
                 if column >= len(row):
                     raise ValueError(f"{path}:{line}: no column {column + 1} ({feature['name']})")
@@ -160,7 +212,7 @@ class Encoder:
                     sd = feature["standard_deviation"] or 1.0
                     x = (x - feature["mean"]) / sd
                 dense[r, j] = np.float32(x)
-        return ids, dense
+        return ids, dense, sequences
 
 
 def read_encoding(path):
@@ -178,7 +230,9 @@ def read_encoding(path):
 def run_cases(manifest_path):
     """MANIFEST.json: {"cases": [{"model": M.onnx, "ids": I.bin, "dense": D.bin, "rows": N,
     "sparse_fields": F, "dense_features": D, "batches": {"1": OUT1.bin, "4096": OUT2.bin},
-    "batch_rows": {"1": n1}}]}: ids little-endian int64 N x F, dense float32 N x D; for each batch size b
+    "batch_rows": {"1": n1}, "sequences": [{"name": S, "ids": SI.bin, "mask": SM.bin, "length": L}]}]}:
+    ids little-endian int64 N x F, dense float32 N x D, per sequence field (optional) its padded ids
+    int64 N x L and mask float32 N x L (the inputs <name>_ids, <name>_mask); for each batch size b
     the first batch_rows[b] rows (all N when absent) scored b rows per run, written as float32.
     With "safetensors": S and "reference_rows": n, the first n rows are also scored by
     tools/export_predict.py (numpy, float64, from the safetensors export of the same model: an
@@ -192,10 +246,15 @@ def run_cases(manifest_path):
         n, nf, nd = case["rows"], case["sparse_fields"], case["dense_features"]
         ids = np.fromfile(case["ids"], dtype="<i8").reshape(n, nf)
         dense = np.fromfile(case["dense"], dtype="<f4").reshape(n, nd)
+        sequences = [
+            (s["name"], np.fromfile(s["ids"], dtype="<i8").reshape(n, s["length"]),
+             np.fromfile(s["mask"], dtype="<f4").reshape(n, s["length"]))
+            for s in case.get("sequences", [])
+        ]
         sess = session(case["model"])
         for batch, out in case["batches"].items():
             rows = int(case.get("batch_rows", {}).get(batch, n))
-            p = score(sess, ids[:rows], dense[:rows], int(batch))
+            p = score(sess, ids[:rows], dense[:rows], int(batch), [(m, i[:rows], k[:rows]) for m, i, k in sequences])
             p.astype("<f4").tofile(out)
         if "safetensors" in case:
             import os
@@ -205,9 +264,13 @@ def run_cases(manifest_path):
 
             k = int(case["reference_rows"])
             tensors, metadata = export_predict.read_safetensors(case["safetensors"])
-            rows = [{"ids": i.tolist(), "dense": d.tolist()} for i, d in zip(ids[:k], dense[:k])]
+            rows = [
+                {"ids": ids[r].tolist(), "dense": dense[r].tolist(),
+                 "sequences": {m: [int(v) for v, present in zip(i[r], mask[r]) if present == 1] for m, i, mask in sequences}}
+                for r in range(k)
+            ]
             _, reference = export_predict.predict(tensors, metadata, rows)
-            p = score(sess, ids[:k], dense[:k], k)
+            p = score(sess, ids[:k], dense[:k], k, [(m, i[:k], mask[:k]) for m, i, mask in sequences])
             summary["numpy_reference_max_abs_diff"] = float(np.abs(p - reference).max())
         print(json.dumps({"model": case["model"], "check": "passed", **summary}), flush=True)
 
@@ -240,10 +303,10 @@ def main(argv):
         elif args.command == "cases":
             run_cases(args.manifest)
         elif args.command == "score-csv":
-            ids, dense = Encoder(read_encoding(args.encoding)).read(args.rows)
+            ids, dense, sequences = Encoder(read_encoding(args.encoding)).read(args.rows)
             sess = session(args.model)
             outputs = json.loads(sess.get_modelmeta().custom_metadata_map["outputs"])
-            p = score(sess, ids, dense, args.batch_size)
+            p = score(sess, ids, dense, args.batch_size, sequences)
             lines = [",".join(outputs)] + [",".join(repr(float(v)) for v in row) for row in p]
             text = "\n".join(lines) + "\n"
             if args.output:
@@ -255,14 +318,14 @@ def main(argv):
             import subprocess
             import tempfile
 
-            ids, dense = Encoder(read_encoding(args.encoding)).read(args.rows)
+            ids, dense, sequences = Encoder(read_encoding(args.encoding)).read(args.rows)
             n = int(ids.shape[0])
             sess = session(args.model, threads=1)
-            score(sess, ids, dense, args.batch_size)  # warm-up
+            score(sess, ids, dense, args.batch_size, sequences)  # warm-up
             best_ort = math.inf
             for _ in range(args.repeats):
                 start = time.perf_counter()
-                score(sess, ids, dense, args.batch_size)
+                score(sess, ids, dense, args.batch_size, sequences)
                 best_ort = min(best_ort, time.perf_counter() - start)
             best_ranker = math.inf
             with tempfile.TemporaryDirectory() as scratch:

@@ -9,6 +9,10 @@ import SwiftProtobuf
 ///   the order of `model_config.sparse_fields` (the run's frozen encoding; id 0
 ///   for a value the train split never had) — what `ranker predict` feeds the model;
 /// * `dense` float `[batch, D]`: the transformed dense values;
+/// * per sequence field `<name>` (`model_config.sequence_fields`, in order):
+///   `<name>_ids` int64 `[batch, max_length]`, the encoded ids of the list's last
+///   `max_length` values (oldest first) padded on the right with any valid id, and
+///   `<name>_mask` float `[batch, max_length]`, 1 for a present value, 0 for padding;
 /// * `probabilities` float `[batch, outputs]`: `σ(z_k)` for binary tasks, `z_k`
 ///   for regression tasks; ESMM: pCTR, pCVR, pCTCVR = pCTR·pCVR.
 ///
@@ -17,7 +21,8 @@ import SwiftProtobuf
 /// `Gemm` (`MatMul` for a bias-free gate), BatchNorm is
 /// `BatchNormalization` with the running statistics (ε = 1e-5), dropout is
 /// absent (the identity), a gate is `Softmax` then `Σ_e p_e·E_e` as
-/// `Unsqueeze`/`Concat`/`Mul`/`ReduceSum`. Every weight is an initializer
+/// `Unsqueeze`/`Concat`/`Mul`/`ReduceSum`; a sequence field is pooled with
+/// `Gather`, the mask and `ReduceSum` (`ScoringGraph.pooledSequence`). Every weight is an initializer
 /// (float32, raw little-endian). Standard-domain operators only, opset 17.
 public enum ONNXExport {
     /// `metadata_props["format"]`.
@@ -32,6 +37,10 @@ public enum ONNXExport {
         public static let sparseIDs = "sparse_ids"
         public static let dense = "dense"
         public static let probabilities = "probabilities"
+        /// The padded ids of sequence field `field`.
+        public static func sequenceIDs(_ field: String) -> String { field + "_ids" }
+        /// The 0/1 mask of sequence field `field`.
+        public static func sequenceMask(_ field: String) -> String { field + "_mask" }
     }
 
     /// Keys of `metadata_props`.
@@ -43,6 +52,7 @@ public enum ONNXExport {
         public static let outputs = "outputs"
         public static let sparseFields = "sparse_fields"
         public static let denseFeatures = "dense_features"
+        public static let sequenceFields = "sequence_fields"
         public static let runConfiguration = "run_config"
     }
 
@@ -68,7 +78,10 @@ public enum ONNXExport {
         proto.input = [
             ONNXValueInfo.tensor(Name.sparseIDs, .int64, shape: [.symbolic("batch"), .fixed(configuration.sparseFields.count)]),
             ONNXValueInfo.tensor(Name.dense, .float, shape: [.symbolic("batch"), .fixed(configuration.denseFeatures)]),
-        ]
+        ] + configuration.sequenceFields.flatMap { field in [
+            ONNXValueInfo.tensor(Name.sequenceIDs(field.name), .int64, shape: [.symbolic("batch"), .fixed(field.maxLength)]),
+            ONNXValueInfo.tensor(Name.sequenceMask(field.name), .float, shape: [.symbolic("batch"), .fixed(field.maxLength)]),
+        ] }
         precondition(probabilities == Name.probabilities)
         proto.output = [
             ONNXValueInfo.tensor(Name.probabilities, .float, shape: [.symbolic("batch"), .fixed(model.outputNames.count)]),
@@ -77,6 +90,9 @@ public enum ONNXExport {
             + "outputs \(model.outputNames) of sparse_ids[batch, \(configuration.sparseFields.count)] (encoded ids, "
             + "fields \(configuration.sparseFields.map(\.name))) and dense[batch, \(configuration.denseFeatures)] "
             + "(transformed values)"
+            + configuration.sequenceFields.map {
+                ", \($0.name)_ids and \($0.name)_mask[batch, \($0.maxLength)] (\($0.pooling.rawValue)-pooled list)"
+            }.joined()
 
         var metadata = extra
         metadata[Key.format] = formatIdentifier
@@ -86,6 +102,7 @@ public enum ONNXExport {
         metadata[Key.outputs] = try json(model.outputNames)
         metadata[Key.sparseFields] = try json(configuration.sparseFields.map(\.name))
         metadata[Key.denseFeatures] = String(configuration.denseFeatures)
+        metadata[Key.sequenceFields] = try json(configuration.sequenceFields.map(SequenceInput.init))
         if let runConfiguration { metadata[Key.runConfiguration] = runConfiguration }
 
         var onnx = Onnx_ModelProto()
@@ -121,6 +138,37 @@ public enum ONNXExport {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// One entry of `metadata_props["sequence_fields"]`: a sequence field's inputs and pooling.
+struct SequenceInput: Encodable {
+    var name: String
+    var maxLength: Int
+    var pooling: String
+    var idsInput: String
+    var maskInput: String
+    var table: String
+    var target: String?
+    var attentionSoftmax: Bool?
+
+    init(_ field: SequenceField) {
+        name = field.name
+        maxLength = field.maxLength
+        pooling = field.pooling.rawValue
+        idsInput = ONNXExport.Name.sequenceIDs(field.name)
+        maskInput = ONNXExport.Name.sequenceMask(field.name)
+        table = "embedding.\(field.sharesEmbeddingWith ?? field.name)"
+        target = field.target
+        attentionSoftmax = field.pooling == .attention ? field.attentionSoftmax : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, pooling, table, target
+        case maxLength = "max_length"
+        case idsInput = "ids_input"
+        case maskInput = "mask_input"
+        case attentionSoftmax = "attention_softmax"
     }
 }
 

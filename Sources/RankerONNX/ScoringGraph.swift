@@ -5,7 +5,8 @@ import Ranker
 /// names and layout"; the same equations as `tools/export_predict.py`).
 ///
 /// Shapes: `B` is the symbolic batch; `x` (`B × D_in`) is the model input
-/// `[E_1[id_1], …, E_F[id_F], dense]`.
+/// `[E_1[id_1], …, E_F[id_F], pool_1, …, pool_S, dense]` (`EmbeddingInput`), a
+/// sequence field `s`'s list padded to `L_s = max_length` with a 0/1 mask.
 struct ScoringGraph {
     let configuration: ModelConfiguration
     private(set) var builder = ONNXGraphBuilder()
@@ -21,6 +22,10 @@ struct ScoringGraph {
         self.tensors = Dictionary(tensors.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         builder.reserve(ONNXExport.Name.sparseIDs)
         builder.reserve(ONNXExport.Name.dense)
+        for field in configuration.sequenceFields {
+            builder.reserve(ONNXExport.Name.sequenceIDs(field.name))
+            builder.reserve(ONNXExport.Name.sequenceMask(field.name))
+        }
     }
 
     /// Adds every node; returns the output's name (`probabilities`).
@@ -56,10 +61,17 @@ struct ScoringGraph {
 
     // MARK: input (ALGORITHMS.md 3.1)
 
-    /// `x = [E_1[id_1], …, E_F[id_F], dense]` (`B × D_in`): field `f`'s ids are
-    /// column `f` of `sparse_ids` (`Gather` axis 1), its rows of `embedding.<f>`
-    /// a `Gather` axis 0.
+    /// `x = [E_1[id_1], …, E_F[id_F], pool_1, …, pool_S, dense]` (`B × D_in`), as
+    /// `EmbeddingInput` builds it: field `f`'s ids are column `f` of `sparse_ids`
+    /// (`Gather` axis 1), its rows of `embedding.<f>` a `Gather` axis 0; then the
+    /// pooled vector of each sequence field in `sequence_fields` order (`pooledSequence`).
     private mutating func modelInput() throws -> String {
+        let inputNames = [ONNXExport.Name.sparseIDs, ONNXExport.Name.dense, ONNXExport.Name.probabilities]
+            + configuration.sequenceFields.flatMap { [ONNXExport.Name.sequenceIDs($0.name), ONNXExport.Name.sequenceMask($0.name)] }
+        if Set(inputNames).count != inputNames.count {
+            throw ONNXExportError(message: "the sequence fields \(configuration.sequenceFields.map(\.name)) give graph "
+                                  + "inputs \(inputNames.dropFirst(3)) that clash with sparse_ids or each other")
+        }
         var parts: [String] = []
         for (f, field) in configuration.sparseFields.enumerated() {
             let column = builder.int64Initializer("field_index.\(field.name)", dims: [], values: [Int64(f)])
@@ -69,9 +81,92 @@ struct ScoringGraph {
             parts.append(builder.value("Gather", [table, ids], "embedded.\(field.name)",
                                        attributes: [ONNXAttribute.int("axis", 0)]))
         }
+        let embedded = parts
+        for field in configuration.sequenceFields {
+            parts.append(try pooledSequence(field, embedded: embedded))
+        }
         if configuration.denseFeatures > 0 { parts.append(ONNXExport.Name.dense) }
         if parts.count == 1 { return parts[0] }
         return builder.value("Concat", parts, "x", attributes: [ONNXAttribute.int("axis", 1)])
+    }
+
+    /// Sequence field `field`'s pooled vector (`B × d`) from the inputs `<name>_ids` (int64 `B × L`,
+    /// padding any valid id) and `<name>_mask` (float `B × L`, 1 present, 0 padding), `L = max_length`:
+    /// keys `k = Gather(E, ids)` (`B × L × d`) from `embedding.<shares_embedding_with or name>` (a
+    /// shared table is one initializer), `m` the mask as `B × L × 1`;
+    ///
+    ///     sum:        Σ_i m_i k_i                                 ReduceSum(m ⊙ k, axis 1)
+    ///     mean:       Σ_i m_i k_i / max(Σ_i m_i, 1)               (zeros for an empty list)
+    ///     attention:  Σ_i w_i k_i, s = MLP([q, k, q − k, q ⊙ k])  (q: the target field's row, over L)
+    ///                 w = s ⊙ m (DIN, raw), or softmax_L(s + (1 − m)·(−1e9)) ⊙ m (attention_softmax)
+    ///
+    /// — `PooledBag` and `TargetAttention` over the present ids only (padding has weight 0;
+    /// a softmax over an all-padding row is multiplied by a zero mask).
+    private mutating func pooledSequence(_ field: SequenceField, embedded: [String]) throws -> String {
+        let name = field.name
+        let d = field.dimension
+        let table = try weight("embedding.\(field.sharesEmbeddingWith ?? name)", rows: field.vocabulary, cols: d)
+        let keys = builder.value("Gather", [table, ONNXExport.Name.sequenceIDs(name)], "\(name).keys",
+                                 attributes: [ONNXAttribute.int("axis", 0)])
+        let axis1 = builder.int64Initializer("\(name).axis1", dims: [1], values: [1])
+        let axis2 = builder.int64Initializer("\(name).axis2", dims: [1], values: [2])
+        let mask = builder.value("Unsqueeze", [ONNXExport.Name.sequenceMask(name), axis2], "\(name).mask")
+        let weights: String
+        switch field.pooling {
+        case .sum, .mean:
+            let masked = builder.value("Mul", [keys, mask], "\(name).masked_keys")
+            let sum = builder.value("ReduceSum", [masked, axis1], "\(name).sum", attributes: [ONNXAttribute.int("keepdims", 0)])
+            if field.pooling == .sum { return sum }
+            let count = builder.value("ReduceSum", [ONNXExport.Name.sequenceMask(name), axis1], "\(name).count",
+                                      attributes: [ONNXAttribute.int("keepdims", 1)])
+            let one = floatScalar("\(name).one", 1)
+            let denominator = builder.value("Max", [count, one], "\(name).denominator")
+            return builder.value("Div", [sum, denominator], "\(name).mean")
+        case .attention:
+            guard let target = field.target,
+                  let t = configuration.sparseFields.firstIndex(where: { $0.name == target }),
+                  configuration.sparseFields[t].dimension == d else {
+                throw ONNXExportError(message: "sequence field \(name): attention needs a target sparse field of "
+                                      + "dimension \(d), found \(field.target ?? "none")")
+            }
+            let query = builder.value("Unsqueeze", [embedded[t], axis1], "\(name).query")
+            let shape = builder.value("Shape", [keys], "\(name).keys_shape")
+            let q = builder.value("Expand", [query, shape], "\(name).queries")
+            let difference = builder.value("Sub", [q, keys], "\(name).q_minus_k")
+            let product = builder.value("Mul", [q, keys], "\(name).q_times_k")
+            var h = builder.value("Concat", [q, keys, difference, product], "\(name).z",
+                                  attributes: [ONNXAttribute.int("axis", 2)])
+            let layers = field.attentionHidden.count + 1
+            var width = 4 * d
+            for i in 0..<layers {
+                let layer = "attention.\(name).\(i)"
+                let outputs = i == layers - 1 ? 1 : field.attentionHidden[i]
+                let w = try weight(layer + ".W", rows: width, cols: outputs)
+                let b = try weight(layer + ".b", rows: 1, cols: outputs)
+                let linear = builder.value("MatMul", [h, w], layer + ".product")
+                h = builder.value("Add", [linear, b], layer)
+                if i < layers - 1 { h = builder.value("Relu", [h], layer + ".relu") }
+                width = outputs
+            }
+            if field.attentionSoftmax {
+                let one = floatScalar("\(name).one", 1)
+                let padding = builder.value("Sub", [one, mask], "\(name).padding")
+                let large = floatScalar("\(name).minus_1e9", -1e9)
+                let offset = builder.value("Mul", [padding, large], "\(name).score_offset")
+                let shifted = builder.value("Add", [h, offset], "\(name).masked_scores")
+                let p = builder.value("Softmax", [shifted], "\(name).softmax", attributes: [ONNXAttribute.int("axis", 1)])
+                weights = builder.value("Mul", [p, mask], "\(name).weights")
+            } else {
+                weights = builder.value("Mul", [h, mask], "\(name).weights")
+            }
+        }
+        let weighted = builder.value("Mul", [keys, weights], "\(name).weighted_keys")
+        return builder.value("ReduceSum", [weighted, axis1], "\(name).pooled", attributes: [ONNXAttribute.int("keepdims", 0)])
+    }
+
+    /// A float32 scalar initializer.
+    private mutating func floatScalar(_ hint: String, _ value: Float) -> String {
+        [value].withUnsafeBufferPointer { builder.floatInitializer(hint, dims: [], values: $0) }
     }
 
     // MARK: building blocks (ALGORITHMS.md 3.2, 3.4)
