@@ -132,9 +132,14 @@ let package = Package(
             path: "examples/stability",
             exclude: ["stability.json"]
         ),
+        // `__lsan_is_turned_off` for the test executable only (make sanitize-asan; see the file).
+        .target(
+            name: "CTestProcessLeakCheck",
+            path: "Tests/CTestProcessLeakCheck"
+        ),
         .testTarget(
             name: "RankerTests",
-            dependencies: ["Ranker", "RankerReport", "RankerExperiments"],
+            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "CTestProcessLeakCheck"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):
