@@ -132,9 +132,14 @@ let package = Package(
             path: "examples/stability",
             exclude: ["stability.json"]
         ),
+        // What the test targets share: running the package's built executables (and python, mpirun).
+        .target(
+            name: "RankerTestSupport",
+            path: "Tests/RankerTestSupport"
+        ),
         .testTarget(
             name: "RankerTests",
-            dependencies: ["Ranker", "RankerReport", "RankerExperiments"],
+            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "RankerTestSupport"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):
@@ -147,7 +152,7 @@ let package = Package(
         // The ONNX export against onnx's checker and onnxruntime (a Python venv `make test` creates).
         .testTarget(
             name: "RankerONNXTests",
-            dependencies: ["Ranker", "RankerONNX"],
+            dependencies: ["Ranker", "RankerONNX", "RankerTestSupport"],
             path: "Tests/RankerONNXTests"
         ),
     ],

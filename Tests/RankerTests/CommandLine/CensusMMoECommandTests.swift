@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `census-mmoe` as a user runs it (`.build/release/census-mmoe`): the
 /// `--seeds` option's mistakes are reported before any training, and a short

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The `ranker` executable, run as a user runs it (`.build/release/ranker`,
 /// which `make test` builds; the tests never build it): complete help, and a

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `--help` of every command the package builds — `ranker`, each of its
 /// subcommands, and each example executable with options — exits 0 and

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker eval` and `ranker predict` on the mistakes of issue 14: a training
 /// file changed after the run, an output file that is the input, a run

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` and `ranker predict` on a CSV with a list column: the
 /// synthetic log with a behaviour history written as CSV

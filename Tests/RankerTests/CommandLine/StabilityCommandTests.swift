@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// The `stability` example end to end on a tiny experiment file: it runs,
 /// its last output line is the JSON object, and it writes a

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `ranker bench --ranks 2` (quick, W1 only): the 2-rank measurement runs
 /// under mpirun beside 1 rank × 1 and × 2 threads, and `--json` carries

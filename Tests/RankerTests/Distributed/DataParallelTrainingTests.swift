@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` under `mpirun -np N` against one process with the same
 /// global batch: the same model within float rounding (the sums over ranks

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// A rank killed with SIGKILL in the middle of training: the other ranks stop
 /// (Open MPI's runtime sees the lost process and ends the job) within a

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` on two "hosts" over TCP: 2 ranks in two network namespaces
 /// joined by a veth pair (`NetworkNamespacePair`), `mpirun` started in the
