@@ -137,9 +137,14 @@ let package = Package(
             name: "CTestProcessLeakCheck",
             path: "Tests/CTestProcessLeakCheck"
         ),
+        // What the test targets share: running the package's built executables (and python, mpirun).
+        .target(
+            name: "RankerTestSupport",
+            path: "Tests/RankerTestSupport"
+        ),
         .testTarget(
             name: "RankerTests",
-            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "CTestProcessLeakCheck"],
+            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "RankerTestSupport", "CTestProcessLeakCheck"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):
@@ -152,7 +157,7 @@ let package = Package(
         // The ONNX export against onnx's checker and onnxruntime (a Python venv `make test` creates).
         .testTarget(
             name: "RankerONNXTests",
-            dependencies: ["Ranker", "RankerONNX"],
+            dependencies: ["Ranker", "RankerONNX", "RankerTestSupport"],
             path: "Tests/RankerONNXTests"
         ),
     ],

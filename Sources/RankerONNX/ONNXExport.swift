@@ -43,13 +43,10 @@ public enum ONNXExport {
         public static func sequenceMask(_ field: String) -> String { field + "_mask" }
     }
 
-    /// Keys of `metadata_props`.
+    /// Keys of `metadata_props` besides the model description the safetensors
+    /// export also writes (`ModelExport.Key`: `format`, `ranker_version`,
+    /// `model_config`, `tasks`, `outputs`; see `ModelExport.modelDescription`).
     public enum Key {
-        public static let format = "format"
-        public static let rankerVersion = "ranker_version"
-        public static let modelConfiguration = "model_config"
-        public static let tasks = "tasks"
-        public static let outputs = "outputs"
         public static let sparseFields = "sparse_fields"
         public static let denseFeatures = "dense_features"
         public static let sequenceFields = "sequence_fields"
@@ -94,12 +91,8 @@ public enum ONNXExport {
                 ", \($0.name)_ids and \($0.name)_mask[batch, \($0.maxLength)] (\($0.pooling.rawValue)-pooled list)"
             }.joined()
 
-        var metadata = extra
-        metadata[Key.format] = formatIdentifier
-        metadata[Key.rankerVersion] = RankerVersion.string
-        metadata[Key.modelConfiguration] = try json(configuration)
-        metadata[Key.tasks] = try json(configuration.tasks.map(\.name))
-        metadata[Key.outputs] = try json(model.outputNames)
+        var metadata = extra.merging(try ModelExport.modelDescription(
+            format: formatIdentifier, configuration: configuration, outputNames: model.outputNames)) { $1 }
         metadata[Key.sparseFields] = try json(configuration.sparseFields.map(\.name))
         metadata[Key.denseFeatures] = String(configuration.denseFeatures)
         metadata[Key.sequenceFields] = try json(configuration.sequenceFields.map(SequenceInput.init))

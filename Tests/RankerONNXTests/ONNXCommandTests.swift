@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker export --format onnx --encoding` end to end, as a serving team uses
 /// it: a census MMoE with BatchNorm trained by `ranker train`, exported with its
@@ -8,18 +9,7 @@ import XCTest
 /// never had, scored by `ranker predict` and by `tools/onnx_score.py`, which
 /// encodes the raw rows from the exported encoding JSON alone (its own
 /// implementation of the documented rules) and runs onnxruntime.
-final class ONNXCommandTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-onnx-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class ONNXCommandTests: TemporaryDirectoryTestCase {
     /// The first `count` lines of a (gzip) text file.
     func firstLines(of path: String, count: Int) throws -> [String] {
         let source = try openByteSource(path: path)

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Ranker
 @testable import RankerONNX
+import RankerTestSupport
 
 /// Every model kind, exported to ONNX, passes `onnx.checker.check_model` and
 /// scores the census and synthetic test splits in onnxruntime as Ranker does
@@ -13,18 +14,7 @@ import XCTest
 /// The weights are a seeded initialisation moved by random noise, and the
 /// BatchNorm running statistics and affine parameters are random too, so that
 /// no layer is an identity and every tensor matters.
-final class ONNXModelKindTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-onnx-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class ONNXModelKindTests: TemporaryDirectoryTestCase {
     /// The architectures checked on a dataset: every kind, PLE with one and three levels
     /// (with and without shared experts, with gate biases), a regression task beside a binary one.
     func configurations(for dataset: Dataset) -> [(label: String, configuration: ModelConfiguration)] {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Ranker
 @testable import RankerONNX
+import RankerTestSupport
 
 /// Models with sequence (list) fields exported to ONNX: the lists enter as
 /// `<name>_ids` (padded) and `<name>_mask`, pooled in the graph as
@@ -11,18 +12,7 @@ import XCTest
 /// `tools/export_predict.py` (numpy, from the safetensors export), and end to
 /// end: `ranker train` → `ranker export --format onnx --encoding` →
 /// `tools/onnx_score.py score-csv` on the raw CSV against `ranker predict`.
-final class ONNXSequenceTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-onnx-seq-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class ONNXSequenceTests: TemporaryDirectoryTestCase {
     /// The synthetic click log (history of item ids, up to 8, sharing item_id's table) with four
     /// more sequence fields: every pooling, own and shared tables, lists of every length from
     /// empty to max_length with repeated ids.

@@ -1,19 +1,11 @@
 import Foundation
+import RankerTestSupport
 import XCTest
 
 /// The Python of the ONNX tests (onnx, onnxruntime, numpy) and the programs they run.
 enum ONNXTestSupport {
-    /// The folder holding `Package.swift`, found upwards from this file.
-    static let repositoryRoot: URL = {
-        var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while directory.path != "/" {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-                return directory
-            }
-            directory.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    }()
+    /// The folder holding `Package.swift`.
+    static var repositoryRoot: URL { BuiltExecutable.repositoryRoot }
 
     static var scoreScript: String { repositoryRoot.appendingPathComponent("tools/onnx_score.py").path }
 
@@ -46,35 +38,12 @@ enum ONNXTestSupport {
         throw XCTSkip(message)
     }
 
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-    }
-
     /// Runs `program arguments…`, output through files (no pipe can fill up).
     static func run(_ program: String, _ arguments: [String], in temporary: URL,
-                    environment extra: [String: String] = [:]) throws -> Outcome {
-        let id = UUID().uuidString
-        let outURL = temporary.appendingPathComponent("stdout-\(id)")
-        let errURL = temporary.appendingPathComponent("stderr-\(id)")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Outcome(status: process.terminationStatus,
-                       standardOutput: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                       standardError: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+                    environment extra: [String: String] = [:]) throws -> BuiltExecutable.Outcome {
+        let url = URL(fileURLWithPath: program)
+        return try BuiltExecutable(name: url.lastPathComponent, explicitURL: url)
+            .run(arguments, environment: extra, temporary: temporary)
     }
 
     /// Little-endian float32 values of a file.

@@ -52,13 +52,14 @@ public enum StrictDecoding {
     }
 
     /// The keyed container of the decoder's JSON object, after checking that
-    /// `Keys` lists every key of it: an unknown key throws a
+    /// `Keys` (and `extra`: the keys of an object that adds its own to a
+    /// type's) lists every key of it: an unknown key throws a
     /// `DecodingError.dataCorrupted` at the key's path whose description is
     /// `UnknownKey.message(section:)`.
     public static func container<Keys: CodingKey & CaseIterable>(
-        _ decoder: Decoder, _: Keys.Type, section: String
+        _ decoder: Decoder, _: Keys.Type, section: String, alsoAllowing extra: [String] = []
     ) throws -> KeyedDecodingContainer<Keys> {
-        if let unknown = try firstUnknownKey(in: decoder, allowed: Keys.allCases.map(\.stringValue)) {
+        if let unknown = try firstUnknownKey(in: decoder, allowed: extra + Keys.allCases.map(\.stringValue)) {
             throw DecodingError.dataCorrupted(DecodingError.Context(
                 codingPath: decoder.codingPath + [AnyCodingKey(stringValue: unknown.key)],
                 debugDescription: unknown.message(section: section)))

@@ -48,6 +48,7 @@ public struct DataSchema: Codable, Equatable, Sendable {
         self.split = split
     }
 
+    /// Also the keys `encode(to:)` (synthesized) writes, in this order, nil ones left out.
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, format
         case columnNames = "column_names"
@@ -66,18 +67,6 @@ public struct DataSchema: Codable, Equatable, Sendable {
         unlistedColumns = try c.decode(.unlistedColumns, default: .error)
         columns = try c.decode([ColumnSpec].self, forKey: .columns)
         split = try c.decode(.split, default: .allTrain)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(name, forKey: .name)
-        try c.encodeIfPresent(description, forKey: .description)
-        try c.encode(format, forKey: .format)
-        try c.encodeIfPresent(columnNames, forKey: .columnNames)
-        try c.encode(defaultDimension, forKey: .defaultDimension)
-        try c.encode(unlistedColumns, forKey: .unlistedColumns)
-        try c.encode(columns, forKey: .columns)
-        try c.encode(split, forKey: .split)
     }
 
     /// Decodes and validates a schema; `source` names it in errors.

@@ -21,21 +21,20 @@ extension DatasetEncoding {
             self.values = values
         }
 
+        /// The keys added to the field's (`SequenceField.CodingKeys`).
         enum CodingKeys: String, CodingKey, CaseIterable {
             case encoding, values
-            case name, vocabulary, dimension, pooling, target
-            case maxLength = "max_length"
-            case sharesEmbeddingWith = "shares_embedding_with"
-            case attentionHidden = "attention_hidden"
-            case attentionSoftmax = "attention_softmax"
         }
 
         public init(from decoder: Decoder) throws {
-            let c = try StrictDecoding.container(decoder, CodingKeys.self, section: "sequence field")
+            let ownKeys = CodingKeys.allCases.map(\.stringValue)
+            _ = try StrictDecoding.container(decoder, SequenceField.CodingKeys.self, section: "sequence field",
+                                             alsoAllowing: ownKeys)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
             encoding = try c.decode(SparseEncoding.self, forKey: .encoding)
             values = try c.decodeIfPresent([String].self, forKey: .values)
             // The remaining keys are exactly a SequenceField's.
-            field = try SequenceField(from: decoder, ignoring: ["encoding", "values"])
+            field = try SequenceField(from: decoder, ignoring: ownKeys)
         }
 
         public func encode(to encoder: Encoder) throws {

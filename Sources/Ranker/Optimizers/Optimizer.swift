@@ -102,29 +102,21 @@ public struct OptimizerScalarState: Codable, Equatable, Sendable {
     }
 }
 
-/// What one call of `Optimizer.step` did.
+/// What one call of `Optimizer.step` did. Made by the optimizer driver
+/// (`OptimizerDriver`, `GradientScan`) with the memberwise initializer.
 public struct OptimizerStepReport: Equatable, Sendable {
     /// `false` when the step was skipped because a gradient was not finite
     /// (then nothing was changed).
     public var applied: Bool
     /// Names of the parameters whose gradient held a NaN or an infinity, in
     /// bound order (empty when the step was applied).
-    public var nonFiniteParameters: [String]
+    public var nonFiniteParameters: [String] = []
     /// Number of non-finite gradient values over all parameters.
-    public var nonFiniteValueCount: Int
+    public var nonFiniteValueCount: Int = 0
     /// Number of parameter tensors whose update was scaled down (factor < 1).
-    public var clippedParameterCount: Int
+    public var clippedParameterCount: Int = 0
     /// Number of tensors whose factor was 0, i.e. that did not move (Clippy
     /// Adagrad: some coordinate had a zero bound and a non-zero update, spec
     /// 4.2.4: legal, but worth logging). 0 for Adagrad in practice.
-    public var zeroBoundParameterCount: Int
-
-    public init(applied: Bool, nonFiniteParameters: [String] = [], nonFiniteValueCount: Int = 0,
-                clippedParameterCount: Int = 0, zeroBoundParameterCount: Int = 0) {
-        self.applied = applied
-        self.nonFiniteParameters = nonFiniteParameters
-        self.nonFiniteValueCount = nonFiniteValueCount
-        self.clippedParameterCount = clippedParameterCount
-        self.zeroBoundParameterCount = zeroBoundParameterCount
-    }
+    public var zeroBoundParameterCount: Int = 0
 }

@@ -15,28 +15,20 @@ import Foundation
 ///
 /// Tensors whose weights are all zero (a bias at its start) have no ratio and
 /// are left out; a NaN ratio (non-finite gradient or update) counts as the largest.
+///
+/// Made by the trainer (`UpdateRatioTracker`, with the memberwise
+/// initializers) and read back from telemetry; not built by users.
 public struct StabilityDiagnosis: Codable, Equatable, Sendable {
     /// A tensor and its ratio.
     public struct TensorRatio: Codable, Equatable, Sendable {
         public var tensor: String
         public var ratio: Double
-
-        public init(tensor: String, ratio: Double) {
-            self.tensor = tensor
-            self.ratio = ratio
-        }
     }
 
     /// The step whose update `largestUpdateRatio` measures (`nil`: no update applied yet).
     public var updateStep: Int?
     public var largestUpdateRatio: TensorRatio?
     public var largestGradientRatio: TensorRatio?
-
-    public init(updateStep: Int?, largestUpdateRatio: TensorRatio?, largestGradientRatio: TensorRatio?) {
-        self.updateStep = updateStep
-        self.largestUpdateRatio = largestUpdateRatio
-        self.largestGradientRatio = largestGradientRatio
-    }
 
     /// The largest of `ratios` (NaN first), by tensor name in `names`; nil ratios are skipped.
     static func largest(_ ratios: [Double?], names: [String]) -> TensorRatio? {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Atomic replacement: an interrupted write (an error mid-write, or a process
 /// that died and left a partial temporary file) leaves the previous file
@@ -39,7 +40,7 @@ final class AtomicFileTests: TemporaryDirectoryTestCase {
                 tensors: [(name: "w", value: Matrix(rows: 100, cols: 100))], metadata: ["step": "2"], path: url.path)
             try SafeTensorsWriter.writeContents(header: header, tensors: ordered, into: sink)
             XCTAssertTrue(FileManager.default.fileExists(atPath: sink.path), "written to a temporary file")
-            XCTAssertEqual(URL(fileURLWithPath: sink.path).deletingLastPathComponent().path, directory.path,
+            XCTAssertEqual(URL(fileURLWithPath: sink.path).deletingLastPathComponent().path, temporary.path,
                            "the temporary file is in the destination's directory")
             throw SimulatedCrash()
         }) { XCTAssertTrue($0 is SimulatedCrash) }
@@ -69,7 +70,7 @@ final class AtomicFileTests: TemporaryDirectoryTestCase {
     }
 
     func testUnwritableDestinationIsAnIOErrorAndLeavesNothing() throws {
-        let url = directory.appendingPathComponent("missing-dir").appendingPathComponent("c.safetensors")
+        let url = temporary.appendingPathComponent("missing-dir").appendingPathComponent("c.safetensors")
         XCTAssertThrowsError(try AtomicFile.write(to: url) { _ in XCTFail("body must not run") }) { error in
             let e = error as? FileIOError
             XCTAssertEqual(e?.operation, "open (create)")

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// A run interrupted after a checkpoint and resumed into a fresh model and
 /// optimizer (differently initialised) continues bitwise identically to the

@@ -2,28 +2,6 @@ import Foundation
 import XCTest
 @testable import Ranker
 
-/// A fresh temporary directory per test, removed afterwards.
-class TemporaryDirectoryTestCase: XCTestCase {
-    private(set) var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ranker-\(type(of: self))-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
-
-    /// The names in the test directory, sorted (hidden temporary files included).
-    func directoryListing() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-    }
-}
-
 /// Hand-assembled safetensors bytes, independent of `SafeTensorsWriter`:
 /// 8-byte little-endian length, the header text as given (padded with spaces
 /// to a multiple of 8 when `pad`), then the buffer.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The trainer's checkpoint: tensor naming, metadata, file round trip, and
 /// the restore validation (each error names the tensor or key, and nothing

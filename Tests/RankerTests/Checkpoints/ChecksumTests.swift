@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Issue 14, defect 11: CRC-32C per tensor and of the header in the
 /// safetensors `__metadata__` of checkpoints and exports, verified on every

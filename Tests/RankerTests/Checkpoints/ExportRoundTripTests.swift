@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The weights-only export: its layout and metadata, the Swift reload, and
 /// the round trip through `tools/export_predict.py` — an independent numpy

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ModelWeights.load`: a model's parameters from an export or from the model
 /// tensors of a checkpoint, bit for bit, and every way the file can fail to fit.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The safetensors writer and reader: the bytes on disk follow the format
 /// (checked by parsing them here by hand), values survive bit for bit, and

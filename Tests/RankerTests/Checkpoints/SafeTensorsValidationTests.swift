@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Every check of the reader, each on a hand-assembled file that breaks
 /// exactly one rule; the error names the file and the problem.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Models with sequence fields through the safetensors export: the tables
 /// (shared ones once) and the attention MLPs are exported by name with

@@ -1,23 +1,13 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `census-mmoe` as a user runs it (`.build/release/census-mmoe`): the
 /// `--seeds` option's mistakes are reported before any training, and a short
 /// two-seed run prints each seed's table, the summary beside the peers'
 /// 5-seed means and, last, the JSON line with the mean and std per model.
-final class CensusMMoECommandTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-census-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class CensusMMoECommandTests: TemporaryDirectoryTestCase {
     func censusMMoE(_ arguments: [String]) throws -> BuiltExecutable.Outcome {
         try BuiltExecutable(name: "census-mmoe").run(arguments, temporary: temporary)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The `ranker` executable, run as a user runs it (`.build/release/ranker`,
 /// which `make test` builds; the tests never build it): complete help, and a
@@ -8,18 +9,7 @@ import XCTest
 /// outputs are checked against the library computing the same things in
 /// process (the trainer's own telemetry, `Evaluator`, `forward` + `predict`
 /// on the rows as the training load encoded them).
-final class CommandLineTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class CommandLineTests: TemporaryDirectoryTestCase {
     /// Runs `ranker arguments…`.
     func ranker(_ arguments: [String], environment extra: [String: String] = [:]) throws -> BuiltExecutable.Outcome {
         try BuiltExecutable(name: "ranker").run(arguments, environment: extra, temporary: temporary)

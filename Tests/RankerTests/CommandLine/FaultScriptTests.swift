@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// The fault-injection scripts of `faults/` (issue 14) with small counts, so
 /// that `make test` and CI run them like every other test; `make faults`

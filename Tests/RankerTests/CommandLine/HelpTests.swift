@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `--help` of every command the package builds — `ranker`, each of its
 /// subcommands, and each example executable with options — exits 0 and
 /// shows every option the command declares. The declared options come from
 /// the command type itself, through the parser's `--experimental-dump-help`
 /// description of it, so a new option is covered without editing this test.
-final class HelpTests: XCTestCase {
+final class HelpTests: TemporaryDirectoryTestCase {
     /// (executable, subcommand path, options that must be among the declared
     /// ones: a guard that the description was read at all).
     static let commands: [(executable: String, path: [String], required: [String])] = [
@@ -23,17 +24,6 @@ final class HelpTests: XCTestCase {
         ("stability", [], ["--full", "--config", "--runs", "--methods", "--multipliers", "--seeds", "--base-lr",
                            "--rows"]),
     ]
-
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-help-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
 
     /// How `--help` shows each argument the parser displays: `--long`, `-s`,
     /// `<value>` for a positional argument.

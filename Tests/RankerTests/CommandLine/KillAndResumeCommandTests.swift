@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Issue 14 through the `ranker` executable (`.build/release/ranker`; the test
 /// skips when it is not built): SIGKILLs at random moments (defects 6, 7) and

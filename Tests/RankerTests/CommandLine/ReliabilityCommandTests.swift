@@ -1,22 +1,12 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker eval` and `ranker predict` on the mistakes of issue 14: a training
 /// file changed after the run, an output file that is the input, a run
 /// directory or kept column that does not exist.
-final class ReliabilityCommandTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-reliability-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class ReliabilityCommandTests: TemporaryDirectoryTestCase {
     func ranker(_ arguments: [String]) throws -> BuiltExecutable.Outcome {
         try BuiltExecutable(name: "ranker").run(arguments, temporary: temporary)
     }

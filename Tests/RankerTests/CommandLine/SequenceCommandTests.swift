@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` and `ranker predict` on a CSV with a list column: the
 /// synthetic log with a behaviour history written as CSV
@@ -8,18 +9,7 @@ import XCTest
 /// `schemas/synthetic-history.json` (history shares item_id's table, target
 /// attention); predict reads the lists of new rows with the run's frozen
 /// encoding and writes what the exported model computes in process.
-final class SequenceCommandTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-seq-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class SequenceCommandTests: TemporaryDirectoryTestCase {
     func log() throws -> SyntheticClickLog {
         var c = SyntheticClickLogConfig()
         c.rows = 3000

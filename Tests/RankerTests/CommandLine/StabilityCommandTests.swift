@@ -1,21 +1,11 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// The `stability` example end to end on a tiny experiment file: it runs,
 /// its last output line is the issue's JSON object, and it writes a
 /// well-formed `stability.html` and a Clippy `report.html`.
-final class StabilityCommandTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-stability-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class StabilityCommandTests: TemporaryDirectoryTestCase {
     static let tinyExperiment = """
     {
       "settings": [{

@@ -1,22 +1,12 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `ranker bench --ranks 2` (quick, W1 only): the 2-rank measurement runs
 /// under mpirun beside 1 rank × 1 and × 2 threads, and `--json` carries
 /// `ranks` in every workload entry, the scaling fields and rank 0's
 /// collectives per step.
-final class BenchRanksTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class BenchRanksTests: TemporaryDirectoryTestCase {
     func testTwoRanksOnW1ReportRanksScalingAndCollectives() throws {
         _ = try MPIRun.require()
         let outcome = try BuiltExecutable(name: "ranker").run(

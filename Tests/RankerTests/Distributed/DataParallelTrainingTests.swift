@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` under `mpirun -np N` against one process with the same
 /// global batch: the same model within float rounding (the sums over ranks
@@ -8,18 +9,7 @@ import XCTest
 /// bitwise the single process, the replicas bitwise identical to each other
 /// (checked by the trainer's own checksum every step), and a checkpoint
 /// written by 2 ranks resuming on 1 and on 3.
-final class DataParallelTrainingTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-mpi-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class DataParallelTrainingTests: TemporaryDirectoryTestCase {
     /// A small synthetic job (4,000 rows, 3 tasks; batch 200, so a global
     /// batch splits 100/100 on 2 ranks and 67/67/66 on 3): 50 steps, a
     /// telemetry line every step.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `mpirun` launching the built `ranker` (`.build/release/ranker`, which
 /// `make test` builds) on `N` ranks, with the flags a root container needs.

@@ -1,21 +1,11 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// A rank killed with SIGKILL in the middle of training: the other ranks stop
 /// (Open MPI's runtime sees the lost process and ends the job) within a
 /// bounded time, and mpirun says which rank died and how.
-final class RankFailureTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class RankFailureTests: TemporaryDirectoryTestCase {
     /// The `ranker` processes below `root` (its descendants, from /proc).
     static func rankerDescendants(of root: Int32) -> [Int32] {
         var parent: [Int32: Int32] = [:]

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// `ranker train` on two "hosts" over TCP: 2 ranks in two network namespaces
 /// joined by a veth pair (`NetworkNamespacePair`), `mpirun` started in the
@@ -11,19 +12,13 @@ import XCTest
 /// is `a + b`, one correctly rounded addition whatever algorithm or
 /// transport carries it, the row all-gather is merged in rank order, and
 /// both runs use the same binary with 1 BLAS thread.
-final class TwoHostTCPTests: XCTestCase {
-    var temporary: URL!
+final class TwoHostTCPTests: TemporaryDirectoryTestCase {
     var hosts: NetworkNamespacePair?
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-tcp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
 
     override func tearDownWithError() throws {
         hosts?.remove()
         hosts = nil
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
+        try super.tearDownWithError()
     }
 
     /// The MMoE / Adagrad job of `DataParallelTrainingTests` (4,000 synthetic

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// The trainer with BatchNorm and dropout (ALGORITHMS.md 3.2.1): bitwise
 /// resume (running statistics and the dropout generator in the checkpoint),

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Ranker
+import RankerTestSupport
 
 /// Sequence fields downstream of the input layer: every architecture's
 /// gradients (weighted and per-task passes) against finite differences with

@@ -76,7 +76,21 @@ public enum ModelExport {
     public static func write(parameters: [Parameter], state: [(name: String, value: Matrix)] = [],
                              configuration: ModelConfiguration, outputNames: [String],
                              to url: URL, metadata extra: [String: String] = [:]) throws {
-        var metadata = extra
+        var metadata = extra.merging(try modelDescription(format: formatIdentifier, configuration: configuration,
+                                                          outputNames: outputNames)) { $1 }
+        metadata[Key.layout] = layoutDescription
+        try SafeTensorsWriter.write(tensors: parameters.map { (name: $0.name, value: $0.value) } + state,
+                                    metadata: metadata, to: url, checksums: true)
+    }
+
+    /// The metadata entries that describe the model, shared by this export and
+    /// the ONNX export's `metadata_props`: `format` (the given identifier),
+    /// `ranker_version`, `model_config` (JSON, sorted keys), `tasks` and
+    /// `outputs` (JSON arrays).
+    ///
+    /// - Throws: `CheckpointError.invalidMetadata` when a value cannot be encoded.
+    public static func modelDescription(format: String, configuration: ModelConfiguration,
+                                        outputNames: [String]) throws -> [String: String] {
         func json<T: Encodable>(_ value: T, _ key: String) throws -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -86,14 +100,13 @@ public enum ModelExport {
                 throw CheckpointError.invalidMetadata(key: key, reason: "cannot encode: \(error)")
             }
         }
-        metadata[Key.format] = formatIdentifier
-        metadata[Key.rankerVersion] = RankerVersion.string
-        metadata[Key.modelConfiguration] = try json(configuration, Key.modelConfiguration)
-        metadata[Key.tasks] = try json(configuration.tasks.map(\.name), Key.tasks)
-        metadata[Key.outputs] = try json(outputNames, Key.outputs)
-        metadata[Key.layout] = layoutDescription
-        try SafeTensorsWriter.write(tensors: parameters.map { (name: $0.name, value: $0.value) } + state,
-                                    metadata: metadata, to: url, checksums: true)
+        return [
+            Key.format: format,
+            Key.rankerVersion: RankerVersion.string,
+            Key.modelConfiguration: try json(configuration, Key.modelConfiguration),
+            Key.tasks: try json(configuration.tasks.map(\.name), Key.tasks),
+            Key.outputs: try json(outputNames, Key.outputs),
+        ]
     }
 
     /// The configuration stored in an export.

@@ -3,16 +3,17 @@ import XCTest
 
 /// An executable of this package as a user runs it: `.build/release/<name>`,
 /// which `make test` builds (the tests never build it). Output goes through
-/// files, so no pipe can fill up.
-struct BuiltExecutable {
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
+/// files, so no pipe can fill up. Shared by the test targets (RankerTests,
+/// RankerONNXTests), which also use it to run other programs (python, mpirun).
+public struct BuiltExecutable {
+    public struct Outcome {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
     }
 
     /// The folder holding `Package.swift`, found upwards from this file.
-    static let repositoryRoot: URL = {
+    public static let repositoryRoot: URL = {
         var directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while directory.path != "/" {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
@@ -23,15 +24,20 @@ struct BuiltExecutable {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
 
-    let name: String
+    public let name: String
     /// Another program to run instead of `.build/release/<name>` (mpirun launching it).
-    var explicitURL: URL? = nil
-    var url: URL { explicitURL ?? Self.buildDirectory.appendingPathComponent(name) }
+    public var explicitURL: URL?
+    public var url: URL { explicitURL ?? Self.buildDirectory.appendingPathComponent(name) }
+
+    public init(name: String, explicitURL: URL? = nil) {
+        self.name = name
+        self.explicitURL = explicitURL
+    }
 
     /// Where the executables are: `.build/release`, or `RANKER_BUILD_DIR`
     /// (`make sanitize` points it at the sanitized build, `.build-asan/release`,
     /// so that the programs the tests start run under the sanitizer too).
-    static var buildDirectory: URL {
+    public static var buildDirectory: URL {
         if let directory = ProcessInfo.processInfo.environment["RANKER_BUILD_DIR"], !directory.isEmpty {
             return URL(fileURLWithPath: directory, relativeTo: repositoryRoot).standardizedFileURL
         }
@@ -40,7 +46,7 @@ struct BuiltExecutable {
 
     /// Runs the executable with `arguments` in a fresh folder under
     /// `temporary`; skips the test when the executable is not built.
-    func run(_ arguments: [String], environment extra: [String: String] = [:], temporary: URL) throws -> Outcome {
+    public func run(_ arguments: [String], environment extra: [String: String] = [:], temporary: URL) throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             print("skipping: \(url.path) is not built")
             throw XCTSkip("\(url.path) is not built; `make test` builds it "
