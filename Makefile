@@ -169,6 +169,7 @@ sanitize: sanitize-asan sanitize-tsan
 # $(call sanitized-tests,address|thread,scratch path,extra environment of the MPI pass)
 define sanitized-tests
 	$(MAKE) deps EXTRA_DEB_PACKAGES="$(TEST_DEB_PACKAGES)"
+	$(MAKE) onnx-venv
 	$(SWIFT) build --build-tests $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2)
 	for product in $(EXECUTABLES); do \
 	  $(SWIFT) build $(SANITIZE_FLAGS) --sanitize=$(1) --scratch-path $(2) --product $$product || exit 1; done
