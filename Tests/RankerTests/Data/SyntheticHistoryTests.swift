@@ -99,7 +99,7 @@ final class SyntheticHistoryTests: XCTestCase {
         func overlap(session: Double) throws -> (same: Double, different: Double) {
             let generated = try SyntheticClickLog(config: config(focus: 0, session: session))
             let h = try histories(generated)
-            let users = generated.dataset.users
+            let users = try XCTUnwrap(generated.dataset.users)
             /// The cosine of two lists' category histograms.
             func cosine(_ a: [Int32], _ b: [Int32]) -> Double {
                 var x = [Int32: Double](), y = [Int32: Double]()
