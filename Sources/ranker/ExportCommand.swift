@@ -179,12 +179,9 @@ struct ExportCommand: ParsableCommand {
                                    + "from code, not from a CSV schema: there is no encoding to write)")
             }
             let loaded = try DatasetEncoding.load(path: directory.encodingURL.path)
-            let c = model.configuration
-            guard c.sparseFields == loaded.fields, c.denseFeatures == loaded.denseFeatures.count else {
-                throw CommandError("\(file.path) and \(directory.encodingURL.path) do not belong together: the model "
-                                   + "reads \(c.sparseFields.count) sparse fields and \(c.denseFeatures) dense features, "
-                                   + "the encoding makes \(loaded.sparseFields.count) and \(loaded.denseFeatures.count) "
-                                   + "(or their vocabularies differ)")
+            // Sparse, dense and sequence fields, each property by name.
+            if let mismatch = loaded.mismatch(with: model.configuration) {
+                throw CommandError("\(file.path) and \(directory.encodingURL.path) do not belong together: \(mismatch)")
             }
             frozen = loaded
         }

@@ -50,17 +50,12 @@ import Foundation
 /// order, evenly spread), and a random train/valid/test split.
 ///
 /// Behaviour history (`history_length = L > 0`): every impression also gets
-/// a list of items the user interacted with before, from a stream of its own
-/// (so the rest of the log is the same with or without it): a length `n`
-/// uniform in `0…L`, then `n` items, each with probability `history_focus`
-/// an item of the impression item's category (uniform among them), else an
-/// item drawn by popularity. The history term `h = m / √L`, `m` the number
-/// of history items in the impression item's category, is standardized over
-/// all rows and added, times `history_signal`, to every task's score before
-/// the logits are formed; so the history predicts the labels through which
-/// of its items match the target item — the pattern target attention picks
-/// out. The field is `history` (ids of `item_id`, sharing its table), pooled
-/// as `history_pooling` says, or left out with `none`.
+/// a list of items the user interacted with before, drawn from the user's
+/// current interest, and the interest moves the labels — the generative
+/// model and its math are in `SyntheticClickLogHistory.swift`
+/// (`addHistory`). The field is `history` (ids of `item_id`, sharing its
+/// table), pooled as `history_pooling` says, or left out with `none` (the
+/// labels stay the same).
 ///
 /// Deterministic for a seed: the same config gives bitwise the same data on
 /// the same platform (all draws come from `RandomGenerator` in a fixed order;
@@ -219,7 +214,8 @@ public struct SyntheticClickLog {
         }}}}}}}
 
         let history = config.historyLength > 0
-            ? SyntheticClickLog.addHistory(config: config, rowItems: rowItems, itemCategory: itemCategory,
+            ? SyntheticClickLog.addHistory(config: config, rowUsers: users, rowItems: rowItems,
+                                           itemCategory: itemCategory, categoryLatent: categoryLatent,
                                            itemSampler: itemSampler, scores: &scores)
             : nil
 
@@ -278,47 +274,6 @@ public struct SyntheticClickLog {
                                                target: config.historyPooling == .attention ? "item_id" : nil)]
                               : [],
                           sequences: history != nil && config.historyPooling != .none ? [history!] : [])
-    }
-
-    /// Draws every row's history (see the type's documentation), adds the
-    /// standardized history term times `history_signal` to each task's score
-    /// (`scores`, task-major), and returns the lists as `item_id` ids.
-    static func addHistory(config: SyntheticClickLogConfig, rowItems: [Int], itemCategory: [Int],
-                           itemSampler: ZipfSampler, scores: inout [Double]) -> RaggedColumn {
-        var rng = RandomGenerator(seed: config.seed ^ 0x4849_5354_4F52_5921)
-        let rows = rowItems.count
-        let maxLength = config.historyLength
-        var itemsOfCategory = [[Int]](repeating: [], count: config.categories)
-        for (item, category) in itemCategory.enumerated() { itemsOfCategory[category].append(item) }
-        var offsets = [0]
-        offsets.reserveCapacity(rows + 1)
-        var ids: [Int32] = []
-        var term = [Double](repeating: 0, count: rows)
-        for r in 0..<rows {
-            let category = itemCategory[rowItems[r]]
-            let length = min(maxLength, Int(rng.nextDouble() * Double(maxLength + 1)))
-            var matches = 0
-            for _ in 0..<length {
-                let item: Int
-                if rng.nextDouble() < config.historyFocus {
-                    let pool = itemsOfCategory[category]
-                    item = pool[min(pool.count - 1, Int(rng.nextDouble() * Double(pool.count)))]
-                } else {
-                    item = itemSampler.sample(&rng)
-                }
-                if itemCategory[item] == category { matches += 1 }
-                ids.append(Int32(item + 1))
-            }
-            offsets.append(ids.count)
-            term[r] = Double(matches) / Double(maxLength).squareRoot()
-        }
-        let mean = term.reduce(0, +) / Double(rows)
-        let deviation = (term.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(rows)).squareRoot()
-        let scale = deviation > 0 ? config.historySignal / deviation : 0
-        for t in 0..<config.tasks {
-            for r in 0..<rows { scores[t * rows + r] += (term[r] - mean) * scale }
-        }
-        return RaggedColumn(offsets: offsets, ids: ids)
     }
 
     /// The `b` with mean `σ(ℓ + b) = rate` over up to 65,536 evenly spaced

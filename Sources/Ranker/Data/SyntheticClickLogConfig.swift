@@ -23,8 +23,10 @@
 /// | `embedding_dimension` | 8 | the `dimension` of every sparse field |
 /// | `valid_fraction`, `test_fraction` | 0.1, 0.1 | random split |
 /// | `history_length` | 0 | most items in an impression's behaviour history (0: no history) |
-/// | `history_signal` | 1 | weight of the history term in every task's score (see `SyntheticClickLog`) |
+/// | `history_signal` | 1 | weight of the standardized history term in every task's score: how much the history carries (0: nothing; see `SyntheticClickLog.addHistory`) |
 /// | `history_focus` | 0.3 | chance that a history item is drawn from the impression item's category |
+/// | `history_preference` | 0.5 | `π ∈ [0, 1]`: share of the history term from the user's interest in the item's category (the rest: matches of the item's category in the history) |
+/// | `history_session` | 0.5 | `η ∈ [0, 1]`: share of the interest that changes per impression (the rest is the user's long-term taste) |
 /// | `history_pooling` | `mean` | how the model pools the `history` field: `sum`, `mean`, `attention` (target `item_id`), or `none` (the field is left out; the labels stay the same) |
 public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
@@ -51,6 +53,8 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
     public var historyLength = 0
     public var historySignal = 1.0
     public var historyFocus = 0.3
+    public var historyPreference = 0.5
+    public var historySession = 0.5
     public var historyPooling = SyntheticHistoryPooling.mean
 
     public init() {}
@@ -76,6 +80,8 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
         case historyLength = "history_length"
         case historySignal = "history_signal"
         case historyFocus = "history_focus"
+        case historyPreference = "history_preference"
+        case historySession = "history_session"
         case historyPooling = "history_pooling"
     }
 
@@ -106,6 +112,8 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
         historyLength = try c.decode(.historyLength, default: d.historyLength)
         historySignal = try c.decode(.historySignal, default: d.historySignal)
         historyFocus = try c.decode(.historyFocus, default: d.historyFocus)
+        historyPreference = try c.decode(.historyPreference, default: d.historyPreference)
+        historySession = try c.decode(.historySession, default: d.historySession)
         historyPooling = try c.decode(.historyPooling, default: d.historyPooling)
     }
 
@@ -138,6 +146,8 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
             try c.encode(historyLength, forKey: .historyLength)
             try c.encode(historySignal, forKey: .historySignal)
             try c.encode(historyFocus, forKey: .historyFocus)
+            try c.encode(historyPreference, forKey: .historyPreference)
+            try c.encode(historySession, forKey: .historySession)
             try c.encode(historyPooling, forKey: .historyPooling)
         }
     }
@@ -196,7 +206,10 @@ public struct SyntheticClickLogConfig: Codable, Equatable, Sendable {
         guard historySignal >= 0, historySignal.isFinite else {
             throw fail(.historySignal, "history_signal must be a finite number ≥ 0")
         }
-        guard historyFocus >= 0, historyFocus <= 1 else { throw fail(.historyFocus, "history_focus must be in [0, 1]") }
+        for (key, value) in [(CodingKeys.historyFocus, historyFocus), (.historyPreference, historyPreference),
+                             (.historySession, historySession)] where !(value >= 0 && value <= 1) {
+            throw fail(key, "\(key.rawValue) must be in [0, 1], got \(value)")
+        }
         guard driftPerDay.isFinite else { throw fail(.driftPerDay, "drift_per_day must be finite") }
         guard validFraction >= 0, testFraction >= 0, validFraction + testFraction < 1 else {
             throw fail(.validFraction, "fractions must be non-negative and sum to less than 1")

@@ -40,12 +40,10 @@ final class SequenceCommandTests: TemporaryDirectoryTestCase {
         }
     }
 
-    func testTrainThenPredictWithListsInTheCSV() throws {
-        let log = try log()
+    /// `ranker train` on rows 0..<2500 of the log as CSV; the run directory, or nil after a failed run.
+    func trainedRun(_ log: SyntheticClickLog) throws -> URL? {
         let trainCSV = temporary.appendingPathComponent("train.csv")
         try Data(log.csvText(rows: Array(0..<2500)).utf8).write(to: trainCSV)
-        let inputCSV = temporary.appendingPathComponent("input.csv")
-        try Data(log.csvText(rows: Array(2500..<2540)).utf8).write(to: inputCSV)
         let schema = BuiltExecutable.repositoryRoot.appendingPathComponent("schemas/synthetic-history.json").path
         let configURL = temporary.appendingPathComponent("config.json")
         try Data("""
@@ -60,7 +58,15 @@ final class SequenceCommandTests: TemporaryDirectoryTestCase {
         let tool = BuiltExecutable(name: "ranker")
         let train = try tool.run(["train", "--config", configURL.path, "--out", run.path], temporary: temporary)
         XCTAssertEqual(train.status, 0, train.standardOutput + train.standardError)
-        guard train.status == 0 else { return }
+        return train.status == 0 ? run : nil
+    }
+
+    func testTrainThenPredictWithListsInTheCSV() throws {
+        let log = try log()
+        let inputCSV = temporary.appendingPathComponent("input.csv")
+        try Data(log.csvText(rows: Array(2500..<2540)).utf8).write(to: inputCSV)
+        guard let run = try trainedRun(log) else { return }
+        let tool = BuiltExecutable(name: "ranker")
         let directory = RunDirectory(url: run)
         let encoding = try XCTUnwrap(try directory.encoding())
         XCTAssertEqual(encoding.sequenceFields.map(\.field.name), ["history"])
@@ -85,6 +91,39 @@ final class SequenceCommandTests: TemporaryDirectoryTestCase {
         for (i, line) in lines.dropFirst().enumerated() {
             let cells = line.split(separator: ",").map { Float(String($0))! }
             for k in 0..<2 { XCTAssertEqual(cells[k], expected[i, k], accuracy: 1e-6, "row \(i) output \(k)") }
+        }
+    }
+
+    /// `ranker export --format onnx --encoding` checks the run's encoding
+    /// against the exported model's sequence fields too: an encoding.json
+    /// whose history keeps another number of items, or pools another way,
+    /// is refused with the field and the key named, and nothing is written.
+    func testExportWithEncodingRefusesAnEncodingWhoseSequenceFieldDiffers() throws {
+        guard let run = try trainedRun(try log()) else { return }
+        let tool = BuiltExecutable(name: "ranker")
+        let directory = RunDirectory(url: run)
+        let original = try XCTUnwrap(try directory.encoding())
+        let model = temporary.appendingPathComponent("model.onnx")
+        let agreeing = try tool.run(["export", run.path, "--format", "onnx", "--encoding", "--out", model.path],
+                                    temporary: temporary)
+        XCTAssertEqual(agreeing.status, 0, agreeing.standardError)
+        try FileManager.default.removeItem(at: model)
+        try? FileManager.default.removeItem(at: temporary.appendingPathComponent("model.encoding.json"))
+
+        let changes: [(String, (inout SequenceField) -> Void)] = [
+            ("sequence field \"history\": max_length is 20 in the model and 12 in the encoding", { $0.maxLength = 12 }),
+            ("sequence field \"history\": pooling is attention in the model and mean in the encoding",
+             { $0.pooling = .mean; $0.target = nil }),
+        ]
+        for (expected, change) in changes {
+            var changed = original
+            change(&changed.sequenceFields[0].field)
+            try changed.write(to: directory.encodingURL)
+            let refused = try tool.run(["export", run.path, "--format", "onnx", "--encoding", "--out", model.path],
+                                       temporary: temporary)
+            XCTAssertNotEqual(refused.status, 0, expected)
+            XCTAssertTrue(refused.standardError.contains("do not belong together: " + expected), refused.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: model.path), "nothing is written")
         }
     }
 }
