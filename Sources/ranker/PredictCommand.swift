@@ -104,6 +104,10 @@ struct PredictCommand: ParsableCommand {
             }
         }
         let c = loaded.configuration
+        // Field by field, naming the first property that differs (as `ranker export --encoding` does).
+        if let mismatch = frozen.mismatch(with: c) {
+            throw CommandError("\(modelPath!) and \(encodingFile) do not belong together: \(mismatch)")
+        }
         guard c.sparseFields == frozen.fields, c.denseFeatures == frozen.denseFeatures.count,
               c.sequenceFields == frozen.sequenceFields.map(\.field) else {
             throw CommandError("\(modelPath!) and \(encodingFile) do not belong together: the model reads "

@@ -98,8 +98,12 @@ final class SequenceCommandTests: TemporaryDirectoryTestCase {
     /// against the exported model's sequence fields too: an encoding.json
     /// whose history keeps another number of items, or pools another way,
     /// is refused with the field and the key named, and nothing is written.
+    /// `ranker predict` refuses the same pair with the same message.
     func testExportWithEncodingRefusesAnEncodingWhoseSequenceFieldDiffers() throws {
-        guard let run = try trainedRun(try log()) else { return }
+        let log = try log()
+        let inputCSV = temporary.appendingPathComponent("input.csv")
+        try Data(log.csvText(rows: Array(2500..<2510)).utf8).write(to: inputCSV)
+        guard let run = try trainedRun(log) else { return }
         let tool = BuiltExecutable(name: "ranker")
         let directory = RunDirectory(url: run)
         let original = try XCTUnwrap(try directory.encoding())
@@ -124,6 +128,12 @@ final class SequenceCommandTests: TemporaryDirectoryTestCase {
             XCTAssertNotEqual(refused.status, 0, expected)
             XCTAssertTrue(refused.standardError.contains("do not belong together: " + expected), refused.standardError)
             XCTAssertFalse(FileManager.default.fileExists(atPath: model.path), "nothing is written")
+            let scores = temporary.appendingPathComponent("scores.csv")
+            let predict = try tool.run(["predict", "--run", run.path, "--input", inputCSV.path,
+                                        "--output", scores.path], temporary: temporary)
+            XCTAssertNotEqual(predict.status, 0, expected)
+            XCTAssertTrue(predict.standardError.contains("do not belong together: " + expected), predict.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scores.path), "nothing is written")
         }
     }
 }
