@@ -128,7 +128,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stability",
-            dependencies: ["Ranker", "RankerExperiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Ranker", "RankerExperiments", "RankerDistributed", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "examples/stability",
             exclude: ["stability.json"]
         ),

@@ -13,6 +13,7 @@
 //
 //     swift run -c release stability            # quick sweep (fewer seeds and multipliers)
 //     swift run -c release stability --full     # the whole grid (1..16 by √2, 5 seeds)
+//     swift run -c release stability --ranks 2  # the trials shared out over 2 processes (mpirun)
 //
 // The settings are in stability.json beside this file (StabilityExperiment).
 // Output: one line per run, per setting the table and the paper's claims
@@ -20,10 +21,16 @@
 // of one Clippy run near its edge per setting (in --out); and as the last
 // line one JSON object with the results.
 //
+// With --ranks N (or started by `mpirun -np N`), each setting's trials are
+// split round-robin over the N ranks (StabilityTrialSplit), gathered with MPI
+// (RankGather.swift) and printed by rank 0 in the sequential order: the same
+// tables, claims, figures and JSON line as one process.
+//
 // Options: `swift run -c release stability --help`.
 import ArgumentParser
 import Foundation
 import Ranker
+import RankerDistributed
 import RankerExperiments
 import RankerReport
 
@@ -87,6 +94,15 @@ struct StabilityCommand: ParsableCommand {
 
     @Flag(name: .customLong("no-edge-report"), help: "Skip the report.html of a Clippy run near its edge.")
     var noEdgeReport = false
+
+    @Option(help: ArgumentHelp("Run the trials on N processes (one trial each at a time): re-runs this command under "
+                               + "mpirun -np N; rank 0 prints the same output as one process. Under mpirun, the "
+                               + "job's size is used instead.", valueName: "N"))
+    var ranks: Int?
+
+    func validate() throws {
+        if let n = ranks, n < 1 { throw ValidationError("--ranks must be at least 1, got \(n)") }
+    }
 }
 
 extension TrainingSettings.LastBatch: ExpressibleByArgument {}
@@ -142,6 +158,36 @@ do {
     fail("\(error)")
 }
 
+// MARK: ranks
+
+// `--ranks N`: the same command line under mpirun (a configuration error was reported above, once).
+if MPIRelaunch.isNeeded(ranks: arguments.ranks) {
+    do {
+        try MPIRelaunch.run(ranks: arguments.ranks!)
+    } catch {
+        fail("\(error)")
+    }
+}
+let communicator: Communicator?
+do {
+    communicator = Communicator.launchedByMPIRun ? try Communicator.world() : nil
+} catch {
+    fail("\(error)")
+}
+let rank = communicator?.rank ?? 0
+let rankCount = communicator?.size ?? 1
+// Rank 0 prints; the others only run trials (their errors still go to standard error).
+if rank != 0 { _ = freopen("/dev/null", "w", stdout) }
+TrialCrashNotice.install(rank: communicator.map { _ in rank })
+
+/// A trial that threw: one process exits; a rank stops the whole job (the
+/// others may be waiting for its results) after naming the trial.
+func failTrial(_ name: String, _ error: Error) -> Never {
+    guard let communicator, rankCount > 1 else { fail("\(name): \(error)") }
+    FileHandle.standardError.write(Data("stability: rank \(rank): trial \(name) failed: \(error)\n".utf8))
+    communicator.abort(code: 2)
+}
+
 let rule = experiment.stability
 let ruleText = "a run has diverged when a task's training loss is non-finite, or above \(rule.lossLimitFactor) x log 2, "
     + "or above \(rule.spikeFactor) x its moving average (decay \(rule.movingAverageDecay), judged after "
@@ -156,6 +202,9 @@ print("  batches: " + (experiment.lastBatch == .drop
 print("  multipliers " + experiment.multipliers.map { StabilityExperiment.format($0) + "x" }.joined(separator: ", ")
       + "; seeds \(experiment.seeds.map(String.init).joined(separator: ", "))")
 for m in experiment.methods { print("  \(m.name): \(m.optimizer.summary)") }
+if rankCount > 1 {
+    print("  trials on \(rankCount) ranks (MPI), split round-robin; rank 0 prints them in the sequential order")
+}
 fflush(stdout)
 
 // MARK: the runs
@@ -191,7 +240,27 @@ func describe(_ setting: StabilityExperiment.Setting, _ dataset: Dataset) -> Str
         + "base learning rate \(setting.baseLearningRate)"
 }
 
+/// The line of one run (setting, method, multiplier, seed: outcome).
+func printRun(setting: String, _ trial: StabilityTrialSplit.Trial, _ outcome: StabilityTrialOutcome) {
+    var line = String(format: "%-9@ %-13@ %4@x  seed %-3d ", setting as NSString, trial.method.name as NSString,
+                      StabilityExperiment.format(trial.multiplier) as NSString, Int(trial.seed))
+    if outcome.diverged {
+        line += "DIVERGED at step \(outcome.divergenceStep.map(String.init) ?? "?") "
+            + "(\(outcome.cause?.rawValue ?? "?"): \(outcome.divergenceMessage ?? ""))"
+            + String(format: ", final AUC %.4f", outcome.testAUC ?? .nan)
+    } else {
+        line += String(format: "stable, final AUC %.4f", outcome.testAUC ?? .nan)
+    }
+    if outcome.neverLearned { line += " (a task never learned)" }
+    line += String(format: ", %d micro, %d steps, %d rows dropped, %.1f s", outcome.microDivergences,
+                   outcome.steps, outcome.droppedRows, outcome.seconds)
+    print(line)
+    fflush(stdout)
+}
+
 var results: [StabilitySettingResult] = []
+/// Seconds this process spent in its trials (`--ranks`: the balance of the split).
+var busySeconds = 0.0
 var sections: [StabilitySweepDocument.Setting] = []
 var claimLines: [String] = []
 var runCount = 0
@@ -207,41 +276,48 @@ for setting in experiment.settings {
     print("")
     print("Setting \(setting.name): \(description)")
     fflush(stdout)
-    var cells: [StabilityCell] = []
-    for method in experiment.methods {
-        for multiplier in experiment.multipliers {
-            var cell = StabilityCell(method: method.name, multiplier: multiplier,
-                                     learningRate: setting.baseLearningRate * multiplier, outcomes: [])
-            for seed in experiment.seeds {
-                let configuration = experiment.configuration(setting: setting, method: method, multiplier: multiplier,
-                                                             seed: seed)
-                let directory = runsRoot.appendingPathComponent(configuration.name)
-                let outcome: StabilityTrialOutcome
-                do {
-                    outcome = try StabilityTrial.run(configuration, dataset: dataset, runDirectory: directory)
-                } catch {
-                    fail("\(configuration.name): \(error)")
-                }
-                if !keepRuns { try? FileManager.default.removeItem(at: directory) }
-                cell.outcomes.append(outcome)
-                runCount += 1
-                var line = String(format: "%-9@ %-13@ %4@x  seed %-3d ", setting.name as NSString, method.name as NSString,
-                                  StabilityExperiment.format(multiplier) as NSString, Int(seed))
-                if outcome.diverged {
-                    line += "DIVERGED at step \(outcome.divergenceStep.map(String.init) ?? "?") "
-                        + "(\(outcome.cause?.rawValue ?? "?"): \(outcome.divergenceMessage ?? ""))"
-                        + String(format: ", final AUC %.4f", outcome.testAUC ?? .nan)
-                } else {
-                    line += String(format: "stable, final AUC %.4f", outcome.testAUC ?? .nan)
-                }
-                if outcome.neverLearned { line += " (a task never learned)" }
-                line += String(format: ", %d micro, %d steps, %d rows dropped, %.1f s", outcome.microDivergences,
-                               outcome.steps, outcome.droppedRows, outcome.seconds)
-                print(line)
-                fflush(stdout)
-            }
-            cells.append(cell)
+    // This rank's trials (all of them in one process), then every trial's outcome in the sequential order.
+    let split = StabilityTrialSplit(methods: experiment.methods, multipliers: experiment.multipliers,
+                                    seeds: experiment.seeds)
+    var mine = StabilityTrialResults(indices: [], outcomes: [])
+    for trial in split.trials(rank: rank, of: rankCount) {
+        let configuration = experiment.configuration(setting: setting, method: trial.method,
+                                                     multiplier: trial.multiplier, seed: trial.seed)
+        TrialCrashNotice.starting(configuration.name)
+        let directory = runsRoot.appendingPathComponent(configuration.name)
+        let outcome: StabilityTrialOutcome
+        do {
+            outcome = try StabilityTrial.run(configuration, dataset: dataset, runDirectory: directory)
+        } catch {
+            failTrial(configuration.name, error)
         }
+        if !keepRuns { try? FileManager.default.removeItem(at: directory) }
+        mine.indices.append(trial.index)
+        mine.outcomes.append(outcome)
+        busySeconds += outcome.seconds
+        // One process prints each run as it ends; several ranks print after the gather below.
+        if rankCount == 1 { printRun(setting: setting.name, trial, outcome) }
+    }
+    let outcomes: [StabilityTrialOutcome]
+    if let communicator, rankCount > 1 {
+        do {
+            let parts = try communicator.allgatherBytes(try mine.encoded()).map(StabilityTrialResults.decode)
+            outcomes = try split.merge(parts)
+        } catch {
+            FileHandle.standardError.write(Data("stability: rank \(rank): gathering the results: \(error)\n".utf8))
+            communicator.abort(code: 2)
+        }
+        for (trial, outcome) in zip(split.trials, outcomes) { printRun(setting: setting.name, trial, outcome) }
+    } else {
+        outcomes = try! split.merge([mine])
+    }
+    runCount += outcomes.count
+    // One cell per method and multiplier: its seeds are consecutive trials.
+    let cells = stride(from: 0, to: outcomes.count, by: experiment.seeds.count).map { first in
+        let trial = split.trials[first]
+        return StabilityCell(method: trial.method.name, multiplier: trial.multiplier,
+                             learningRate: setting.baseLearningRate * trial.multiplier,
+                             outcomes: Array(outcomes[first..<(first + experiment.seeds.count)]))
     }
     let result = StabilitySettingResult(name: setting.name, cells: cells, methodOrder: experiment.methods.map(\.name))
     results.append(result)
@@ -259,9 +335,10 @@ for setting in experiment.settings {
     for c in claims { print(c) }
     fflush(stdout)
 
-    // One Clippy run near its edge, with a report of per-tensor clipping factors beside the loss.
+    // One Clippy run near its edge, with a report of per-tensor clipping factors beside the loss (by rank 0;
+    // the other ranks go on with the next setting's trials).
     var links: [(text: String, href: String)] = []
-    if !arguments.noEdgeReport, let clippy = experiment.methods.first(where: { $0.name == "clippy" }),
+    if rank == 0, !arguments.noEdgeReport, let clippy = experiment.methods.first(where: { $0.name == "clippy" }),
        let r = result.method("clippy") {
         // The first multiplier where a seed diverged (the edge's far side), else the edge.
         let firstDiverged = zip(r.multipliers, r.diverged).first { $0.1 > 0 }?.0
@@ -310,10 +387,26 @@ let document = StabilitySweepDocument(
             String(format: "%d runs, wall time %.0f s.", runCount, wallSeconds)],
     settings: sections)
 let htmlURL = outDirectory.appendingPathComponent("stability.html")
-do {
-    try Data(document.render().utf8).write(to: htmlURL)
-} catch {
-    fail("cannot write \(htmlURL.path): \(error)")
+if rank == 0 {
+    do {
+        try Data(document.render().utf8).write(to: htmlURL)
+    } catch {
+        fail("cannot write \(htmlURL.path): \(error)")
+    }
+}
+// How evenly the round-robin split shared the work: every rank's seconds in its trials.
+var busyLine: String?
+if let communicator {
+    do {
+        if rankCount > 1 {
+            let busy = try communicator.allgather([busySeconds.bitPattern]).map(Double.init(bitPattern:))
+            busyLine = "seconds in trials per rank: " + busy.map { String(format: "%.1f", $0) }.joined(separator: ", ")
+        }
+        try communicator.finalize()
+    } catch {
+        FileHandle.standardError.write(Data("stability: rank \(rank): \(error)\n".utf8))
+        communicator.abort(code: 2)
+    }
 }
 
 print("")
@@ -321,7 +414,9 @@ print("Claims (Clippy paper), per setting:")
 for c in claimLines { print("  " + c) }
 print("figures: \(htmlURL.path)")
 if keepRuns { print("run directories (telemetry.jsonl, report.html): \(runsRoot.path)") }
-print(String(format: "wall time %.1f s (%d runs)", wallSeconds, runCount))
+print(String(format: "wall time %.1f s (%d runs", wallSeconds, runCount)
+      + (rankCount > 1 ? " on \(rankCount) ranks)" : ")"))
+if let busyLine { print(busyLine) }
 do {
     print(try StabilitySweepJSON.line(settings: results, full: arguments.full))
 } catch {
