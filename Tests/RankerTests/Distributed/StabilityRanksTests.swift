@@ -1,22 +1,12 @@
 import Foundation
 import XCTest
+import RankerTestSupport
 
 /// `stability --ranks 2`: the trials shared out over two MPI ranks give the
 /// sequential sweep's output (every trial is deterministic given its seed),
 /// and the ways it can fail end the run with a clear message instead of a
 /// hang: `--ranks 0`, no mpirun, a trial that throws, a rank that crashes.
-final class StabilityRanksTests: XCTestCase {
-    var temporary: URL!
-
-    override func setUpWithError() throws {
-        temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ranker-stability-ranks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let temporary { try? FileManager.default.removeItem(at: temporary) }
-    }
-
+final class StabilityRanksTests: TemporaryDirectoryTestCase {
     /// One setting, 2 methods, 2 multipliers, 1 seed (`StabilityCommandTests.tinyExperiment`).
     func writeTinyExperiment() throws -> URL {
         let config = temporary.appendingPathComponent("tiny.json")
