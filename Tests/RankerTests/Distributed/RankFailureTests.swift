@@ -6,26 +6,6 @@ import RankerTestSupport
 /// (Open MPI's runtime sees the lost process and ends the job) within a
 /// bounded time, and mpirun says which rank died and how.
 final class RankFailureTests: TemporaryDirectoryTestCase {
-    /// The `ranker` processes below `root` (its descendants, from /proc).
-    static func rankerDescendants(of root: Int32) -> [Int32] {
-        var parent: [Int32: Int32] = [:]
-        var command: [Int32: String] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-            command[pid] = String(stat[stat.index(after: open)..<close])
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
-        }
-        func descends(_ pid: Int32) -> Bool {
-            var p = parent[pid]
-            while let q = p, q > 1 { if q == root { return true }; p = parent[q] }
-            return false
-        }
-        return command.filter { $0.value == "ranker" && descends($0.key) }.map(\.key).sorted()
-    }
-
     /// Whether `pid` exists and is not a zombie (state `Z` in /proc/<pid>/stat).
     static func isRunning(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -57,7 +37,7 @@ final class RankFailureTests: TemporaryDirectoryTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: written.path), "rank 0 never reached the trainer")
         Thread.sleep(forTimeInterval: 3)
-        let ranks = Self.rankerDescendants(of: process.processIdentifier)
+        let ranks = ProcessTree.descendants(of: process.processIdentifier, named: "ranker")
         XCTAssertEqual(ranks.count, 2, "two ranker processes under mpirun")
         return (process, ranks)
     }

@@ -127,7 +127,7 @@ final class StabilityRanksTests: TemporaryDirectoryTestCase {
         while !firsts.allSatisfy(FileManager.default.fileExists(atPath:)) && Date().timeIntervalSince(started) < 120 {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        let ranks = Self.descendants(of: process.processIdentifier, named: "stability")
+        let ranks = ProcessTree.descendants(of: process.processIdentifier, named: "stability")
         XCTAssertEqual(ranks.count, 2, "two stability processes under mpirun")
         let victim = try XCTUnwrap(ranks.last)
         kill(victim, SIGSEGV)
@@ -143,25 +143,5 @@ final class StabilityRanksTests: TemporaryDirectoryTestCase {
         XCTAssertNotEqual(process.terminationStatus, 0)
         XCTAssertNotNil(stderr.range(of: #"stability: rank [01] crashed \(signal 11\); its last trial started: synthetic-[a-z]+-x[12]-s[1-8]"#,
                                      options: .regularExpression), stderr)
-    }
-
-    /// The processes named `name` below `root` (its descendants, from /proc).
-    static func descendants(of root: Int32, named name: String) -> [Int32] {
-        var parent: [Int32: Int32] = [:]
-        var command: [Int32: String] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-            command[pid] = String(stat[stat.index(after: open)..<close])
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            if fields.count > 1, let ppid = Int32(fields[1]) { parent[pid] = ppid }
-        }
-        func descends(_ pid: Int32) -> Bool {
-            var p = parent[pid]
-            while let q = p, q > 1 { if q == root { return true }; p = parent[q] }
-            return false
-        }
-        return command.filter { $0.value == name && descends($0.key) }.map(\.key).sorted()
     }
 }
