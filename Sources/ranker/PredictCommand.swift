@@ -108,12 +108,6 @@ struct PredictCommand: ParsableCommand {
         if let mismatch = frozen.mismatch(with: c) {
             throw CommandError("\(modelPath!) and \(encodingFile) do not belong together: \(mismatch)")
         }
-        guard c.sparseFields == frozen.fields, c.denseFeatures == frozen.denseFeatures.count,
-              c.sequenceFields == frozen.sequenceFields.map(\.field) else {
-            throw CommandError("\(modelPath!) and \(encodingFile) do not belong together: the model reads "
-                               + "\(c.sparseFields.count) sparse fields and \(c.denseFeatures) dense features, the encoding "
-                               + "makes \(frozen.sparseFields.count) and \(frozen.denseFeatures.count) (or their vocabularies differ)")
-        }
         let keepColumns = keep.map { name -> ColumnReference in
             if !frozen.schema.format.header, let index = Int(name), index >= 0 { return .index(index) }
             return .name(name)
