@@ -15,6 +15,7 @@ struct RankerCommand: ParsableCommand {
     /// Data and schemas are looked for from the current directory, then from
     /// this executable's place (`<repository>/.build/…/ranker`).
     static func main() {
+        BLASKernelChoice.relaunchOnFittingKernels()  // OpenBLAS's generic kernels on a CPU it does not know
         if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }
         main(nil)
     }

@@ -237,4 +237,6 @@ func timestamp() -> String {
     return formatter.string(from: Date())
 }
 
+// OpenBLAS's generic kernels on a CPU it does not know: run again on the fitting ones.
+BLASKernelChoice.relaunchOnFittingKernels()
 AliCCPESMM.main()

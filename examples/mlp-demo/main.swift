@@ -7,6 +7,8 @@
 // a fixed random direction w plus an interaction the MLP has to learn.
 import Ranker
 
+// OpenBLAS's generic kernels on a CPU it does not know: run again on the fitting ones.
+BLASKernelChoice.relaunchOnFittingKernels()
 let inputSize = 8, trainSize = 20_000, testSize = 5_000, batchSize = 256, epochs = 5
 var rng = RandomGenerator(seed: 2024)
 let direction = (0..<inputSize).map { _ in rng.normal() }

@@ -112,6 +112,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+// OpenBLAS's generic kernels on a CPU it does not know: run again on the fitting ones.
+BLASKernelChoice.relaunchOnFittingKernels()
 let arguments = StabilityCommand.parseOrExit()
 let wallStart = Date()
 // The data beside the repository, found from this executable as its siblings do.

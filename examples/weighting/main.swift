@@ -77,6 +77,12 @@ struct WeightingExample: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
+    /// OpenBLAS's generic kernels on a CPU it does not know: run again on the fitting ones.
+    static func main() {
+        BLASKernelChoice.relaunchOnFittingKernels()
+        main(nil)
+    }
+
     func run() throws {
         // Data is looked for from the current directory, then from this executable's place.
         if let executable = Bundle.main.executablePath { DataLocation.startingPoints = [executable] }

@@ -23,6 +23,8 @@ func fail(_ message: String) -> Never {
 var configPath: String?
 var outPath: String?
 var faults: [InjectedFault] = []
+// OpenBLAS's generic kernels on a CPU it does not know: run again on the fitting ones.
+BLASKernelChoice.relaunchOnFittingKernels()
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }

@@ -25,7 +25,8 @@ extension Trainer {
             parameters: model.parameters.map(\.name),
             parameterCount: model.parameterCount,
             resumedFromStep: resumed ? state.step : nil,
-            started: ISO8601DateFormatter().string(from: Date()))))
+            started: ISO8601DateFormatter().string(from: Date()),
+            blasKernels: BLAS.coreName)))
     }
 
     /// A `step` line: losses, weights, per-task gradient statistics (methods

@@ -30,6 +30,10 @@ extension TelemetryRecord {
         @OptionalField<Integer> public var resumedFromStep: Int?
         /// ISO 8601 start time.
         @OptionalField<Text> public var started: String?
+        /// The OpenBLAS kernel set the products ran on (`BLAS.coreName`,
+        /// e.g. `Haswell`, `SkylakeX`; `BLASKernelChoice`): runs are bitwise
+        /// reproducible on the same kernels.
+        @OptionalField<Text> public var blasKernels: String? = nil
 
         enum CodingKeys: String, TelemetryPlaceholderKey {
             case name, model, tasks, combiner
@@ -44,6 +48,7 @@ extension TelemetryRecord {
             case parameterCount = "parameter_count"
             case resumedFromStep = "resumed_from_step"
             case started
+            case blasKernels = "blas_kernels"
 
             var placeholder: String? {
                 switch self {
