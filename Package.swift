@@ -49,11 +49,17 @@ let package = Package(
             dependencies: ["CMPI"],
             path: "Sources/CMPIShim"
         ),
+        // The layers' elementwise and column-reduction loops in C, each compiled for AVX-512, AVX2 and
+        // baseline x86-64 and picked at load time (`target_clones`; bitwise the same results on each).
+        .target(
+            name: "CRankerKernels",
+            path: "Sources/CRankerKernels"
+        ),
         // The core: linear algebra, layers, models, losses, metrics, optimizers,
         // balancers, data, the training loop, checkpoints, telemetry writing.
         .target(
             name: "Ranker",
-            dependencies: ["CBLAS", "CZlib"],
+            dependencies: ["CBLAS", "CZlib", "CRankerKernels"],
             path: "Sources/Ranker"
         ),
         // report.html from a run's telemetry (reads the core's telemetry records).

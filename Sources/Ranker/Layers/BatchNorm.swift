@@ -1,3 +1,4 @@
+import CRankerKernels
 import Foundation
 
 /// BatchNorm1d over the columns of a `B × n` pre-activation, with PyTorch's
@@ -111,10 +112,7 @@ public final class BatchNorm {
             let squares = accumulators + 2 * n
             mean.update(repeating: 0, count: n)
             squares.update(repeating: 0, count: n)
-            for b in 0..<batch {
-                let row = z.row(b)
-                for j in 0..<n { mean[j] += Double(row[j]) }
-            }
+            ranker_bn_column_sums(z.data, z.ld, batch, n, mean)
             var rows = Double(batch)
             if let reduction {
                 reduction.sum(mean, count: n)
@@ -123,13 +121,7 @@ public final class BatchNorm {
             }
             statisticsRows = rows
             for j in 0..<n { mean[j] /= rows }
-            for b in 0..<batch {
-                let row = z.row(b)
-                for j in 0..<n {
-                    let d = Double(row[j]) - mean[j]
-                    squares[j] += d * d
-                }
-            }
+            ranker_bn_squared_deviations(z.data, z.ld, batch, n, mean, squares)
             reduction?.sum(squares, count: n)
             let m = BatchNorm.momentum
             let rm = runningMean.data
@@ -148,17 +140,9 @@ public final class BatchNorm {
         }
         normalized.resize(rows: batch, cols: n)
         let xhat = normalized.view
-        let g = gamma.value.data
-        let bt = beta.value.data
-        for b in 0..<batch {
-            let row = z.row(b)
-            let x = xhat.row(b)
-            for j in 0..<n {
-                let value = Float((Double(row[j]) - mean[j]) * inverse[j])
-                x[j] = value
-                row[j] = g[j] * value + bt[j]
-            }
-        }
+        // xhat = Float((z − mu) · inv); z = gamma · xhat + beta (CRankerKernels).
+        ranker_bn_normalize(z.data, z.ld, xhat.data, xhat.ld, batch, n, mean, inverse,
+                            gamma.value.data, beta.value.data)
     }
 
     /// `gradient` (`S·B × n`, `S` stacked copies of `∂L/∂y`) ← `∂L/∂z`, block
@@ -184,14 +168,7 @@ public final class BatchNorm {
             let block = gradient.rows(s * batch ..< (s + 1) * batch)
             sumDy.update(repeating: 0, count: n)
             sumDyXhat.update(repeating: 0, count: n)
-            for b in 0..<batch {
-                let dy = block.row(b)
-                let x = xhat.row(b)
-                for j in 0..<n {
-                    sumDy[j] += Double(dy[j])
-                    sumDyXhat[j] += Double(dy[j]) * Double(x[j])
-                }
-            }
+            ranker_bn_gradient_sums(block.data, block.ld, xhat.data, xhat.ld, batch, n, sumDy, sumDyXhat)
             if let d = gamma.stackedGradientDestination(block: s, stack: stack) {
                 for j in 0..<n { d.data[j] = Float(sumDyXhat[j]) }
             }
@@ -206,16 +183,11 @@ public final class BatchNorm {
                     sumDy[j] = scale[j] * sumDy[j] / count
                     sumDyXhat[j] = scale[j] * sumDyXhat[j] / count
                 }
-                for b in 0..<batch {
-                    let dy = block.row(b)
-                    let x = xhat.row(b)
-                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j]) - sumDy[j] - Double(x[j]) * sumDyXhat[j]) }
-                }
+                // dy ← Float(scale·dy − term₁ − xhat · term₂) (CRankerKernels).
+                ranker_bn_input_gradient(block.data, block.ld, xhat.data, xhat.ld, batch, n, scale, sumDy, sumDyXhat)
             } else {
-                for b in 0..<batch {
-                    let dy = block.row(b)
-                    for j in 0..<n { dy[j] = Float(scale[j] * Double(dy[j])) }
-                }
+                // dy ← Float(scale · dy).
+                ranker_bn_input_gradient(block.data, block.ld, nil, 0, batch, n, scale, nil, nil)
             }
         }
     }

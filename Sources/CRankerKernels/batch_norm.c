@@ -1,0 +1,75 @@
+// BatchNorm1d's column loops; see include/ranker_kernels.h.
+#include "ranker_kernels.h"
+
+#pragma clang fp contract(off)
+
+#define RANKER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+RANKER_CLONES
+void ranker_bn_column_sums(const float *z, ptrdiff_t ldz, ptrdiff_t rows, ptrdiff_t cols, double *restrict sum) {
+    for (ptrdiff_t b = 0; b < rows; b++) {
+        const float *restrict row = z + b * ldz;
+        for (ptrdiff_t j = 0; j < cols; j++) sum[j] += (double)row[j];
+    }
+}
+
+RANKER_CLONES
+void ranker_bn_squared_deviations(const float *z, ptrdiff_t ldz, ptrdiff_t rows, ptrdiff_t cols,
+                                  const double *restrict mean, double *restrict squares) {
+    for (ptrdiff_t b = 0; b < rows; b++) {
+        const float *restrict row = z + b * ldz;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            double d = (double)row[j] - mean[j];
+            squares[j] += d * d;
+        }
+    }
+}
+
+RANKER_CLONES
+void ranker_bn_normalize(float *z, ptrdiff_t ldz, float *xhat, ptrdiff_t ldx, ptrdiff_t rows, ptrdiff_t cols,
+                         const double *restrict mean, const double *restrict inverse,
+                         const float *restrict gamma, const float *restrict beta) {
+    for (ptrdiff_t b = 0; b < rows; b++) {
+        float *restrict row = z + b * ldz;
+        float *restrict x = xhat + b * ldx;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            float value = (float)(((double)row[j] - mean[j]) * inverse[j]);
+            x[j] = value;
+            float scaled = gamma[j] * value;
+            row[j] = scaled + beta[j];
+        }
+    }
+}
+
+RANKER_CLONES
+void ranker_bn_gradient_sums(const float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                             ptrdiff_t rows, ptrdiff_t cols, double *restrict sum_dy, double *restrict sum_dy_xhat) {
+    for (ptrdiff_t b = 0; b < rows; b++) {
+        const float *restrict g = dy + b * lddy;
+        const float *restrict x = xhat + b * ldx;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            sum_dy[j] += (double)g[j];
+            sum_dy_xhat[j] += (double)g[j] * (double)x[j];
+        }
+    }
+}
+
+RANKER_CLONES
+void ranker_bn_input_gradient(float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                              ptrdiff_t rows, ptrdiff_t cols, const double *restrict scale,
+                              const double *restrict mean_term, const double *restrict xhat_term) {
+    for (ptrdiff_t b = 0; b < rows; b++) {
+        float *restrict g = dy + b * lddy;
+        if (xhat == NULL) {
+            for (ptrdiff_t j = 0; j < cols; j++) g[j] = (float)(scale[j] * (double)g[j]);
+            continue;
+        }
+        const float *restrict x = xhat + b * ldx;
+        for (ptrdiff_t j = 0; j < cols; j++) {
+            double scaled = scale[j] * (double)g[j];
+            double centred = scaled - mean_term[j];
+            double projection = (double)x[j] * xhat_term[j];
+            g[j] = (float)(centred - projection);
+        }
+    }
+}

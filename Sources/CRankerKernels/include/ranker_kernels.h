@@ -1,0 +1,42 @@
+#ifndef RANKER_KERNELS_H
+#define RANKER_KERNELS_H
+
+// Elementwise and column-reduction loops of the layers, in C so that each is
+// compiled for AVX-512, AVX2 and baseline x86-64 and the widest one the CPU
+// has is picked when the program loads (`target_clones`): Swift code is
+// compiled for baseline x86-64 (SSE2) only, and a library target may not
+// raise that for everyone with compiler flags.
+//
+// Every function computes exactly what the Swift loop it replaces computed,
+// lane by lane: columns are independent, each column's sums add the rows in
+// order 0, 1, …, and no multiply is fused with an add (floating-point
+// contraction is off), so results are bitwise the same on every instruction
+// set. Matrices are row-major with a leading dimension (`ld*`, in elements).
+
+#include <stddef.h>
+
+// BatchNorm1d (docs/ALGORITHMS.md 3.2.1; Sources/Ranker/Layers/BatchNorm.swift).
+
+/// sum[j] += Σ_b (double) z[b, j]
+void ranker_bn_column_sums(const float *z, ptrdiff_t ldz, ptrdiff_t rows, ptrdiff_t cols, double *sum);
+
+/// squares[j] += Σ_b ((double) z[b, j] − mean[j])²
+void ranker_bn_squared_deviations(const float *z, ptrdiff_t ldz, ptrdiff_t rows, ptrdiff_t cols,
+                                  const double *mean, double *squares);
+
+/// xhat[b, j] = (float) (((double) z[b, j] − mean[j]) · inverse[j]);
+/// z[b, j] = gamma[j] · xhat[b, j] + beta[j] (float, rounded after each operation).
+void ranker_bn_normalize(float *z, ptrdiff_t ldz, float *xhat, ptrdiff_t ldx, ptrdiff_t rows, ptrdiff_t cols,
+                         const double *mean, const double *inverse, const float *gamma, const float *beta);
+
+/// sum_dy[j] += Σ_b (double) dy[b, j];  sum_dy_xhat[j] += Σ_b (double) dy[b, j] · (double) xhat[b, j]
+void ranker_bn_gradient_sums(const float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                             ptrdiff_t rows, ptrdiff_t cols, double *sum_dy, double *sum_dy_xhat);
+
+/// dy[b, j] = (float) (scale[j] · (double) dy[b, j] − mean_term[j] − (double) xhat[b, j] · xhat_term[j]);
+/// with xhat == NULL (evaluation mode): dy[b, j] = (float) (scale[j] · (double) dy[b, j]).
+void ranker_bn_input_gradient(float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                              ptrdiff_t rows, ptrdiff_t cols, const double *scale,
+                              const double *mean_term, const double *xhat_term);
+
+#endif
