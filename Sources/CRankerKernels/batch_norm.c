@@ -28,7 +28,7 @@ void ranker_bn_squared_deviations(const float *z, ptrdiff_t ldz, ptrdiff_t rows,
 RANKER_CLONES
 void ranker_bn_normalize(float *z, ptrdiff_t ldz, float *xhat, ptrdiff_t ldx, ptrdiff_t rows, ptrdiff_t cols,
                          const double *restrict mean, const double *restrict inverse,
-                         const float *restrict gamma, const float *restrict beta) {
+                         const float *restrict gamma, const float *restrict beta, int relu) {
     for (ptrdiff_t b = 0; b < rows; b++) {
         float *restrict row = z + b * ldz;
         float *restrict x = xhat + b * ldx;
@@ -38,15 +38,23 @@ void ranker_bn_normalize(float *z, ptrdiff_t ldz, float *xhat, ptrdiff_t ldx, pt
             float scaled = gamma[j] * value;
             row[j] = scaled + beta[j];
         }
+        if (relu) {
+            for (ptrdiff_t j = 0; j < cols; j++) row[j] = row[j] <= 0.0f ? 0.0f : row[j];
+        }
     }
 }
 
 RANKER_CLONES
-void ranker_bn_gradient_sums(const float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+void ranker_bn_gradient_sums(float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                             const float *relu_output, ptrdiff_t ldh,
                              ptrdiff_t rows, ptrdiff_t cols, double *restrict sum_dy, double *restrict sum_dy_xhat) {
     for (ptrdiff_t b = 0; b < rows; b++) {
-        const float *restrict g = dy + b * lddy;
+        float *restrict g = dy + b * lddy;
         const float *restrict x = xhat + b * ldx;
+        if (relu_output != NULL) {
+            const float *restrict h = relu_output + b * ldh;
+            for (ptrdiff_t j = 0; j < cols; j++) g[j] = h[j] > 0.0f ? g[j] : 0.0f;
+        }
         for (ptrdiff_t j = 0; j < cols; j++) {
             sum_dy[j] += (double)g[j];
             sum_dy_xhat[j] += (double)g[j] * (double)x[j];

@@ -25,12 +25,15 @@ void ranker_bn_squared_deviations(const float *z, ptrdiff_t ldz, ptrdiff_t rows,
                                   const double *mean, double *squares);
 
 /// xhat[b, j] = (float) (((double) z[b, j] − mean[j]) · inverse[j]);
-/// z[b, j] = gamma[j] · xhat[b, j] + beta[j] (float, rounded after each operation).
+/// z[b, j] = gamma[j] · xhat[b, j] + beta[j] (float, rounded after each operation),
+/// then with `relu` != 0: z[b, j] = z[b, j] <= 0 ? 0 : z[b, j] (NaN stays NaN).
 void ranker_bn_normalize(float *z, ptrdiff_t ldz, float *xhat, ptrdiff_t ldx, ptrdiff_t rows, ptrdiff_t cols,
-                         const double *mean, const double *inverse, const float *gamma, const float *beta);
+                         const double *mean, const double *inverse, const float *gamma, const float *beta, int relu);
 
-/// sum_dy[j] += Σ_b (double) dy[b, j];  sum_dy_xhat[j] += Σ_b (double) dy[b, j] · (double) xhat[b, j]
-void ranker_bn_gradient_sums(const float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+/// With `relu_output` (the ReLU after the BatchNorm, `ldh`): first dy[b, j] = relu_output[b, j] > 0 ? dy[b, j] : 0,
+/// in place. Then sum_dy[j] += Σ_b (double) dy[b, j];  sum_dy_xhat[j] += Σ_b (double) dy[b, j] · (double) xhat[b, j].
+void ranker_bn_gradient_sums(float *dy, ptrdiff_t lddy, const float *xhat, ptrdiff_t ldx,
+                             const float *relu_output, ptrdiff_t ldh,
                              ptrdiff_t rows, ptrdiff_t cols, double *sum_dy, double *sum_dy_xhat);
 
 /// dy[b, j] = (float) (scale[j] · (double) dy[b, j] − mean_term[j] − (double) xhat[b, j] · xhat_term[j]);

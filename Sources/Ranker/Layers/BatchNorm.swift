@@ -97,9 +97,11 @@ public final class BatchNorm {
         runningVariance.fill(1)
     }
 
-    /// `z` (`B × n`) ← `y`. Training mode needs `B ≥ 2` and moves the running
-    /// statistics; evaluation mode changes no state but the saved `xhat`.
-    public func forward(_ z: MatrixView, mode: ForwardMode) {
+    /// `z` (`B × n`) ← `y`, or `max(y, 0)` with `relu` (the ReLU that follows
+    /// a hidden layer's BatchNorm, in the same pass: `ReLU.forward` on `y`
+    /// gives the same numbers). Training mode needs `B ≥ 2` and moves the
+    /// running statistics; evaluation mode changes no state but the saved `xhat`.
+    public func forward(_ z: MatrixView, mode: ForwardMode, relu: Bool = false) {
         let batch = z.rows
         let n = width
         precondition(z.cols == n, "BatchNorm \(name): input has \(z.cols) columns, the layer \(n)")
@@ -142,18 +144,24 @@ public final class BatchNorm {
         let xhat = normalized.view
         // xhat = Float((z − mu) · inv); z = gamma · xhat + beta (CRankerKernels).
         ranker_bn_normalize(z.data, z.ld, xhat.data, xhat.ld, batch, n, mean, inverse,
-                            gamma.value.data, beta.value.data)
+                            gamma.value.data, beta.value.data, relu ? 1 : 0)
     }
 
     /// `gradient` (`S·B × n`, `S` stacked copies of `∂L/∂y`) ← `∂L/∂z`, block
     /// by block; writes the gradients of `gamma` and `beta` (see the type's
-    /// documentation).
-    public func backward(_ gradient: MatrixView) {
+    /// documentation). With `reluOutput` (`B × n`, the output of a ReLU after
+    /// this layer, the forward pass's `relu`) each block is first masked by
+    /// `reluOutput > 0`, as `ReLU.backward` would (the same numbers).
+    public func backward(_ gradient: MatrixView, reluOutput: MatrixView? = nil) {
         let batch = normalized.rows
         let n = width
         precondition(batch > 0 && gradient.cols == n && gradient.rows % batch == 0,
                      "BatchNorm \(name) backward: gradient \(gradient.rows)×\(gradient.cols) does not stack batches of \(batch) × \(n)")
         let stack = gradient.rows / batch
+        if let reluOutput {
+            precondition(reluOutput.rows == batch && reluOutput.cols == n,
+                         "BatchNorm \(name) backward: ReLU output \(reluOutput.rows)×\(reluOutput.cols), expected \(batch) × \(n)")
+        }
         let inverse = accumulators + n
         let sumDy = accumulators + 2 * n
         let sumDyXhat = accumulators + 3 * n
@@ -168,7 +176,8 @@ public final class BatchNorm {
             let block = gradient.rows(s * batch ..< (s + 1) * batch)
             sumDy.update(repeating: 0, count: n)
             sumDyXhat.update(repeating: 0, count: n)
-            ranker_bn_gradient_sums(block.data, block.ld, xhat.data, xhat.ld, batch, n, sumDy, sumDyXhat)
+            ranker_bn_gradient_sums(block.data, block.ld, xhat.data, xhat.ld, reluOutput?.data, reluOutput?.ld ?? 0,
+                                    batch, n, sumDy, sumDyXhat)
             if let d = gamma.stackedGradientDestination(block: s, stack: stack) {
                 for j in 0..<n { d.data[j] = Float(sumDyXhat[j]) }
             }

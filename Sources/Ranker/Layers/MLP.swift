@@ -83,8 +83,7 @@ public final class MLP {
             let y = activations[i].view
             layer.forward(h, into: y)
             if isActivated(i) {
-                batchNorms[i]?.forward(y, mode: mode)
-                ReLU.forward(y)
+                if let bn = batchNorms[i] { bn.forward(y, mode: mode, relu: true) } else { ReLU.forward(y) }
                 dropouts[i]?.forward(y, mode: mode)
             }
             h = y
@@ -101,8 +100,11 @@ public final class MLP {
     /// already zero, a kept one is positive exactly when ReLU passed it.
     private func backwardActivation(_ i: Int, _ gradient: MatrixView) {
         dropouts[i]?.backward(gradient)
-        ReLU.backward(gradient: gradient, output: activations[i].view)
-        batchNorms[i]?.backward(gradient)
+        if let bn = batchNorms[i] {
+            bn.backward(gradient, reluOutput: activations[i].view)  // ReLU's mask and BatchNorm in one pass
+        } else {
+            ReLU.backward(gradient: gradient, output: activations[i].view)
+        }
     }
 
     /// Backward from `dOutput` (`S·B × outputSize`). Writes every parameter

@@ -84,8 +84,7 @@ final class ExpertGroup {
         firstActivation.resize(rows: x.rows, cols: first.outputSize)
         let h = firstActivation.view
         first.forward(x, into: h)
-        firstBatchNorm?.forward(h, mode: mode)
-        ReLU.forward(h)
+        if let bn = firstBatchNorm { bn.forward(h, mode: mode, relu: true) } else { ReLU.forward(h) }
         firstDropout?.forward(h, mode: mode)
         let h1 = hiddenSizes[0]
         for (e, mlp) in rest.enumerated() {
@@ -132,8 +131,11 @@ final class ExpertGroup {
         }
         let dH = firstGradient.view.rows(rows)
         firstDropout?.backward(dH)
-        ReLU.backward(gradient: dH, output: firstActivation.view)
-        firstBatchNorm?.backward(dH)
+        if let bn = firstBatchNorm {
+            bn.backward(dH, reluOutput: firstActivation.view)  // ReLU's mask and BatchNorm in one pass
+        } else {
+            ReLU.backward(gradient: dH, output: firstActivation.view)
+        }
         first.backward(dH, inputGradient: dX, accumulateInput: accumulateInput)
     }
 }
