@@ -50,9 +50,11 @@ let package = Package(
             path: "Sources/CMPIShim"
         ),
         // The layers' elementwise and column-reduction loops in C, each compiled for AVX-512, AVX2 and
-        // baseline x86-64 and picked at load time (`target_clones`; bitwise the same results on each).
+        // baseline x86-64 and picked at load time (`target_clones`; bitwise the same results on each),
+        // and the choice of OpenBLAS kernels on a CPU OpenBLAS does not know (BLASKernelChoice).
         .target(
             name: "CRankerKernels",
+            dependencies: ["CBLAS"],
             path: "Sources/CRankerKernels"
         ),
         // The core: linear algebra, layers, models, losses, metrics, optimizers,
@@ -143,6 +145,12 @@ let package = Package(
             name: "CTestProcessLeakCheck",
             path: "Tests/CTestProcessLeakCheck"
         ),
+        // A constructor that puts the test process on the kernels the executables run on (BLASKernelChoice).
+        .target(
+            name: "CTestBLASKernels",
+            dependencies: ["CRankerKernels"],
+            path: "Tests/CTestBLASKernels"
+        ),
         // What the test targets share: running the package's built executables (and python, mpirun).
         .target(
             name: "RankerTestSupport",
@@ -150,7 +158,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RankerTests",
-            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "RankerTestSupport", "CTestProcessLeakCheck"],
+            dependencies: ["Ranker", "RankerReport", "RankerExperiments", "RankerTestSupport", "CTestProcessLeakCheck",
+                           "CTestBLASKernels"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):

@@ -45,8 +45,10 @@ public struct BuiltExecutable {
     }
 
     /// Runs the executable with `arguments` in a fresh folder under
-    /// `temporary`; skips the test when the executable is not built.
-    public func run(_ arguments: [String], environment extra: [String: String] = [:], temporary: URL) throws -> Outcome {
+    /// `temporary`, with this process's environment plus `extra` and without
+    /// the variables `removing`; skips the test when the executable is not built.
+    public func run(_ arguments: [String], environment extra: [String: String] = [:], removing: [String] = [],
+                    temporary: URL) throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             print("skipping: \(url.path) is not built")
             throw XCTSkip("\(url.path) is not built; `make test` builds it "
@@ -62,7 +64,9 @@ public struct BuiltExecutable {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        for name in removing { environment[name] = nil }
+        process.environment = environment
         process.standardOutput = out
         process.standardError = err
         try process.run()

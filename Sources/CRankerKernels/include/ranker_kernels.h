@@ -42,4 +42,28 @@ void ranker_bn_input_gradient(float *dy, ptrdiff_t lddy, const float *xhat, ptrd
                               ptrdiff_t rows, ptrdiff_t cols, const double *scale,
                               const double *mean_term, const double *xhat_term);
 
+// Dense (Sources/Ranker/Layers/Dense.swift).
+
+/// sums[j] = Σ_b v[b, j] in single precision, rows added in order (a bias gradient).
+void ranker_column_sums(const float *v, ptrdiff_t ldv, ptrdiff_t rows, ptrdiff_t cols, float *sums);
+
+// OpenBLAS's kernels (Sources/Ranker/Linalg/BLASKernelChoice.swift).
+
+/// The OPENBLAS_CORETYPE to run with, or NULL when OpenBLAS's choice stands: only when
+/// OpenBLAS `selected` its generic "Prescott" kernels and the user did not choose
+/// (`user_chose`: OPENBLAS_CORETYPE is set, to anything): "SkylakeX" with AVX-512
+/// F/BW/DQ/VL, "Haswell" with AVX2 and FMA, else NULL.
+const char *ranker_openblas_fitting_coretype(const char *selected, int has_avx512, int has_avx2_fma,
+                                             int user_chose);
+/// Whether this CPU has AVX-512 F, BW, DQ and VL.
+int ranker_cpu_has_avx512(void);
+/// Whether this CPU has AVX2 and FMA.
+int ranker_cpu_has_avx2_fma(void);
+/// `ranker_openblas_fitting_coretype` for this process: OpenBLAS's choice, this CPU, this environment.
+const char *ranker_openblas_fitting_coretype_here(void);
+/// When `ranker_openblas_fitting_coretype_here` names a kernel set: sets OPENBLAS_CORETYPE to it and
+/// executes /proc/self/exe again with `argv` (same PID, same environment plus the variable).
+/// Returns only when there is nothing to do or the execution failed (then nothing is changed).
+void ranker_openblas_relaunch_on_fitting_kernels(char *const argv[]);
+
 #endif

@@ -1,3 +1,4 @@
+import CRankerKernels
 import Foundation
 
 /// A fully connected layer `y = x W + b` (ALGORITHMS.md 3.2).
@@ -97,9 +98,8 @@ public final class Dense {
     }
 }
 
-/// `sums[c] = Σ_r v[r, c]` (overwrites `sums`, `v.cols` entries).
-@inlinable
+/// `sums[c] = Σ_r v[r, c]` in single precision, rows added in order
+/// (overwrites `sums`, `v.cols` entries; `ranker_column_sums` of CRankerKernels).
 public func columnSums(of v: MatrixView, into sums: UnsafeMutablePointer<Float>) {
-    sums.update(repeating: 0, count: v.cols)
-    for r in 0..<v.rows { VectorKernels.add(v.row(r), into: sums, count: v.cols) }
+    ranker_column_sums(v.data, v.ld, v.rows, v.cols, sums)
 }
