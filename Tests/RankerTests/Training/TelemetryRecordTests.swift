@@ -35,7 +35,7 @@ final class TelemetryRecordTests: XCTestCase {
         }
         XCTAssertEqual(keys["run"], ["type", "name", "model", "tasks", "combiner", "combiner_kind", "optimizer",
                                      "learning_rate", "batch_size", "mode", "threads", "seed", "train_examples",
-                                     "total_steps", "parameters", "parameter_count", "started"])
+                                     "total_steps", "parameters", "parameter_count", "started", "blas_kernels"])
         XCTAssertEqual(keys["step"], ["type", "step", "epoch", "day", "lr", "losses", "objective", "weights",
                                       "grad_norms", "cosines", "conflicting_pairs", "pinv_fallbacks", "clip_factors",
                                       "samples_per_s"])
