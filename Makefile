@@ -199,15 +199,15 @@ $(ONNX_VENV)/.installed: tools/onnx-requirements.txt
 	$(ONNX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tools/onnx-requirements.txt
 	touch $@
 
-## onnx-proto: regenerate Sources/RankerONNX/Generated/onnx.pb.swift from Generated/onnx.proto with
+## onnx-proto: regenerate Sources/RankerONNX/third_party/onnx/onnx.pb.swift from onnx.proto beside it with
 ## protoc (Debian protobuf-compiler) and protoc-gen-swift 1.39.0 built from swift-protobuf (see
-## Sources/RankerONNX/Generated/README.md). Not part of the build: the generated file is committed.
+## Sources/RankerONNX/third_party/onnx/README.md). Not part of the build: the generated file is committed.
 PROTOC_GEN_SWIFT ?= $(shell command -v protoc-gen-swift)
 onnx-proto:
-	@test -n "$(PROTOC_GEN_SWIFT)" || { echo "set PROTOC_GEN_SWIFT=/path/to/protoc-gen-swift (see Sources/RankerONNX/Generated/README.md)"; exit 1; }
+	@test -n "$(PROTOC_GEN_SWIFT)" || { echo "set PROTOC_GEN_SWIFT=/path/to/protoc-gen-swift (see Sources/RankerONNX/third_party/onnx/README.md)"; exit 1; }
 	$(MAKE) deps EXTRA_DEB_PACKAGES="protobuf-compiler"
 	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Public \
-	  --proto_path=Sources/RankerONNX/Generated --swift_out=Sources/RankerONNX/Generated onnx.proto
+	  --proto_path=Sources/RankerONNX/third_party/onnx --swift_out=Sources/RankerONNX/third_party/onnx onnx.proto
 
 clean:
 	rm -rf .build .build-asan .build-tsan

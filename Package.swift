@@ -83,13 +83,13 @@ let package = Package(
             path: "Sources/RankerExperiments"
         ),
         // ONNX export: the scoring graph of every model kind as an ONNX model (onnx.proto messages
-        // generated once into Generated/, see Generated/README.md). Its own target so the core does not
+        // generated once into third_party/onnx/, see third_party/onnx/README.md). Its own target so the core does not
         // depend on swift-protobuf; Swift 6 language mode.
         .target(
             name: "RankerONNX",
             dependencies: ["Ranker", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/RankerONNX",
-            exclude: ["Generated/README.md", "Generated/onnx.proto"],
+            exclude: ["third_party/onnx/README.md", "third_party/onnx/onnx.proto"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

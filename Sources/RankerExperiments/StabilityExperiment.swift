@@ -164,9 +164,11 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
     public var lastBatch: TrainingSettings.LastBatch
     public var quick: QuickSweep?
 
+    /// Also the keys `encode(to:)` (synthesized) writes, in this order (`quick` only when set).
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case settings, stability, grid, seeds, methods, quick
+        case settings, stability, grid, seeds, methods
         case lastBatch = "last_batch"
+        case quick
     }
 
     /// An experiment comes from its file (`load(path:)`); change a decoded
@@ -181,17 +183,6 @@ public struct StabilityExperiment: Codable, Equatable, Sendable {
         lastBatch = try c.decodeIfPresent(TrainingSettings.LastBatch.self, forKey: .lastBatch) ?? .drop
         quick = try c.decodeIfPresent(QuickSweep.self, forKey: .quick)
         multiplierOverride = nil
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(settings, forKey: .settings)
-        try c.encode(stability, forKey: .stability)
-        try c.encode(grid, forKey: .grid)
-        try c.encode(seeds, forKey: .seeds)
-        try c.encode(methods, forKey: .methods)
-        try c.encode(lastBatch, forKey: .lastBatch)
-        try c.encodeIfPresent(quick, forKey: .quick)
     }
 
     /// The learning-rate multipliers of the sweep.

@@ -10,36 +10,15 @@ extension DatasetEncoding {
     /// `model` reads, as a sentence naming the field and the property, or
     /// nil when they agree.
     public func mismatch(with model: ModelConfiguration) -> String? {
-        let encoded = fields
-        if encoded.count != model.sparseFields.count {
-            return "the model reads \(model.sparseFields.count) sparse fields "
-                + "(\(model.sparseFields.map(\.name).joined(separator: ", "))), the encoding makes \(encoded.count) "
-                + "(\(encoded.map(\.name).joined(separator: ", ")))"
+        let sparse = Self.difference(kind: "sparse", model: model.sparseFields, encoding: fields) { m, e in
+            [("vocabulary", "\(m.vocabulary)", "\(e.vocabulary)"), ("dimension", "\(m.dimension)", "\(e.dimension)")]
         }
-        for (index, (m, e)) in zip(model.sparseFields, encoded).enumerated() {
-            if m.name != e.name {
-                return "sparse field \(index + 1) is \"\(m.name)\" in the model and \"\(e.name)\" in the encoding"
-            }
-            if let difference = Self.difference(field: "sparse field \"\(m.name)\"",
-                                                [("vocabulary", "\(m.vocabulary)", "\(e.vocabulary)"),
-                                                 ("dimension", "\(m.dimension)", "\(e.dimension)")]) {
-                return difference
-            }
-        }
+        if let sparse { return sparse }
         if denseFeatures.count != model.denseFeatures {
             return "the model reads \(model.denseFeatures) dense features, the encoding makes \(denseFeatures.count)"
         }
-        let sequences = sequenceFields.map(\.field)
-        if sequences.count != model.sequenceFields.count {
-            return "the model reads \(model.sequenceFields.count) sequence fields "
-                + "(\(model.sequenceFields.map(\.name).joined(separator: ", "))), the encoding makes \(sequences.count) "
-                + "(\(sequences.map(\.name).joined(separator: ", ")))"
-        }
-        for (index, (m, e)) in zip(model.sequenceFields, sequences).enumerated() {
-            if m.name != e.name {
-                return "sequence field \(index + 1) is \"\(m.name)\" in the model and \"\(e.name)\" in the encoding"
-            }
-            func shown<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "none" }
+        func shown<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "none" }
+        return Self.difference(kind: "sequence", model: model.sequenceFields, encoding: sequenceFields.map(\.field)) { m, e in
             var properties = [("vocabulary", "\(m.vocabulary)", "\(e.vocabulary)"),
                               ("dimension", "\(m.dimension)", "\(e.dimension)"),
                               ("max_length", "\(m.maxLength)", "\(e.maxLength)"),
@@ -50,7 +29,26 @@ extension DatasetEncoding {
                                ("attention_hidden", "\(m.attentionHidden)", "\(e.attentionHidden)"),
                                ("attention_softmax", "\(m.attentionSoftmax)", "\(e.attentionSoftmax)")]
             }
-            if let difference = Self.difference(field: "sequence field \"\(m.name)\"", properties) {
+            return properties
+        }
+    }
+
+    /// The first difference between the model's and the encoding's fields of
+    /// one `kind` (`sparse`, `sequence`): another number of fields, another
+    /// name at a position, or else the first of a field's `properties`
+    /// (`(key, model value, encoding value)`, in order) that differs.
+    private static func difference<Field: NamedField>(kind: String, model: [Field], encoding: [Field],
+                                                      properties: (Field, Field) -> [(String, String, String)]) -> String? {
+        if encoding.count != model.count {
+            return "the model reads \(model.count) \(kind) fields "
+                + "(\(model.map { $0.name }.joined(separator: ", "))), the encoding makes \(encoding.count) "
+                + "(\(encoding.map { $0.name }.joined(separator: ", ")))"
+        }
+        for (index, (m, e)) in zip(model, encoding).enumerated() {
+            if m.name != e.name {
+                return "\(kind) field \(index + 1) is \"\(m.name)\" in the model and \"\(e.name)\" in the encoding"
+            }
+            if let difference = Self.difference(field: "\(kind) field \"\(m.name)\"", properties(m, e)) {
                 return difference
             }
         }
@@ -64,3 +62,11 @@ extension DatasetEncoding {
         return "\(field): \(key) is \(model) in the model and \(encoding) in the encoding"
     }
 }
+
+/// A model input field with a name (sparse or sequence), for `DatasetEncoding.mismatch(with:)`.
+private protocol NamedField {
+    var name: String { get }
+}
+
+extension SparseField: NamedField {}
+extension SequenceField: NamedField {}
