@@ -35,11 +35,6 @@ public enum BLASKernelChoice {
         /// AVX2 and FMA.
         public var avx2FMA: Bool
 
-        public init(avx512: Bool, avx2FMA: Bool) {
-            self.avx512 = avx512
-            self.avx2FMA = avx2FMA
-        }
-
         /// This machine's (CPUID, through the compiler's `__builtin_cpu_supports`).
         public static var machine: InstructionSets {
             InstructionSets(avx512: ranker_cpu_has_avx512() != 0, avx2FMA: ranker_cpu_has_avx2_fma() != 0)
