@@ -120,6 +120,8 @@ final class StabilityRanksTests: TemporaryDirectoryTestCase {
                              "--runs", runs.path, "--no-edge-report"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = err
+        // No Swift backtracer in the ranks: the one of the rank killed here would outlive the job, asleep.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         try process.run()
         // Wait until both ranks are in their first trial (adagrad at 1x, seed 1 on rank 0, seed 2 on rank 1).
         let firsts = ["synthetic-adagrad-x1-s1", "synthetic-adagrad-x1-s2"].map { runs.appendingPathComponent($0).path }
