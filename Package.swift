@@ -50,7 +50,7 @@ let package = Package(
             path: "Sources/CMPIShim"
         ),
         // The layers' elementwise and column-reduction loops in C, each compiled for AVX-512, AVX2 and
-        // baseline x86-64 and picked at load time (`target_clones`; bitwise the same results on each),
+        // baseline x86-64, the widest the CPU has picked at load time (bitwise the same results on each),
         // and the choice of OpenBLAS kernels on a CPU OpenBLAS does not know (BLASKernelChoice).
         .target(
             name: "CRankerKernels",
@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "RankerTests",
             dependencies: ["Ranker", "RankerReport", "RankerExperiments", "RankerTestSupport", "CTestProcessLeakCheck",
-                           "CTestBLASKernels"],
+                           "CTestBLASKernels", "CRankerKernels"],
             path: "Tests/RankerTests"
         ),
         // Extensions written outside the library (`import Ranker`, no @testable):

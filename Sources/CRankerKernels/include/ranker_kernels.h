@@ -3,7 +3,7 @@
 
 // Elementwise and column-reduction loops of the layers, in C so that each is
 // compiled for AVX-512, AVX2 and baseline x86-64 and the widest one the CPU
-// has is picked when the program loads (`target_clones`): Swift code is
+// has is picked when the program loads (simd_dispatch.h): Swift code is
 // compiled for baseline x86-64 (SSE2) only, and a library target may not
 // raise that for everyone with compiler flags.
 //
@@ -14,6 +14,16 @@
 // set. Matrices are row-major with a leading dimension (`ld*`, in elements).
 
 #include <stddef.h>
+
+// The instruction-set level the kernels run at: 0 baseline x86-64, 1 AVX2, 2 AVX-512.
+
+/// The level the kernels run at now (the CPU's widest, unless set lower).
+int ranker_kernels_simd_level(void);
+/// The widest level this CPU has.
+int ranker_kernels_cpu_simd_level(void);
+/// Runs the kernels at `level` from now on (tests: every level gives the same numbers); returns 0
+/// and changes nothing when the CPU does not have it. Not to be called while kernels run.
+int ranker_kernels_set_simd_level(int level);
 
 // BatchNorm1d (docs/ALGORITHMS.md 3.2.1; Sources/Ranker/Layers/BatchNorm.swift).
 
