@@ -163,7 +163,7 @@ fuzz-seeds: fuzz-build
 ## matching tests of the first pass; SANITIZE_MPI_TESTS= (empty) leaves out the second.
 SANITIZE_FLAGS     ?= $(TEST_FLAGS)
 SANITIZE_FILTER    ?=
-SANITIZE_MPI_TESTS ?= DataParallelTrainingTests|BenchRanksTests|RankFailureTests|TwoHostTCPTests|FaultScriptTests.testKillNineOfOneMPIRank
+SANITIZE_MPI_TESTS ?= DataParallelTrainingTests|BenchRanksTests|RankFailureTests|StabilityRanksTests|TwoHostTCPTests|FaultScriptTests.testKillNineOfOneMPIRank
 sanitize: sanitize-asan sanitize-tsan
 
 # $(call sanitized-tests,address|thread,scratch path,extra environment of the MPI pass)
