@@ -16,6 +16,9 @@
 #
 # C modules: CBLAS and CZlib from Modules/ (-I), OpenBLAS's headers from
 # pkg-config; the link adds -lopenblas -llapacke -lz, as the module maps ask.
+# CRankerKernels (Sources/CRankerKernels: the layers' C loops) is compiled by
+# clang with the same sanitizers into the same archive, its module map found
+# through -I Sources/CRankerKernels/include.
 #
 # Environment: SWIFTC (default swiftc), FUZZ_OPT (default -O),
 # FUZZ_BUILD_DIR (default .build/fuzz).
@@ -49,13 +52,29 @@ stale=0
 if [ $stale = 0 ]; then
   for s in "${sources[@]}" fuzz/build.sh; do [ "$s" -nt "$archive" ] && { stale=1; break; }; done
 fi
+c_sources=(Sources/CRankerKernels/*.c)
+if [ $stale = 0 ]; then
+  for s in "${c_sources[@]}" Sources/CRankerKernels/*.h Sources/CRankerKernels/include/*; do
+    [ "$s" -nt "$archive" ] && { stale=1; break; }
+  done
+fi
 if [ $stale = 1 ]; then
+  echo "compiling ${#c_sources[@]} C files of CRankerKernels (-fsanitize=fuzzer-no-link,address)"
+  mkdir -p "$OUT/c"
+  c_objects=()
+  for c in "${c_sources[@]}"; do
+    object="$OUT/c/$(basename "$c" .c).o"
+    clang -fsanitize=fuzzer-no-link,address -O2 -g -I Sources/CRankerKernels/include \
+      -c "$c" -o "$object"
+    c_objects+=("$object")
+  done
   echo "compiling ${#sources[@]} Swift files into $archive (-sanitize=fuzzer,address $OPT)"
   "$SWIFTC" -sanitize=fuzzer,address -parse-as-library $OPT -g \
     -module-name Ranker -swift-version 5 -suppress-warnings \
-    -I Modules/CBLAS -I Modules/CZlib "${xcc[@]}" \
+    -I Modules/CBLAS -I Modules/CZlib -I Sources/CRankerKernels/include "${xcc[@]}" \
     -module-cache-path "$OUT/module-cache" \
     -emit-library -static -o "$archive" "${sources[@]}"
+  ar rs "$archive" "${c_objects[@]}" 2>/dev/null
 fi
 
 for target in "${targets[@]}"; do
