@@ -14,6 +14,7 @@
 // set. Matrices are row-major with a leading dimension (`ld*`, in elements).
 
 #include <stddef.h>
+#include <stdint.h>
 
 // The instruction-set level the kernels run at: 0 baseline x86-64, 1 AVX2, 2 AVX-512.
 
@@ -56,6 +57,20 @@ void ranker_bn_input_gradient(float *dy, ptrdiff_t lddy, const float *xhat, ptrd
 
 /// sums[j] = Σ_b v[b, j] in single precision, rows added in order (a bias gradient).
 void ranker_column_sums(const float *v, ptrdiff_t ldv, ptrdiff_t rows, ptrdiff_t cols, float *sums);
+
+// The first layer folded into the embeddings (Sources/Ranker/Layers/DistinctRowProduct.swift).
+// Example b's field f is row `index[b·field_count + f]` of a table of products (or of sums).
+
+/// y[b, :] += table[index[b·field_count + f], :] for f = 0, 1, …, field_count − 1 in order, for each
+/// b < rows (`width` columns).
+void ranker_add_field_rows(float *y, ptrdiff_t ldy, ptrdiff_t rows, ptrdiff_t width,
+                           const float *table, ptrdiff_t ldt, const int32_t *index, ptrdiff_t field_count);
+
+/// sums[0 ..< sum_rows, :] = 0; then for b = 0, 1, …, rows − 1 and each field f in order:
+/// sums[index[b·field_count + f], :] += g[b, :] (`width` columns).
+void ranker_scatter_field_rows(const float *g, ptrdiff_t ldg, ptrdiff_t rows, ptrdiff_t width,
+                               float *sums, ptrdiff_t lds, ptrdiff_t sum_rows, const int32_t *index,
+                               ptrdiff_t field_count);
 
 // OpenBLAS's kernels (Sources/Ranker/Linalg/BLASKernelChoice.swift).
 

@@ -25,6 +25,15 @@ public final class Dense {
     /// The input of the last forward pass (a view into the caller's buffer,
     /// which must stay untouched until `backward`).
     private var input: MatrixView?
+    /// The model input this layer reads, when a model set it: then a batch
+    /// that `source.folding` folds is multiplied through its distinct
+    /// embedding rows (`DistinctRowProduct`, ALGORITHMS.md 3.1.1).
+    var foldingSource: EmbeddingInput? {
+        didSet { foldedProduct = foldingSource == nil ? nil : DistinctRowProduct() }
+    }
+    private var foldedProduct: DistinctRowProduct?
+    /// Whether the last forward pass was folded.
+    private var foldedLastForward = false
 
     public init(name: String, inputSize: Int, outputSize: Int, group: ParameterGroup, hasBias: Bool = true) {
         precondition(inputSize > 0 && outputSize > 0, "Dense \(name): sizes must be positive")
@@ -64,9 +73,14 @@ public final class Dense {
         if let b = bias {
             let bp = b.value.data
             for r in 0..<y.rows { y.row(r).update(from: bp, count: outputSize) }
-            BLAS.gemm(x, weight.value.view, into: y, beta: 1)
+        }
+        if let source = foldingSource, source.foldsProduct(of: x), let product = foldedProduct {
+            foldedLastForward = true
+            if bias == nil { y.fill(0) }
+            product.forward(x, weight: weight.value.view, source: source, into: y)
         } else {
-            BLAS.gemm(x, weight.value.view, into: y)
+            foldedLastForward = false
+            BLAS.gemm(x, weight.value.view, into: y, beta: bias == nil ? 0 : 1)
         }
     }
 
@@ -81,19 +95,24 @@ public final class Dense {
         precondition(dY.cols == outputSize && batch > 0 && dY.rows % batch == 0,
                      "Dense backward: dY \(dY.rows)×\(dY.cols) does not stack batches of \(batch) × \(outputSize)")
         let stack = dY.rows / batch
-        weight.writeStackedGradients(stack: stack) { t, destination in
-            // dW = xᵀ dY_t   (in × B)(B × out)
-            BLAS.gemm(x, dY.rows(t * batch ..< (t + 1) * batch), into: destination, transposeA: true)
+        if let dX { precondition(dX.rows == dY.rows && dX.cols == inputSize, "Dense backward: dX must be \(dY.rows) × \(inputSize)") }
+        if foldedLastForward, let source = foldingSource, let product = foldedProduct {
+            product.backward(x, upstream: dY, weight: weight, source: source, inputGradient: dX,
+                             accumulateInput: accumulateInput)
+        } else {
+            weight.writeStackedGradients(stack: stack) { t, destination in
+                // dW = xᵀ dY_t   (in × B)(B × out)
+                BLAS.gemm(x, dY.rows(t * batch ..< (t + 1) * batch), into: destination, transposeA: true)
+            }
+            if let dX {
+                // dX = dY Wᵀ over all stacked rows in one GEMM.
+                BLAS.gemm(dY, weight.value.view, into: dX, transposeB: true, beta: accumulateInput ? 1 : 0)
+            }
         }
         if let b = bias {
             b.writeStackedGradients(stack: stack) { t, destination in
                 columnSums(of: dY.rows(t * batch ..< (t + 1) * batch), into: destination.data)
             }
-        }
-        if let dX = dX {
-            precondition(dX.rows == dY.rows && dX.cols == inputSize, "Dense backward: dX must be \(dY.rows) × \(inputSize)")
-            // dX = dY Wᵀ over all stacked rows in one GEMM.
-            BLAS.gemm(dY, weight.value.view, into: dX, transposeB: true, beta: accumulateInput ? 1 : 0)
         }
     }
 }

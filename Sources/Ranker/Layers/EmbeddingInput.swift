@@ -46,8 +46,9 @@ public final class EmbeddingInput {
     public let outputSize: Int
     private let output = Matrix(rows: 0, cols: 0)
     /// For the last batch: the slot of each (example, field) id in its table's
-    /// sparse gradient, `B × F` row-major.
-    private var slots: [Int32] = []
+    /// sparse gradient, field `f`'s `B` slots at `f·B` (the slot is also the
+    /// row's index among field `f`'s distinct rows).
+    private(set) var slots: [Int32] = []
     /// For the last batch, per sequence field: the offsets (`B + 1`) and the
     /// slot of every id in its table's sparse gradient.
     private var sequenceOffsets: [[Int32]]
@@ -55,6 +56,28 @@ public final class EmbeddingInput {
     /// The sparse field of each attention's query.
     private let targetFields: [Int?]
     private var batchSize = 0
+    /// Whether the layers that read `x` fold their product into the
+    /// embeddings (`EmbeddingFolding`; the default decides per batch).
+    public var folding: EmbeddingFolding = .automatic
+    /// The last batch's distinct rows per field, for the folded product
+    /// (EmbeddingInputDistinctRows.swift): `U_f`, the rows themselves (field
+    /// `f`'s `U_f × k_f` block at element offset `distinctStarts[f]`) and,
+    /// `B × F`, each example's row among all fields' `Σ_f U_f` (field `f`'s
+    /// from `Σ_{g<f} U_g`); valid when `foldsLastBatch`.
+    var distinctCounts: [Int] = []
+    var distinctStarts: [Int] = []
+    var distinctRowIndex: [Int32] = []
+    let distinctRows = Matrix(rows: 0, cols: 0)
+    var foldsLastBatch = false
+    /// `∂L/∂x` of the backward pass under way, stacked (`S·B × D`): the layers
+    /// that read `x` write their input gradients into it after
+    /// `beginBackward(stack:)`, and `backward(_:)` takes it into the tables.
+    public let outputGradient = Matrix(rows: 0, cols: 0)
+    /// The folded layers' `∂L/∂R_f` per stacked block (`S × Σ_f U_f·k_f`;
+    /// block `t`'s field `f` from element `distinctStarts[f]` of row `t`),
+    /// and `S` of the pass begun since the last forward (0: none).
+    let foldedGradient = Matrix(rows: 0, cols: 0)
+    var foldedGradientBlocks = 0
     /// Examples ahead whose embedding rows are prefetched.
     private let prefetchDistance = 8
 
@@ -105,6 +128,8 @@ public final class EmbeddingInput {
         outputSize = d + denseCount
         sequenceOffsets = sequences.map { _ in [] }
         sequenceSlots = sequences.map { _ in [0] }
+        distinctCounts = [Int](repeating: 0, count: fields.count)
+        distinctStarts = [Int](repeating: 0, count: fields.count)
         precondition(outputSize > 0, "the model input has no features")
     }
 
@@ -178,8 +203,10 @@ public final class EmbeddingInput {
             for f in fields.indices {
                 tables[f].sparseGrad!.gather(ids: ids + f, count: batch, stride: fieldCount,
                                              slots: sp.baseAddress! + f * batch)
+                distinctCounts[f] = tables[f].sparseGrad!.rowCount
             }
         }
+        gatherDistinctRows(batch: batch)
         if let sequenceBatch {
             for s in sequences.indices {
                 let n = sequenceBatch.sequenceIDs[s].count
@@ -231,7 +258,7 @@ public final class EmbeddingInput {
     }
 
     /// The columns of sparse field `f` in `x`.
-    private func fieldColumns(_ f: Int) -> Range<Int> { offsets[f]..<(offsets[f] + fields[f].dimension) }
+    func fieldColumns(_ f: Int) -> Range<Int> { offsets[f]..<(offsets[f] + fields[f].dimension) }
 
     /// The `x` of the last forward pass.
     public var lastOutput: MatrixView { output.view }
@@ -239,11 +266,16 @@ public final class EmbeddingInput {
     /// Scatter-adds `dx` (`S·B × D`, `S` stacked copies) into the tables'
     /// gradients: summed rows in `sparseGrad` when `S == 1`, otherwise `S`
     /// per-task gradients in `taskGradients` (rows in `sparseGrad.rowIDs` order).
+    /// When `dx` is `outputGradient`, the folded layers' field gradients of
+    /// the pass are added too (`beginBackward(stack:)`).
     public func backward(_ dx: MatrixView) {
         let batch = batchSize
         precondition(dx.cols == outputSize && batch > 0 && dx.rows % batch == 0,
                      "EmbeddingInput backward: dx \(dx.rows)×\(dx.cols) does not stack batches of \(batch)×\(outputSize)")
         let stack = dx.rows / batch
+        let addsFoldedGradients = dx.data == outputGradient.data && foldedGradientBlocks > 0
+        precondition(!addsFoldedGradients || foldedGradientBlocks == stack,
+                     "EmbeddingInput backward: \(stack) stacked blocks after beginBackward(stack: \(foldedGradientBlocks))")
         // Every table's gradient is zeroed once, then each reader adds to it.
         for table in tables {
             if stack == 1 {
@@ -271,6 +303,11 @@ public final class EmbeddingInput {
                     for b in 0..<batch {
                         VectorKernels.add(dx.row(t * batch + b) + offset, into: values + Int(fieldSlots[b]) * dim,
                                           count: dim)
+                    }
+                    // Slot s is row s of the field's distinct rows and of its table's gradient.
+                    if addsFoldedGradients {
+                        VectorKernels.add(foldedFieldGradient(block: t, field: f).data, into: values,
+                                          count: distinctCounts[f] * dim)
                     }
                 }
             }

@@ -23,8 +23,6 @@ public final class ESMM: StackedBackwardModel {
     public let ctrTower: MLP
     public let cvrTower: MLP
     private let logits = Matrix(rows: 0, cols: 0)
-    /// `∂L/∂x`, stacked: `S·B × D`.
-    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     /// `click · conversion`: `B × 1`.
     private let ctcvrLabels = Matrix(rows: 0, cols: 0)
     public let parameterSlab: ParameterSlab
@@ -37,10 +35,11 @@ public final class ESMM: StackedBackwardModel {
                        outputSize: 1, group: .shared, batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         cvrTower = MLP(name: "tower.cvr", inputSize: input.outputSize, hiddenSizes: configuration.towerHidden,
                        outputSize: 1, group: .task(1), batchNorm: configuration.batchNorm, dropout: configuration.dropout)
+        for tower in [ctrTower, cvrTower] { tower.layers[0].foldingSource = input }
         parameterSlab = ParameterSlab(parameters: input.parameters + ctrTower.parameters + cvrTower.parameters)
     }
 
-    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+    public var lastInputGradient: MatrixView { input.outputGradient.view }
 
     public var taskCount: Int { 2 }
     public var outputNames: [String] { ["ctr", "cvr", "ctcvr"] }
@@ -104,12 +103,12 @@ public final class ESMM: StackedBackwardModel {
     public func backward(_ upstream: LogitGradients) {
         let batch = upstream.batch
         let all = 0..<(upstream.stack * batch)
-        inputGradientBuffer.resize(rows: all.count, cols: input.outputSize)
+        let inputGradient = input.beginBackward(stack: upstream.stack).view
         // CTR tower: ∂L/∂a from both losses (shared); CVR tower: ∂L/∂b from L_ctcvr only.
-        ctrTower.backward(upstream.column(0, rows: all), inputGradient: inputGradientBuffer.view)
+        ctrTower.backward(upstream.column(0, rows: all), inputGradient: inputGradient)
         let cvrRows = stackedRows(for: .task(1), stack: upstream.stack, batch: batch)
-        cvrTower.backward(upstream.column(1, rows: cvrRows), inputGradient: inputGradientBuffer.view.rows(cvrRows),
+        cvrTower.backward(upstream.column(1, rows: cvrRows), inputGradient: inputGradient.rows(cvrRows),
                           accumulateInput: true)
-        input.backward(inputGradientBuffer.view)
+        input.backward(inputGradient)
     }
 }

@@ -24,8 +24,6 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
     /// `∂L/∂f_k` of each task's tower, `B × H` each (task `k` in block `k`):
     /// `T·B × H`.
     private let mixtureGradient = Matrix(rows: 0, cols: 0)
-    /// `∂L/∂x`, stacked: `S·B × D`.
-    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     public let lossHead: TaskLossHead
     public let parameterSlab: ParameterSlab
 
@@ -43,11 +41,12 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
         }
         towers = makeTaskTowers(configuration, inputSize: configuration.expertHidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
+        for layer in [experts.first] + gates.map(\.linear) { layer.foldingSource = input }
         parameterSlab = ParameterSlab(parameters: input.parameters + experts.parameters + gates.flatMap { $0.parameters }
                                           + towers.flatMap { $0.parameters })
     }
 
-    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+    public var lastInputGradient: MatrixView { input.outputGradient.view }
 
     public var taskCount: Int { towers.count }
 
@@ -84,9 +83,8 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
         let batch = upstream.batch
         let stack = upstream.stack
         let all = 0..<(stack * batch)
-        let x = input.lastOutput
         experts.beginBackward(rows: all.count)
-        inputGradientBuffer.resize(rows: all.count, cols: x.cols)
+        let inputGradient = input.beginBackward(stack: stack).view
         mixtureGradient.resize(rows: taskCount * batch, cols: experts.outputSize)
         for k in 0..<taskCount {
             // Tower k (task-specific): ∂L/∂f_k.
@@ -98,10 +96,10 @@ public final class MMoE: IndependentTasksModel, StackedBackwardModel {
             // gradients add up; stacked: gate k writes block k.
             gates[k].backward(df, experts: experts.output,
                               expertGradients: { experts.outputGradient($0, rows: rows) },
-                              inputGradient: inputGradientBuffer.view.rows(rows),
+                              inputGradient: inputGradient.rows(rows),
                               accumulateInput: stack == 1 && k > 0)
         }
-        experts.backward(rows: all, inputGradient: inputGradientBuffer.view, accumulateInput: true)
-        input.backward(inputGradientBuffer.view)
+        experts.backward(rows: all, inputGradient: inputGradient, accumulateInput: true)
+        input.backward(inputGradient)
     }
 }

@@ -17,6 +17,10 @@ public protocol MultiTaskModel: AnyObject {
     var configuration: ModelConfiguration { get }
     /// Number of task losses `T`.
     var taskCount: Int { get }
+    /// The input layer that builds `x` (ALGORITHMS.md 3.1); its `folding`
+    /// says whether the layers reading `x` fold their product into the
+    /// embeddings (ALGORITHMS.md 3.1.1).
+    var input: EmbeddingInput { get }
     /// Every parameter, in a stable order (checkpoints and optimizers use it):
     /// `parameterSlab.parameters`.
     var parameters: [Parameter] { get }
@@ -60,6 +64,9 @@ public protocol MultiTaskModel: AnyObject {
 
     /// `∂L/∂x` of the last backward pass (`B × D`, or `T·B × D` stacked after
     /// `backwardPerTask`), where `x` is the model input of ALGORITHMS.md 3.1.
+    /// When the batch was folded (`input.folding`), the sparse fields' columns
+    /// hold only what layers that did not fold wrote (the tables' gradients
+    /// are complete either way); with `.never` they are all of `∂L/∂x`.
     var lastInputGradient: MatrixView { get }
 
     /// Predictions from logits into `output` (`B × outputNames.count`):

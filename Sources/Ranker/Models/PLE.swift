@@ -64,8 +64,6 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
     let levels: [Level]
     public let towers: [MLP]
     private let logits = Matrix(rows: 0, cols: 0)
-    /// `∂L/∂x`, stacked: `S·B × D`.
-    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     public let lossHead: TaskLossHead
     private let specificCount: Int
     private let sharedCount: Int
@@ -107,6 +105,11 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
             levels.append(Level(specific: specific, shared: shared, taskGates: taskGates, sharedGate: sharedGate))
         }
         self.levels = levels
+        // The first level reads the model input x.
+        let first = levels[0]
+        for layer in first.expertGroups.map(\.first) + (first.taskGates + [first.sharedGate].compactMap { $0 }).map(\.linear) {
+            layer.foldingSource = input
+        }
         towers = makeTaskTowers(configuration, inputSize: hidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
         parameterSlab = ParameterSlab(parameters: input.parameters + levels.flatMap { $0.parameters }
@@ -164,7 +167,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
         return result
     }
 
-    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+    public var lastInputGradient: MatrixView { input.outputGradient.view }
 
     public var taskCount: Int { towers.count }
 
@@ -241,12 +244,12 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
 
     /// Gradient buffer of `u_k^{l}` (level index `l`; 0 = the model input).
     private func taskRepresentationGradient(level l: Int, task k: Int) -> Matrix {
-        l == 0 ? inputGradientBuffer : levels[l - 1].taskOutputGradients[k]
+        l == 0 ? input.outputGradient : levels[l - 1].taskOutputGradients[k]
     }
 
     /// Gradient buffer of `u_s^{l}` (level index `l`; 0 = the model input).
     private func sharedRepresentationGradient(level l: Int) -> Matrix {
-        l == 0 ? inputGradientBuffer : levels[l - 1].sharedOutputGradient
+        l == 0 ? input.outputGradient : levels[l - 1].sharedOutputGradient
     }
 
     public func backward(_ upstream: LogitGradients) {
@@ -268,8 +271,7 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
             // Zero the gradient buffers of this level's inputs (level i-1's outputs, or x).
             let inputWidth = i == 0 ? input.outputSize : width
             if i == 0 {
-                inputGradientBuffer.resize(rows: rowCount, cols: inputWidth)
-                inputGradientBuffer.fill(0)
+                input.beginBackward(stack: stack)
             } else {
                 let below = levels[i - 1]
                 for m in below.taskOutputGradients {
@@ -325,6 +327,6 @@ public final class PLE: IndependentTasksModel, StackedBackwardModel {
                                accumulateInput: true)
             }
         }
-        input.backward(inputGradientBuffer.view)
+        input.backward(input.outputGradient.view)
     }
 }

@@ -19,8 +19,6 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
     private let logits = Matrix(rows: 0, cols: 0)
     /// `∂L/∂s`, stacked: `S·B × H`.
     private let bottomGradient = Matrix(rows: 0, cols: 0)
-    /// `∂L/∂x`, stacked: `S·B × D`.
-    private let inputGradientBuffer = Matrix(rows: 0, cols: 0)
     public let lossHead: TaskLossHead
     public let parameterSlab: ParameterSlab
 
@@ -32,10 +30,11 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
                      batchNorm: configuration.batchNorm, dropout: configuration.dropout)
         towers = makeTaskTowers(configuration, inputSize: configuration.bottomHidden.last!)
         lossHead = TaskLossHead(tasks: configuration.tasks)
+        bottom.layers[0].foldingSource = input
         parameterSlab = ParameterSlab(parameters: input.parameters + bottom.parameters + towers.flatMap { $0.parameters })
     }
 
-    public var lastInputGradient: MatrixView { inputGradientBuffer.view }
+    public var lastInputGradient: MatrixView { input.outputGradient.view }
 
     public var taskCount: Int { towers.count }
 
@@ -75,8 +74,8 @@ public final class SharedBottom: IndependentTasksModel, StackedBackwardModel {
                            inputGradient: bottomGradient.view.rows(rows),
                            accumulateInput: stack == 1 && k > 0)
         }
-        inputGradientBuffer.resize(rows: all.count, cols: input.outputSize)
-        bottom.backward(bottomGradient.view, inputGradient: inputGradientBuffer.view)
-        input.backward(inputGradientBuffer.view)
+        let inputGradient = input.beginBackward(stack: stack).view
+        bottom.backward(bottomGradient.view, inputGradient: inputGradient)
+        input.backward(inputGradient)
     }
 }
