@@ -91,4 +91,14 @@ const char *ranker_openblas_fitting_coretype_here(void);
 /// Returns only when there is nothing to do or the execution failed (then nothing is changed).
 void ranker_openblas_relaunch_on_fitting_kernels(char *const argv[]);
 
+// Ctrl-C during training (Sources/Ranker/Training/InterruptSignal.swift).
+
+/// Clears the flag and installs the SIGINT handler that sets it (and puts back the default action,
+/// so that a second Ctrl-C ends the process); returns the previous handler for `ranker_interrupt_restore`.
+void *ranker_interrupt_install(void);
+/// Puts back the handler `ranker_interrupt_install` replaced.
+void ranker_interrupt_restore(void *previous);
+/// Whether SIGINT arrived since the last `ranker_interrupt_install` (1) or not (0).
+int ranker_interrupt_requested(void);
+
 #endif
