@@ -6,8 +6,8 @@
 /// sparse fields' columns; folded, it costs `Σ_f U_f · k_f · n` (the
 /// products of the batch's `U_f` distinct rows) plus `B · F · n` additions.
 public enum EmbeddingFolding: String, Sendable, CaseIterable {
-    /// Fold when it saves at least half the work: when
-    /// `Σ_f U_f·k_f + B·F ≤ B·Σ_f k_f / 2`.
+    /// Fold when the estimated cost is at most half:
+    /// `5·B·F + 12·Σ_f U_f·k_f ≤ 1.5·B·Σ_f k_f` (ALGORITHMS.md 3.1.1).
     case automatic
     /// Fold every batch (tests).
     case always
@@ -91,7 +91,14 @@ extension EmbeddingInput {
         case .never: foldsLastBatch = false
         case .always: foldsLastBatch = !fields.isEmpty
         case .automatic:
-            foldsLastBatch = !fields.isEmpty && 2 * (weighted + batch * fields.count) <= batch * fieldColumnCount
+            // Per output column, in units of one multiply-add of a large GEMM: unfolded, three
+            // products of B·Σk; folded, a gather and a scatter of B·F rows (an addition there
+            // costs about 2.5 of those: it is memory-bound) and three products of Σ U_f·k_f rows
+            // with an inner dimension of k_f (about 4 each: skinny products run slowly).
+            // Fold at half the cost or less (ALGORITHMS.md 3.1.1).
+            let unfolded = 3 * batch * fieldColumnCount
+            let folded = 5 * batch * fields.count + 12 * weighted
+            foldsLastBatch = !fields.isEmpty && 2 * folded <= unfolded
         }
         guard foldsLastBatch else { return }
         let fieldCount = fields.count
