@@ -55,8 +55,8 @@ extension EmbeddingInput {
         outputGradient.fill(0)
         foldedGradientBlocks = 0
         if foldsLastBatch {
-            let width = fields.indices.last.map { distinctStarts[$0] + distinctCounts[$0] * fields[$0].dimension } ?? 0
-            foldedGradient.resize(rows: stack, cols: max(width, 1))
+            // One row per block, laid out as the distinct rows (`Σ_f U_f·k_f` floats).
+            foldedGradient.resize(rows: stack, cols: distinctRows.cols)
             foldedGradient.fill(0)
             foldedGradientBlocks = stack
         }
@@ -84,7 +84,7 @@ extension EmbeddingInput {
     /// Decides whether the batch just registered is folded and, if so, copies
     /// its distinct rows out of the tables (in slot order, field after field).
     func gatherDistinctRows(batch: Int) {
-        let distinct = distinctCounts.reduce(0) { $0 + $1 }
+        // Σ_f U_f·k_f: the floats of the distinct rows.
         let weighted = zip(distinctCounts, fields).reduce(0) { $0 + $1.0 * $1.1.dimension }
         foldedGradientBlocks = 0
         switch folding {
@@ -117,8 +117,7 @@ extension EmbeddingInput {
                 }
             }
         }
-        precondition(base == distinct)
-        distinctRows.resize(rows: 1, cols: max(start, 1))
+        distinctRows.resize(rows: 1, cols: max(weighted, 1))
         for f in fields.indices {
             let dim = fields[f].dimension
             let table = tables[f].value.data
